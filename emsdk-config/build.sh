@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Builds heatlens. Targets (default: all):
+#   native   build/native   heatlens CLI, libheatlens.a, unit tests (ctest)
+#   asan     build/asan     unit tests under AddressSanitizer + UBSan
+#   wasm     build/wasm     heatlens.{js,wasm} (single thread, SIMD128) + unit tests for node
+#   wasm-mt  build/wasm-mt  heatlens-mt.{js,wasm} (pthreads + SIMD128)
+#   web      copies the wasm modules into web/engine/ (served by npm start)
+# Builds run one after another: these machines have two cores.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+source emsdk-config/env.sh
+jobs="${HEATLENS_JOBS:-$(nproc)}"
+targets=("$@")
+((${#targets[@]})) || targets=(native asan wasm wasm-mt web)
+
+configure_and_build() {  # dir, configure command...
+  local dir=$1
+  shift
+  if [[ ! -f "$dir/build.ninja" ]]; then
+    "$@" -S . -B "$dir" -G Ninja >/dev/null
+  fi
+  cmake --build "$dir" -j "$jobs"
+}
+
+for t in "${targets[@]}"; do
+  echo "build: $t"
+  case "$t" in
+    native) configure_and_build build/native cmake -DCMAKE_BUILD_TYPE=Release ;;
+    asan) configure_and_build build/asan cmake -DCMAKE_BUILD_TYPE=Debug -DHEATLENS_SANITIZE=ON ;;
+    wasm) configure_and_build build/wasm emcmake cmake -DCMAKE_BUILD_TYPE=Release ;;
+    wasm-mt)
+      configure_and_build build/wasm-mt emcmake cmake -DCMAKE_BUILD_TYPE=Release -DHEATLENS_THREADS=ON ;;
+    web)
+      mkdir -p web/engine
+      for f in build/wasm/heatlens.{js,wasm} build/wasm-mt/heatlens-mt.{js,wasm,worker.js}; do
+        [[ -f "$f" ]] && cp -u "$f" web/engine/
+      done
+      ;;
+    *) echo "build: unknown target '$t'" >&2; exit 2 ;;
+  esac
+done

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs what heatlens needs and is missing, from Debian's packages and npm only.
+# Idempotent: a second run checks and returns in a second or two.
+#   bash emsdk-config/setup.sh           # packages for build + tests
+#   bash emsdk-config/setup.sh --python  # also torch/onnx for tests/golden and models/train
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+
+packages=(
+  cmake ninja-build g++ clang-format     # native toolchain
+  emscripten                             # wasm toolchain (3.1.6, clang 14)
+  catch2 libstb-dev nlohmann-json3-dev   # header-only libraries
+  chromium                               # browser tests (playwright-core drives it)
+  libonnx-testdata                       # ONNX operator conformance tests
+  python3-numpy                          # reading .npy fixtures in scripts
+)
+if [[ "${1:-}" == "--python" ]]; then
+  packages+=(python3-torch python3-torchvision python3-onnx)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=()
+  [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+fi
+
+# npm packages (playwright-core, onnxruntime-web, ...) from package-lock.json; reinstall only
+# when the lock file changed since the last install.
+stamp=node_modules/.heatlens-lock-stamp
+if [[ ! -f "$stamp" ]] || ! cmp -s package-lock.json "$stamp"; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+  cp package-lock.json "$stamp"
+fi

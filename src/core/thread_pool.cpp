@@ -1,0 +1,99 @@
+#include "core/thread_pool.h"
+
+#include <algorithm>
+
+#include "core/version.h"
+
+namespace heatlens {
+
+int ThreadPool::hardware_threads() {
+  if (!threads_enabled()) return 1;
+  unsigned n = std::thread::hardware_concurrency();
+  return n == 0 ? 1 : static_cast<int>(n);
+}
+
+ThreadPool::ThreadPool(int threads) {
+  if (threads <= 0) threads = hardware_threads();
+  if (!threads_enabled()) threads = 1;
+  for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { worker_loop(); });
+}
+
+ThreadPool::~ThreadPool() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  for (auto& t : workers_) t.join();
+}
+
+void ThreadPool::run_chunks() {
+  for (;;) {
+    int64_t begin;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (next_ >= n_ || error_) return;
+      begin = next_;
+      next_ = std::min(n_, next_ + chunk_);
+    }
+    int64_t end = std::min(n_, begin + chunk_);
+    try {
+      (*body_)(begin, end);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!error_) error_ = std::current_exception();
+    }
+  }
+}
+
+void ThreadPool::worker_loop() {
+  uint64_t seen = 0;
+  for (;;) {
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });
+      if (stopping_) return;
+      seen = generation_;
+      ++busy_;
+    }
+    run_chunks();
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      --busy_;
+    }
+    done_.notify_all();
+  }
+}
+
+void ThreadPool::parallel_for(int64_t n, const RangeFn& body, int64_t min_chunk) {
+  if (n <= 0) return;
+  min_chunk = std::max<int64_t>(1, min_chunk);
+  if (workers_.empty() || n <= min_chunk) {
+    body(0, n);
+    return;
+  }
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    body_ = &body;
+    n_ = n;
+    next_ = 0;
+    // About four chunks per thread balances load without much locking.
+    chunk_ = std::max(min_chunk, (n + threads() * 4 - 1) / (threads() * 4));
+    error_ = nullptr;
+    ++generation_;
+  }
+  wake_.notify_all();
+  run_chunks();
+  std::exception_ptr error;
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    done_.wait(lock, [&] { return busy_ == 0 && (next_ >= n_ || error_); });
+    // Workers that had not woken yet must not pick up this job later.
+    next_ = n_;
+    body_ = nullptr;
+    error = error_;
+  }
+  if (error) std::rethrow_exception(error);
+}
+
+}  // namespace heatlens

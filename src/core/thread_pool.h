@@ -1,0 +1,58 @@
+// ThreadPool: a fixed set of worker threads that split a range of work with the caller.
+//
+// parallel_for hands out chunks of [0, n) to the workers and to the calling thread, and
+// returns when all are done. In builds without threads (single-thread wasm) it runs the
+// whole range on the caller. Exceptions thrown by the body are rethrown on the caller.
+//
+//   heatlens::ThreadPool pool(2);
+//   pool.parallel_for(rows, [&](int64_t begin, int64_t end) { for (auto r = begin; r < end; ++r)
+//   work(r); });
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace heatlens {
+
+class ThreadPool {
+ public:
+  using RangeFn = std::function<void(int64_t begin, int64_t end)>;
+
+  // `threads` counts the caller: 1 means no worker threads. 0 means "all hardware threads".
+  explicit ThreadPool(int threads = 0);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int threads() const { return static_cast<int>(workers_.size()) + 1; }
+
+  // Runs body over [0, n) in chunks of at least `min_chunk` items.
+  void parallel_for(int64_t n, const RangeFn& body, int64_t min_chunk = 1);
+
+  // Threads the hardware offers (at least 1).
+  static int hardware_threads();
+
+ private:
+  void worker_loop();
+  void run_chunks();
+
+  std::vector<std::thread> workers_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable done_;
+  const RangeFn* body_ = nullptr;
+  int64_t n_ = 0;
+  int64_t chunk_ = 1;
+  int64_t next_ = 0;
+  int busy_ = 0;
+  uint64_t generation_ = 0;
+  bool stopping_ = false;
+  std::exception_ptr error_;
+};
+
+}  // namespace heatlens

@@ -1,0 +1,86 @@
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cctype>
+#include <cstring>
+#include <stdexcept>
+
+#include "core/error.h"
+#include "core/tensor.h"
+#include "core/thread_pool.h"
+#include "core/version.h"
+
+using heatlens::Tensor;
+
+TEST_CASE("version is the semantic version from the build", "[core]") {
+  std::string v = heatlens::version();
+  REQUIRE(std::count(v.begin(), v.end(), '.') == 2);
+  REQUIRE(std::isdigit(static_cast<unsigned char>(v[0])));
+  std::string build = heatlens::build_description();
+#ifdef __EMSCRIPTEN__
+  REQUIRE(build.rfind("wasm32", 0) == 0);
+#else
+  REQUIRE(build.rfind("native", 0) == 0);
+#endif
+}
+
+TEST_CASE("tensor is zero-filled, aligned and typed", "[core]") {
+  Tensor t({2, 3, 5});
+  REQUIRE(t.numel() == 30);
+  REQUIRE(t.nbytes() == 120);
+  REQUIRE(t.dim(-1) == 5);
+  REQUIRE(reinterpret_cast<uintptr_t>(t.f32()) % 64 == 0);
+  for (float v : t.to_f32_vector()) REQUIRE(v == 0.0f);
+  REQUIRE_THROWS_AS(t.i64(), heatlens::Error);
+  REQUIRE_THROWS_WITH(t.dim(3), Catch::Contains("axis 3 out of range"));
+}
+
+TEST_CASE("reshaped tensors share storage, clones do not", "[core]") {
+  Tensor t = Tensor::from_f32({2, 2}, {1, 2, 3, 4});
+  Tensor view = t.reshaped({4});
+  Tensor copy = t.clone();
+  view.f32()[0] = 9;
+  REQUIRE(t.f32()[0] == 9);
+  REQUIRE(copy.f32()[0] == 1);
+  REQUIRE_THROWS_WITH(t.reshaped({3}), Catch::Contains("cannot reshape [2, 2] to [3]"));
+}
+
+TEST_CASE("absurd tensor sizes are refused with a message", "[core]") {
+  REQUIRE_THROWS_WITH(Tensor({int64_t{1} << 40}), Catch::Contains("exceeds the limit"));
+  REQUIRE_THROWS_WITH(Tensor({-1, 3}), Catch::Contains("negative dimension"));
+  REQUIRE_THROWS_WITH(Tensor::from_f32({3}, {1, 2}), Catch::Contains("do not fill"));
+}
+
+TEST_CASE("int64 tensors convert to float", "[core]") {
+  Tensor t = Tensor::from_i64({3}, {-2, 0, 7});
+  REQUIRE(t.as_f32().to_f32_vector() == std::vector<float>{-2, 0, 7});
+}
+
+TEST_CASE("thread pool covers the range exactly once", "[core]") {
+  for (int threads : {1, 2, 3}) {
+    heatlens::ThreadPool pool(threads);
+    for (int64_t n : {0, 1, 7, 1000, 4099}) {
+      std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+      pool.parallel_for(n, [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) hits[static_cast<size_t>(i)]++;
+      });
+      for (auto& h : hits) REQUIRE(h.load() == 1);
+    }
+  }
+}
+
+TEST_CASE("thread pool rethrows the body's error on the caller", "[core]") {
+  heatlens::ThreadPool pool(2);
+  REQUIRE_THROWS_WITH(pool.parallel_for(100,
+                                        [](int64_t b, int64_t) {
+                                          if (b == 0) heatlens::fail("boom in chunk 0");
+                                        }),
+                      "boom in chunk 0");
+  // The pool stays usable after an error.
+  std::atomic<int64_t> sum{0};
+  pool.parallel_for(10, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) sum += i;
+  });
+  REQUIRE(sum == 45);
+}

@@ -1,0 +1,69 @@
+// The wasm engine lives in this module worker so the page never blocks.
+//
+// It loads the threaded build when the page is cross-origin isolated (SharedArrayBuffer is
+// available), the single-thread build otherwise, hands it a WebGPU device when the browser
+// has one, and answers {id, method, args} messages with {id, result} or {id, error}.
+
+let engine = null;
+let info = null;
+
+async function requestGpuDevice() {
+  if (!self.navigator.gpu) return { device: null, reason: 'navigator.gpu is missing' };
+  try {
+    const adapter = await navigator.gpu.requestAdapter();
+    if (!adapter) return { device: null, reason: 'no WebGPU adapter' };
+    const device = await adapter.requestDevice();
+    return { device, reason: '' };
+  } catch (e) {
+    return { device: null, reason: `WebGPU request failed: ${e.message || e}` };
+  }
+}
+
+async function boot() {
+  const threaded = self.crossOriginIsolated === true && typeof SharedArrayBuffer === 'function';
+  const moduleUrl = new URL(threaded ? '../engine/heatlens-mt.js' : '../engine/heatlens.js',
+    import.meta.url);
+  const { default: createHeatlens } = await import(moduleUrl.href);
+  const gpu = await requestGpuDevice();
+  engine = await createHeatlens({ preinitializedWebGPUDevice: gpu.device || undefined });
+  info = {
+    version: engine.version(),
+    build: engine.buildDescription(),
+    threaded,
+    threads: engine.threadsEnabled() ? engine.hardwareThreads() : 1,
+    webgpu: engine.gpuAvailable(),
+    webgpuReason: gpu.reason,
+  };
+  return info;
+}
+
+const methods = {
+  info: () => info,
+  parallelSum: (n, threads) => engine.parallelSum(n, threads),
+  gpuAffine: (values, scale, shift) => new Promise((resolve, reject) => {
+    engine.gpuAffine(Float32Array.from(values), scale, shift, (out) => {
+      if (out && out.error) reject(new Error(out.error));
+      else resolve(Array.from(out));
+    });
+  }),
+};
+
+const ready = boot();
+
+self.onmessage = async (event) => {
+  const { id, method, args = [] } = event.data;
+  try {
+    await ready;
+    const fn = methods[method];
+    if (!fn) throw new Error(`unknown engine method '${method}'`);
+    const result = await fn(...args);
+    self.postMessage({ id, result });
+  } catch (e) {
+    self.postMessage({ id, error: String(e && e.message || e) });
+  }
+};
+
+ready.then(
+  (i) => self.postMessage({ event: 'ready', info: i }),
+  (e) => self.postMessage({ event: 'failed', error: String(e && e.message || e) }),
+);
