@@ -1,0 +1,256 @@
+#include "engine/engine.h"
+
+#include <cstdio>
+
+#include "core/error.h"
+#include "onnx/onnx_model.h"
+
+namespace heatlens {
+
+std::vector<uint8_t> read_file(const std::string& path, size_t max_bytes) {
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  HEATLENS_CHECK(f != nullptr, "cannot open '" << path << "'");
+  std::vector<uint8_t> data;
+  uint8_t buf[1 << 16];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
+    if (data.size() + n > max_bytes) {
+      std::fclose(f);
+      fail("'" + path + "' is larger than the limit of " + std::to_string(max_bytes) + " bytes");
+    }
+    data.insert(data.end(), buf, buf + n);
+  }
+  bool bad = std::ferror(f) != 0;
+  std::fclose(f);
+  HEATLENS_CHECK(!bad, "error reading '" << path << "'");
+  return data;
+}
+
+Engine::Engine(Graph graph, int threads)
+    : graph_(std::make_shared<Graph>(std::move(graph))),
+      pool_(std::make_unique<ThreadPool>(threads)) {
+  // Validate now (shapes, attribute values) with every free dimension set to 1, so that a
+  // broken model fails at load time, not at the first explanation.
+  std::vector<Shape> shapes;
+  std::vector<DType> dtypes;
+  for (int id : graph_->inputs) {
+    const Value& v = graph_->values[id];
+    HEATLENS_CHECK(v.has_declared_shape, "input '" << v.name << "' declares no shape");
+    Shape s = v.declared_shape;
+    for (auto& d : s) {
+      if (d < 0) d = 1;
+    }
+    shapes.push_back(s);
+    dtypes.push_back(v.declared_dtype);
+  }
+  plan(shapes, dtypes);
+}
+
+Engine Engine::load_bytes(const uint8_t* data, size_t size, int threads) {
+  return Engine(onnx::import_model(onnx::parse_model(data, size)), threads);
+}
+
+Engine Engine::load_file(const std::string& path, int threads) {
+  std::vector<uint8_t> bytes = read_file(path, onnx::kMaxModelBytes);
+  return load_bytes(bytes.data(), bytes.size(), threads);
+}
+
+std::shared_ptr<const Plan> Engine::plan(const std::vector<Shape>& shapes,
+                                         const std::vector<DType>& dtypes) {
+  std::lock_guard<std::mutex> lock(plans_mutex_);
+  auto it = plans_.find(shapes);
+  if (it != plans_.end()) return it->second;
+  auto p = std::make_shared<const Plan>(make_plan(*graph_, shapes, dtypes));
+  plans_[shapes] = p;
+  return p;
+}
+
+ForwardResult Engine::forward(const Tensors& inputs, const ForwardOptions& options) {
+  const Graph& g = *graph_;
+  HEATLENS_CHECK(inputs.size() == g.inputs.size(),
+                 "the model takes " << g.inputs.size() << " input(s), got " << inputs.size());
+  std::vector<Shape> shapes;
+  std::vector<DType> dtypes;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    HEATLENS_CHECK(inputs[i].defined(), "input '" << g.values[g.inputs[i]].name << "' is empty");
+    shapes.push_back(inputs[i].shape());
+    dtypes.push_back(inputs[i].dtype());
+  }
+  std::shared_ptr<const Plan> p = plan(shapes, dtypes);
+
+  std::vector<bool> keep(g.values.size(), false);
+  for (int id : g.outputs) keep[id] = true;
+  std::vector<int> captured_ids;
+  for (const std::string& name : options.capture) {
+    int id = g.require_value(name);
+    keep[id] = true;
+    captured_ids.push_back(id);
+  }
+  if (options.record) {
+    for (int n : p->steps) {
+      const Node& node = g.nodes[n];
+      for (size_t k = 0; k < node.inputs.size(); ++k) {
+        if (node.inputs[k] >= 0 && node.op->vjp_uses_input(static_cast<int>(k)))
+          keep[node.inputs[k]] = true;
+      }
+      for (size_t k = 0; k < node.outputs.size(); ++k) {
+        if (node.outputs[k] >= 0 && node.op->vjp_uses_output(static_cast<int>(k)))
+          keep[node.outputs[k]] = true;
+      }
+    }
+  }
+
+  Tensors values(g.values.size());
+  for (size_t i = 0; i < g.values.size(); ++i) {
+    if (p->types[i].constant.defined()) values[i] = p->types[i].constant;
+  }
+  for (size_t i = 0; i < inputs.size(); ++i) values[g.inputs[i]] = inputs[i];
+
+  ExecContext ctx{pool_.get()};
+  for (size_t s = 0; s < p->steps.size(); ++s) {
+    const Node& node = g.nodes[p->steps[s]];
+    Tensors in;
+    in.reserve(node.inputs.size());
+    for (int id : node.inputs) in.push_back(id >= 0 ? values[id] : Tensor());
+    Tensors out = node.op->forward(in, ctx);
+    for (size_t k = 0; k < node.outputs.size(); ++k) {
+      int id = node.outputs[k];
+      if (id < 0) continue;
+      HEATLENS_CHECK(k < out.size() && out[k].defined(),
+                     node.label << ": output " << k << " missing");
+      HEATLENS_CHECK(out[k].shape() == p->types[id].shape,
+                     node.label << ": computed shape " << shape_str(out[k].shape())
+                                << " differs from the inferred " << shape_str(p->types[id].shape));
+      values[id] = std::move(out[k]);
+    }
+    // Release activations nobody needs any more (forward-only runs keep almost nothing).
+    for (int id : node.inputs) {
+      if (id >= 0 && p->last_use[id] == static_cast<int>(s) && !keep[id] &&
+          !p->types[id].constant.defined()) {
+        values[id] = Tensor();
+      }
+    }
+  }
+
+  ForwardResult result;
+  for (int id : g.outputs) result.outputs.push_back(values[id]);
+  for (size_t i = 0; i < captured_ids.size(); ++i)
+    result.captured[options.capture[i]] = values[captured_ids[i]];
+  if (options.record) {
+    auto tape = std::make_shared<Tape>();
+    tape->plan = p;
+    for (size_t i = 0; i < values.size(); ++i) {
+      if (!keep[i]) values[i] = Tensor();
+    }
+    tape->values = std::move(values);
+    result.tape = std::move(tape);
+  }
+  return result;
+}
+
+namespace {
+
+Tensor add_tensors(const Tensor& a, const Tensor& b) {
+  Tensor out = a.clone();
+  float* o = out.f32();
+  const float* q = b.f32();
+  for (int64_t i = 0; i < out.numel(); ++i) o[i] += q[i];
+  return out;
+}
+
+}  // namespace
+
+VjpResult Engine::vjp(const ForwardResult& forward, const Tensors& output_seeds,
+                      const std::vector<std::string>& wrt) {
+  const Graph& g = *graph_;
+  HEATLENS_CHECK(forward.tape, "vjp needs a forward pass run with record = true");
+  const Tape& tape = *forward.tape;
+  const Plan& p = *tape.plan;
+  HEATLENS_CHECK(output_seeds.size() == g.outputs.size(), "vjp needs one seed per model output ("
+                                                              << g.outputs.size() << "), got "
+                                                              << output_seeds.size());
+
+  // Values that depend on a float graph input: only they carry gradients.
+  std::vector<bool> differentiable(g.values.size(), false);
+  for (int id : g.inputs) differentiable[id] = p.types[id].dtype == DType::f32;
+  for (int n : p.steps) {
+    const Node& node = g.nodes[n];
+    bool any = false;
+    for (int id : node.inputs) any = any || (id >= 0 && differentiable[id]);
+    for (int id : node.outputs) {
+      if (id >= 0) differentiable[id] = any && p.types[id].dtype == DType::f32;
+    }
+  }
+
+  Tensors grads(g.values.size());
+  auto accumulate = [&](int id, Tensor grad) {
+    if (!grads[id].defined())
+      grads[id] = std::move(grad);
+    else
+      grads[id] = add_tensors(grads[id], grad);
+  };
+  for (size_t k = 0; k < g.outputs.size(); ++k) {
+    if (!output_seeds[k].defined()) continue;
+    int id = g.outputs[k];
+    HEATLENS_CHECK(output_seeds[k].shape() == p.types[id].shape,
+                   "seed for output '" << g.values[id].name << "' has shape "
+                                       << shape_str(output_seeds[k].shape()) << ", expected "
+                                       << shape_str(p.types[id].shape));
+    if (differentiable[id]) accumulate(id, output_seeds[k]);
+  }
+
+  ExecContext ctx{pool_.get()};
+  for (size_t s = p.steps.size(); s-- > 0;) {
+    const Node& node = g.nodes[p.steps[s]];
+    bool has_grad = false;
+    Tensors grad_out;
+    for (int id : node.outputs) {
+      grad_out.push_back(id >= 0 ? grads[id] : Tensor());
+      has_grad = has_grad || (id >= 0 && grads[id].defined());
+    }
+    if (!has_grad) continue;
+    std::vector<bool> need;
+    bool any_need = false;
+    for (int id : node.inputs) {
+      need.push_back(id >= 0 && differentiable[id]);
+      any_need = any_need || need.back();
+    }
+    if (!any_need) continue;
+    HEATLENS_CHECK(node.info->vjp, node.label << " has no gradient, so gradient-based methods "
+                                                 "cannot explain this model");
+    std::vector<ValueType> in_types;
+    Tensors in, out;
+    for (int id : node.inputs) {
+      ValueType omitted;
+      omitted.omitted = true;
+      in_types.push_back(id >= 0 ? p.types[id] : omitted);
+      in.push_back(id >= 0 ? tape.values[id] : Tensor());
+    }
+    for (int id : node.outputs) out.push_back(id >= 0 ? tape.values[id] : Tensor());
+    Tensors grad_in = node.op->vjp(VjpArgs{in_types, in, out, grad_out, need, ctx});
+    for (size_t k = 0; k < node.inputs.size(); ++k) {
+      if (!need[k] || k >= grad_in.size() || !grad_in[k].defined()) continue;
+      HEATLENS_CHECK(grad_in[k].shape() == p.types[node.inputs[k]].shape,
+                     node.label << ": gradient for input " << k << " has shape "
+                                << shape_str(grad_in[k].shape()));
+      accumulate(node.inputs[k], std::move(grad_in[k]));
+    }
+  }
+
+  VjpResult result;
+  for (int id : g.inputs) {
+    if (p.types[id].dtype != DType::f32) {
+      result.input_grads.push_back(Tensor());
+    } else {
+      result.input_grads.push_back(grads[id].defined() ? grads[id] : Tensor(p.types[id].shape));
+    }
+  }
+  for (const std::string& name : wrt) {
+    int id = g.require_value(name);
+    HEATLENS_CHECK(p.types[id].dtype == DType::f32, "value '" << name << "' is not float");
+    result.value_grads[name] = grads[id].defined() ? grads[id] : Tensor(p.types[id].shape);
+  }
+  return result;
+}
+
+}  // namespace heatlens

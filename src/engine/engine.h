@@ -1,0 +1,72 @@
+// Engine: loads an ONNX model and runs it forward, keeping what a backward pass needs, and
+// computes vector-Jacobian products (input gradients, or gradients at any named value).
+//
+//   Engine e = Engine::load_file("model.onnx");
+//   ForwardResult f = e.forward({x}, {.record = true});
+//   Tensor seed({1, 10}); seed.f32()[3] = 1;               // d logit[3]
+//   VjpResult g = e.vjp(f, {seed});                       // g.input_grads[0] = ∂logit3/∂x
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/thread_pool.h"
+#include "engine/plan.h"
+#include "graph/graph.h"
+#include "onnx/import.h"
+
+namespace heatlens {
+
+struct ForwardOptions {
+  bool record = false;               // keep the activations a vjp needs
+  std::vector<std::string> capture;  // also return these values by name
+};
+
+struct Tape {
+  std::shared_ptr<const Plan> plan;
+  Tensors values;  // by value id; only those the backward needs (and captured ones)
+};
+
+struct ForwardResult {
+  Tensors outputs;
+  std::map<std::string, Tensor> captured;
+  std::shared_ptr<const Tape> tape;  // set when recorded
+};
+
+struct VjpResult {
+  Tensors input_grads;  // one per graph input (undefined for integer inputs)
+  std::map<std::string, Tensor> value_grads;
+};
+
+class Engine {
+ public:
+  explicit Engine(Graph graph, int threads = 0);
+  static Engine load_bytes(const uint8_t* data, size_t size, int threads = 0);
+  static Engine load_file(const std::string& path, int threads = 0);
+
+  const Graph& graph() const { return *graph_; }
+  int threads() const { return pool_->threads(); }
+
+  // The plan for these input shapes (made once per distinct shape set, then cached).
+  std::shared_ptr<const Plan> plan(const std::vector<Shape>& shapes,
+                                   const std::vector<DType>& dtypes);
+
+  ForwardResult forward(const Tensors& inputs, const ForwardOptions& options = {});
+  // Gradient of Σ_k <seed_k, output_k> with respect to the graph's inputs and `wrt` values.
+  VjpResult vjp(const ForwardResult& forward, const Tensors& output_seeds,
+                const std::vector<std::string>& wrt = {});
+
+ private:
+  std::shared_ptr<Graph> graph_;
+  std::unique_ptr<ThreadPool> pool_;
+  std::mutex plans_mutex_;
+  std::map<std::vector<Shape>, std::shared_ptr<const Plan>> plans_;
+};
+
+// Reads a whole file; throws naming the path when it is missing or unreadable.
+std::vector<uint8_t> read_file(const std::string& path, size_t max_bytes);
+
+}  // namespace heatlens

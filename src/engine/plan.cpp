@@ -1,0 +1,110 @@
+#include "engine/plan.h"
+
+#include "core/error.h"
+
+namespace heatlens {
+
+void check_input_shape(const Value& input, const Shape& shape) {
+  if (!input.has_declared_shape) return;
+  auto expected = [&] {
+    std::string s = "[";
+    for (size_t i = 0; i < input.declared_shape.size(); ++i) {
+      if (i) s += ", ";
+      s += input.declared_shape[i] >= 0  ? std::to_string(input.declared_shape[i])
+           : input.dim_params[i].empty() ? "?"
+                                         : input.dim_params[i];
+    }
+    return s + "]";
+  };
+  HEATLENS_CHECK(
+      shape.size() == input.declared_shape.size(),
+      "input '" << input.name << "' expects shape " << expected() << ", got " << shape_str(shape));
+  for (size_t i = 0; i < shape.size(); ++i) {
+    HEATLENS_CHECK(input.declared_shape[i] < 0 || input.declared_shape[i] == shape[i],
+                   "input '" << input.name << "' expects shape " << expected() << ", got "
+                             << shape_str(shape));
+  }
+}
+
+Plan make_plan(const Graph& graph, const std::vector<Shape>& input_shapes,
+               const std::vector<DType>& input_dtypes) {
+  HEATLENS_CHECK(
+      input_shapes.size() == graph.inputs.size(),
+      "the model takes " << graph.inputs.size() << " input(s), got " << input_shapes.size());
+  Plan plan;
+  plan.input_shapes = input_shapes;
+  plan.types.resize(graph.values.size());
+  plan.last_use.assign(graph.values.size(), -1);
+  std::vector<bool> known(graph.values.size(), false);
+  for (size_t i = 0; i < graph.values.size(); ++i) {
+    const Value& v = graph.values[i];
+    if (v.initializer.defined()) {
+      plan.types[i] = {v.initializer.dtype(), v.initializer.shape(), v.initializer};
+      known[i] = true;
+    }
+  }
+  for (size_t i = 0; i < graph.inputs.size(); ++i) {
+    const Value& v = graph.values[graph.inputs[i]];
+    check_input_shape(v, input_shapes[i]);
+    HEATLENS_CHECK(input_dtypes[i] == v.declared_dtype,
+                   "input '" << v.name << "' expects " << dtype_name(v.declared_dtype) << ", got "
+                             << dtype_name(input_dtypes[i]));
+    plan.types[graph.inputs[i]] = {input_dtypes[i], input_shapes[i], Tensor()};
+    known[graph.inputs[i]] = true;
+  }
+
+  ExecContext serial;
+  for (size_t n = 0; n < graph.nodes.size(); ++n) {
+    const Node& node = graph.nodes[n];
+    HEATLENS_CHECK(node.op != nullptr, node.label << ": operator is not supported");
+    std::vector<ValueType> in_types;
+    bool all_constant = true;
+    for (int id : node.inputs) {
+      if (id < 0) {
+        ValueType omitted;
+        omitted.omitted = true;
+        in_types.push_back(omitted);
+        continue;
+      }
+      HEATLENS_CHECK(known[id],
+                     node.label << ": input '" << graph.values[id].name << "' has no value yet");
+      in_types.push_back(plan.types[id]);
+      if (!plan.types[id].constant.defined()) all_constant = false;
+    }
+    std::vector<ValueType> out_types;
+    if (all_constant) {
+      Tensors in;
+      for (const ValueType& t : in_types) in.push_back(t.constant);  // omitted: undefined
+      Tensors out = node.op->forward(in, serial);
+      for (const Tensor& t : out) out_types.push_back({t.dtype(), t.shape(), t});
+    } else {
+      out_types = node.op->infer(in_types);
+    }
+    HEATLENS_CHECK(
+        out_types.size() >= node.outputs.size() || node.outputs.size() == out_types.size(),
+        node.label << ": produced " << out_types.size() << " outputs, the model expects "
+                   << node.outputs.size());
+    bool runs = false;
+    for (size_t k = 0; k < node.outputs.size(); ++k) {
+      int id = node.outputs[k];
+      if (id < 0) continue;
+      HEATLENS_CHECK(k < out_types.size(), node.label << ": has no output " << k);
+      plan.types[id] = out_types[k];
+      known[id] = true;
+      if (!out_types[k].constant.defined()) runs = true;
+    }
+    if (runs) {
+      int step = static_cast<int>(plan.steps.size());
+      plan.steps.push_back(static_cast<int>(n));
+      for (int id : node.inputs) {
+        if (id >= 0) plan.last_use[id] = step;
+      }
+    }
+  }
+  for (int id : graph.outputs) {
+    HEATLENS_CHECK(known[id], "output '" << graph.values[id].name << "' is never computed");
+  }
+  return plan;
+}
+
+}  // namespace heatlens

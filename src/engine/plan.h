@@ -1,0 +1,29 @@
+// Plan: the graph specialised to concrete input shapes.
+//
+// Planning runs shape inference node by node and folds everything that is constant for those
+// shapes (initializer arithmetic, and the Shape → Gather → Concat → Reshape chains that
+// PyTorch exports for a free batch dimension). What remains are the steps to run.
+//
+//   Plan p = make_plan(graph, {{4, 3, 32, 32}});   // batch of four
+#pragma once
+
+#include <vector>
+
+#include "graph/graph.h"
+
+namespace heatlens {
+
+struct Plan {
+  std::vector<Shape> input_shapes;
+  std::vector<ValueType> types;  // by value id; `constant` set for folded values
+  std::vector<int> steps;        // node indices to run, in order
+  std::vector<int> last_use;     // by value id: last step that reads it (-1: none)
+};
+
+Plan make_plan(const Graph& graph, const std::vector<Shape>& input_shapes,
+               const std::vector<DType>& input_dtypes);
+
+// Checks a concrete input against what the model declares; throws naming the input.
+void check_input_shape(const Value& input, const Shape& shape);
+
+}  // namespace heatlens

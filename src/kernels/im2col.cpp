@@ -1,0 +1,72 @@
+#include "kernels/im2col.h"
+
+#include <algorithm>
+
+namespace heatlens {
+
+void im2col(const float* image, const ConvGeometry& g, float* col, const ExecContext* ctx) {
+  const int64_t rows = g.channels * g.k_h * g.k_w;
+  const int64_t cols = g.out_h * g.out_w;
+  auto body = [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t c = r / (g.k_h * g.k_w);
+      const int64_t i = (r / g.k_w) % g.k_h;
+      const int64_t j = r % g.k_w;
+      const float* img = image + c * g.in_h * g.in_w;
+      float* dst = col + r * cols;
+      for (int64_t oy = 0; oy < g.out_h; ++oy) {
+        const int64_t y = oy * g.stride_h - g.pad_top + i * g.dilation_h;
+        float* out = dst + oy * g.out_w;
+        if (y < 0 || y >= g.in_h) {
+          std::fill(out, out + g.out_w, 0.0f);
+          continue;
+        }
+        const float* src = img + y * g.in_w;
+        const int64_t x0 = j * g.dilation_w - g.pad_left;
+        if (g.stride_w == 1 && x0 >= 0 && x0 + g.out_w <= g.in_w) {
+          std::copy(src + x0, src + x0 + g.out_w, out);
+          continue;
+        }
+        for (int64_t ox = 0; ox < g.out_w; ++ox) {
+          const int64_t x = ox * g.stride_w + x0;
+          out[ox] = (x >= 0 && x < g.in_w) ? src[x] : 0.0f;
+        }
+      }
+    }
+  };
+  if (ctx)
+    ctx->parallel_for(rows, body, std::max<int64_t>(1, 4096 / std::max<int64_t>(1, cols)));
+  else
+    body(0, rows);
+}
+
+void col2im(const float* col, const ConvGeometry& g, float* image, const ExecContext* ctx) {
+  const int64_t cols = g.out_h * g.out_w;
+  const int64_t per_channel = g.k_h * g.k_w;
+  // Each channel's rows write only that channel, so channels run in parallel.
+  auto body = [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      float* img = image + c * g.in_h * g.in_w;
+      for (int64_t q = 0; q < per_channel; ++q) {
+        const int64_t i = q / g.k_w, j = q % g.k_w;
+        const float* src = col + (c * per_channel + q) * cols;
+        for (int64_t oy = 0; oy < g.out_h; ++oy) {
+          const int64_t y = oy * g.stride_h - g.pad_top + i * g.dilation_h;
+          if (y < 0 || y >= g.in_h) continue;
+          float* dst = img + y * g.in_w;
+          const float* s = src + oy * g.out_w;
+          for (int64_t ox = 0; ox < g.out_w; ++ox) {
+            const int64_t x = ox * g.stride_w - g.pad_left + j * g.dilation_w;
+            if (x >= 0 && x < g.in_w) dst[x] += s[ox];
+          }
+        }
+      }
+    }
+  };
+  if (ctx)
+    ctx->parallel_for(g.channels, body);
+  else
+    body(0, g.channels);
+}
+
+}  // namespace heatlens

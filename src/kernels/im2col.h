@@ -1,0 +1,29 @@
+// im2col / col2im for 2-D convolution (1-D convolutions use height 1).
+//
+// The column matrix has one row per (channel, kernel row, kernel column) and one column per
+// output position, so a convolution is W[out_c, C·kh·kw] · col[C·kh·kw, oh·ow]. Zero padding
+// reads as 0 in im2col and is dropped in col2im.
+#pragma once
+
+#include <cstdint>
+
+#include "ops/op.h"
+
+namespace heatlens {
+
+struct ConvGeometry {
+  int64_t channels = 0;          // channels of the image (per group)
+  int64_t in_h = 0, in_w = 0;    // the image
+  int64_t out_h = 0, out_w = 0;  // positions of the kernel
+  int64_t k_h = 1, k_w = 1;
+  int64_t stride_h = 1, stride_w = 1;
+  int64_t dilation_h = 1, dilation_w = 1;
+  int64_t pad_top = 0, pad_left = 0;
+};
+
+// col[(c·kh + i)·kw + j][oy·ow + ox] = image[c][oy·sh − pt + i·dh][ox·sw − pl + j·dw] (or 0).
+void im2col(const float* image, const ConvGeometry& g, float* col, const ExecContext* ctx);
+// image[...] += col[...] for the same correspondence (image must be initialised).
+void col2im(const float* col, const ConvGeometry& g, float* image, const ExecContext* ctx);
+
+}  // namespace heatlens

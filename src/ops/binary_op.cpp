@@ -1,0 +1,82 @@
+#include "ops/binary_op.h"
+
+namespace heatlens {
+
+namespace {
+
+class BinaryOp : public Op {
+ public:
+  BinaryOp(BinaryFn f, BinaryIntFn fi, BinaryGradFn da, BinaryGradFn db, bool uses_inputs,
+           bool uses_output)
+      : f_(f), fi_(fi), da_(da), db_(db), uses_inputs_(uses_inputs), uses_output_(uses_output) {}
+
+  std::vector<ValueType> infer(const std::vector<ValueType>& in) const override {
+    if (in.size() != 2) error("expects two inputs");
+    if (in[0].dtype != in[1].dtype) error("inputs have different dtypes");
+    if (in[0].dtype == DType::i64 && !fi_) error("int64 inputs are not supported");
+    return {{in[0].dtype, broadcast_shapes(in[0].shape, in[1].shape, *this), Tensor()}};
+  }
+
+  Tensors forward(const Tensors& in, const ExecContext&) const override {
+    Shape shape = broadcast_shapes(in[0].shape(), in[1].shape(), *this);
+    if (in[0].dtype() == DType::i64) {
+      // Integer arithmetic appears only in shape computations; it is folded at plan time.
+      Tensor out(shape, DType::i64);
+      const int64_t* a = in[0].i64();
+      const int64_t* b = in[1].i64();
+      int64_t* y = out.i64();
+      broadcast_for_each(shape, in[0].shape(), in[1].shape(),
+                         [&](int64_t o, int64_t i, int64_t j) { y[o] = fi_(a[i], b[j]); });
+      return {out};
+    }
+    Tensor out(shape);
+    const float* a = in[0].f32();
+    const float* b = in[1].f32();
+    float* y = out.f32();
+    broadcast_for_each(shape, in[0].shape(), in[1].shape(),
+                       [&](int64_t o, int64_t i, int64_t j) { y[o] = f_(a[i], b[j]); });
+    return {out};
+  }
+
+  Tensors vjp(const VjpArgs& a) const override {
+    const Shape& sa = a.input_types[0].shape;
+    const Shape& sb = a.input_types[1].shape;
+    Shape shape = broadcast_shapes(sa, sb, *this);
+    const float* x = uses_inputs_ ? a.inputs[0].f32() : nullptr;
+    const float* z = uses_inputs_ ? a.inputs[1].f32() : nullptr;
+    const float* y = uses_output_ ? a.outputs[0].f32() : nullptr;
+    const float* g = a.grad_outputs[0].f32();
+    Tensor ga, gb;
+    if (a.need[0]) ga = Tensor(shape);
+    if (a.need[1]) gb = Tensor(shape);
+    float* pa = a.need[0] ? ga.f32() : nullptr;
+    float* pb = a.need[1] ? gb.f32() : nullptr;
+    broadcast_for_each(shape, sa, sb, [&](int64_t o, int64_t i, int64_t j) {
+      float xa = x ? x[i] : 0.0f, xb = z ? z[j] : 0.0f, yo = y ? y[o] : 0.0f;
+      if (pa) pa[o] = da_(xa, xb, yo, g[o]);
+      if (pb) pb[o] = db_(xa, xb, yo, g[o]);
+    });
+    Tensors grads(2);
+    if (pa) grads[0] = sum_to_shape(ga, sa);
+    if (pb) grads[1] = sum_to_shape(gb, sb);
+    return grads;
+  }
+
+  bool vjp_uses_input(int) const override { return uses_inputs_; }
+  bool vjp_uses_output(int) const override { return uses_output_; }
+
+ private:
+  BinaryFn f_;
+  BinaryIntFn fi_;
+  BinaryGradFn da_, db_;
+  bool uses_inputs_, uses_output_;
+};
+
+}  // namespace
+
+std::unique_ptr<Op> make_binary(BinaryFn f, BinaryIntFn fi, BinaryGradFn da, BinaryGradFn db,
+                                bool grad_uses_inputs, bool grad_uses_output) {
+  return std::make_unique<BinaryOp>(f, fi, da, db, grad_uses_inputs, grad_uses_output);
+}
+
+}  // namespace heatlens

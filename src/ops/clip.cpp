@@ -1,0 +1,75 @@
+// Clip: y = min(max(x, min), max); bounds are attributes before opset 11 and optional
+// constant inputs from 11 (ReLU6 exports as Clip(0, 6)). The gradient passes where
+// min ≤ x ≤ max, bounds included, as in PyTorch's clamp.
+#include <algorithm>
+#include <limits>
+
+#include "ops/op_util.h"
+
+namespace heatlens {
+
+namespace {
+
+class Clip : public Op {
+ public:
+  Clip(bool from_inputs, float lo, float hi) : from_inputs_(from_inputs), lo_(lo), hi_(hi) {}
+
+  void bounds(const std::vector<ValueType>& in, float& lo, float& hi) const {
+    lo = lo_;
+    hi = hi_;
+    if (!from_inputs_) return;
+    if (in.size() > 1 && !in[1].omitted) lo = constant_input(in, 1, *this, "min").as_f32().f32()[0];
+    if (in.size() > 2 && !in[2].omitted) hi = constant_input(in, 2, *this, "max").as_f32().f32()[0];
+  }
+
+  std::vector<ValueType> infer(const std::vector<ValueType>& in) const override {
+    require_f32(in[0], *this, "input");
+    float lo, hi;
+    bounds(in, lo, hi);
+    return {{DType::f32, in[0].shape, Tensor()}};
+  }
+
+  Tensors forward(const Tensors& in, const ExecContext&) const override {
+    float lo, hi;
+    bounds(value_types(in), lo, hi);
+    Tensor y(in[0].shape());
+    for (int64_t i = 0; i < y.numel(); ++i) y.f32()[i] = std::min(std::max(in[0].f32()[i], lo), hi);
+    return {y};
+  }
+
+  Tensors vjp(const VjpArgs& a) const override {
+    float lo, hi;
+    bounds(a.input_types, lo, hi);
+    Tensor dx(a.input_types[0].shape);
+    const float* x = a.inputs[0].f32();
+    const float* g = a.grad_outputs[0].f32();
+    for (int64_t i = 0; i < dx.numel(); ++i) dx.f32()[i] = (x[i] >= lo && x[i] <= hi) ? g[i] : 0.0f;
+    Tensors grads(a.input_types.size());
+    grads[0] = dx;
+    return grads;
+  }
+
+  bool vjp_uses_input(int index) const override { return index == 0; }
+
+ private:
+  bool from_inputs_;
+  float lo_, hi_;
+};
+
+std::unique_ptr<Op> make_clip(const OpBuildContext& ctx) {
+  if (ctx.opset >= 11) {
+    return std::make_unique<Clip>(true, -std::numeric_limits<float>::infinity(),
+                                  std::numeric_limits<float>::infinity());
+  }
+  return std::make_unique<Clip>(false,
+                                ctx.attrs.get_float("min", std::numeric_limits<float>::lowest()),
+                                ctx.attrs.get_float("max", std::numeric_limits<float>::max()));
+}
+
+}  // namespace
+
+void register_clip(OpRegistry& r) {
+  r.add({"Clip", make_clip, LrpRole::pass_through, true});
+}
+
+}  // namespace heatlens

@@ -1,0 +1,162 @@
+// Conv: N-channel 1-D/2-D convolution with groups (depthwise included), strides, dilations,
+// explicit or automatic padding, optional bias. Forward is im2col + GEMM per group; the VJP
+// gives the input gradient as Wᵀ·dY followed by col2im (and weight/bias gradients if asked).
+#include <vector>
+
+#include "kernels/gemm.h"
+#include "kernels/im2col.h"
+#include "ops/op_util.h"
+#include "ops/spatial.h"
+
+namespace heatlens {
+
+namespace {
+
+class Conv : public Op {
+ public:
+  Conv(SpatialAttrs s, int64_t group) : s_(std::move(s)), group_(group) {}
+
+  std::vector<ValueType> infer(const std::vector<ValueType>& in) const override {
+    if (in.size() < 2) error("expects an input and weights");
+    require_f32(in[0], *this, "input");
+    require_f32(in[1], *this, "weights");
+    const Shape& x = in[0].shape;
+    const Shape& w = in[1].shape;
+    if (x.size() < 3)
+      error("input must have a batch, channel and spatial dims, got " + shape_str(x));
+    if (w.size() != x.size())
+      error("weights " + shape_str(w) + " do not match input " + shape_str(x));
+    if (x[1] != w[1] * group_) {
+      error("input has " + std::to_string(x[1]) + " channels, weights expect " +
+            std::to_string(w[1] * group_) + " (group " + std::to_string(group_) + ")");
+    }
+    if (w[0] % group_) error("output channels are not divisible by group");
+    if (in.size() > 2 && in[2].dtype == DType::f32 && !in[2].shape.empty() &&
+        in[2].shape != Shape{w[0]}) {
+      error("bias has shape " + shape_str(in[2].shape) + ", expected [" + std::to_string(w[0]) +
+            "]");
+    }
+    WindowPlan p = window(x, w);
+    Shape out = {x[0], w[0]};
+    for (int64_t d : p.spatial_out()) out.push_back(d);
+    return {{DType::f32, out, Tensor()}};
+  }
+
+  WindowPlan window(const Shape& x, const Shape& w) const {
+    Shape spatial(x.begin() + 2, x.end());
+    std::vector<int64_t> kernel(w.begin() + 2, w.end());
+    if (!s_.kernel_shape.empty() && s_.kernel_shape != kernel)
+      error("kernel_shape disagrees with the weights");
+    return plan_window(s_, spatial, kernel, false, *this);
+  }
+
+  Tensors forward(const Tensors& in, const ExecContext& ctx) const override {
+    const Tensor& x = in[0];
+    const Tensor& w = in[1];
+    const bool has_bias = in.size() > 2 && in[2].defined();
+    WindowPlan p = window(x.shape(), w.shape());
+    const int64_t batch = x.dim(0), cin = x.dim(1), cout = w.dim(0);
+    const int64_t cg = cin / group_, og = cout / group_;
+    ConvGeometry g = p.geometry(cg);
+    const int64_t kdim = cg * g.k_h * g.k_w, cols = g.out_h * g.out_w;
+    Shape out_shape = {batch, cout};
+    for (int64_t d : p.spatial_out()) out_shape.push_back(d);
+    Tensor out(out_shape);
+    std::vector<float> col(static_cast<size_t>(kdim * cols));
+    for (int64_t b = 0; b < batch; ++b) {
+      for (int64_t gi = 0; gi < group_; ++gi) {
+        const float* img = x.f32() + (b * cin + gi * cg) * g.in_h * g.in_w;
+        float* y = out.f32() + (b * cout + gi * og) * cols;
+        const float* wg = w.f32() + gi * og * kdim;
+        const bool pointwise = g.k_h == 1 && g.k_w == 1 && g.stride_h == 1 && g.stride_w == 1 &&
+                               g.pad_top == 0 && g.pad_left == 0 && p.pad_bottom == 0 &&
+                               p.pad_right == 0;
+        const float* cm = img;
+        if (!pointwise) {
+          im2col(img, g, col.data(), &ctx);
+          cm = col.data();
+        }
+        f32_gemm(false, false, og, cols, kdim, 1.0f, wg, kdim, cm, cols, 0.0f, y, cols, &ctx);
+        if (has_bias) {
+          const float* bias = in[2].f32() + gi * og;
+          for (int64_t o = 0; o < og; ++o) {
+            for (int64_t j = 0; j < cols; ++j) y[o * cols + j] += bias[o];
+          }
+        }
+      }
+    }
+    return {out};
+  }
+
+  Tensors vjp(const VjpArgs& a) const override {
+    const Shape& xs = a.input_types[0].shape;
+    const Shape& ws = a.input_types[1].shape;
+    const Tensor& w = a.inputs[1];
+    const Tensor& dy = a.grad_outputs[0];
+    WindowPlan p = window(xs, ws);
+    const int64_t batch = xs[0], cin = xs[1], cout = ws[0];
+    const int64_t cg = cin / group_, og = cout / group_;
+    ConvGeometry g = p.geometry(cg);
+    const int64_t kdim = cg * g.k_h * g.k_w, cols = g.out_h * g.out_w;
+    Tensors grads(a.input_types.size());
+    std::vector<float> col(static_cast<size_t>(kdim * cols));
+    if (a.need[0]) {
+      Tensor dx(xs);
+      for (int64_t b = 0; b < batch; ++b) {
+        for (int64_t gi = 0; gi < group_; ++gi) {
+          const float* dyg = dy.f32() + (b * cout + gi * og) * cols;
+          const float* wg = w.f32() + gi * og * kdim;
+          f32_gemm(true, false, kdim, cols, og, 1.0f, wg, kdim, dyg, cols, 0.0f, col.data(), cols,
+                   &a.ctx);
+          col2im(col.data(), g, dx.f32() + (b * cin + gi * cg) * g.in_h * g.in_w, &a.ctx);
+        }
+      }
+      grads[0] = dx;
+    }
+    if (a.need[1]) {
+      const Tensor& x = a.inputs[0];
+      Tensor dw(ws);
+      for (int64_t b = 0; b < batch; ++b) {
+        for (int64_t gi = 0; gi < group_; ++gi) {
+          im2col(x.f32() + (b * cin + gi * cg) * g.in_h * g.in_w, g, col.data(), &a.ctx);
+          const float* dyg = dy.f32() + (b * cout + gi * og) * cols;
+          f32_gemm(false, true, og, kdim, cols, 1.0f, dyg, cols, col.data(), cols, 1.0f,
+                   dw.f32() + gi * og * kdim, kdim, &a.ctx);
+        }
+      }
+      grads[1] = dw;
+    }
+    if (a.input_types.size() > 2 && a.need[2]) {
+      Tensor db({cout});
+      for (int64_t b = 0; b < batch; ++b) {
+        for (int64_t o = 0; o < cout; ++o) {
+          const float* d = dy.f32() + (b * cout + o) * cols;
+          for (int64_t j = 0; j < cols; ++j) db.f32()[o] += d[j];
+        }
+      }
+      grads[2] = db;
+    }
+    return grads;
+  }
+
+  bool vjp_uses_input(int index) const override { return index == 1 || index == 0; }
+
+ private:
+  SpatialAttrs s_;
+  int64_t group_;
+};
+
+std::unique_ptr<Op> make_conv(const OpBuildContext& ctx) {
+  SpatialAttrs s = SpatialAttrs::parse(ctx.attrs);
+  int64_t group = ctx.attrs.get_int("group", 1);
+  if (group < 1) ctx.attrs.error("group must be positive");
+  return std::make_unique<Conv>(std::move(s), group);
+}
+
+}  // namespace
+
+void register_conv(OpRegistry& r) {
+  r.add({"Conv", make_conv, LrpRole::linear, true});
+}
+
+}  // namespace heatlens

@@ -1,0 +1,44 @@
+#include "ops/op.h"
+
+#include "core/error.h"
+
+namespace heatlens {
+
+const char* lrp_role_name(LrpRole role) {
+  switch (role) {
+    case LrpRole::linear:
+      return "linear (rule)";
+    case LrpRole::pass_through:
+      return "pass-through";
+    case LrpRole::winner_takes_all:
+      return "winner takes all";
+    case LrpRole::proportional:
+      return "proportional";
+    case LrpRole::data_movement:
+      return "data movement";
+    case LrpRole::normalization:
+      return "folded (canonizer)";
+    case LrpRole::constant:
+      return "constant";
+    case LrpRole::unsupported:
+      return "none";
+  }
+  return "none";
+}
+
+void Op::error(const std::string& message) const {
+  fail(label_ + ": " + message);
+}
+
+Tensors Op::vjp(const VjpArgs&) const {
+  error("has no gradient (VJP)");
+}
+
+const OpInfo* OpRegistry::find(const std::string& op_type) const {
+  for (const OpInfo& o : ops_) {
+    if (o.op_type == op_type) return &o;
+  }
+  return nullptr;
+}
+
+}  // namespace heatlens

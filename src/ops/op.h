@@ -1,0 +1,119 @@
+// Op: one ONNX operator as heatlens runs it. Each operator lives in its own file in src/ops/
+// and holds, side by side: attribute parsing (in its factory), type/shape inference, a plain
+// reference forward, the vector-Jacobian product, and its role in LRP.
+//
+//   class Relu : public Op { ... };                  // src/ops/relu.cpp
+//   void register_relu(OpRegistry& r) { r.add({"Relu", 6, ..., factory, LrpRole::pass_through}); }
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+#include "core/thread_pool.h"
+#include "graph/attributes.h"
+
+namespace heatlens {
+
+using Tensors = std::vector<Tensor>;
+
+// What LRP does at a node (ARCHITECTURE.md, "LRP conventions").
+enum class LrpRole {
+  linear,            // Conv, ConvTranspose, Gemm, MatMul with a constant operand: takes a rule
+  pass_through,      // element-wise activations: relevance passes unchanged
+  winner_takes_all,  // MaxPool, GlobalMaxPool: routed like the gradient
+  proportional,      // average pooling, ReduceMean, residual Add: ε-stabilised redistribution
+  data_movement,     // Reshape, Flatten, Transpose, Concat, Slice, Pad, ...: moves relevance
+  normalization,     // BatchNormalization: folded into the adjacent linear layer first
+  constant,          // Shape, Constant, Cast of shapes: no relevance flows
+  unsupported,       // no LRP rule (e.g. Softmax inside the network)
+};
+const char* lrp_role_name(LrpRole role);
+
+// Type of a value at plan time; `constant` is defined when the value is known before running.
+struct ValueType {
+  DType dtype = DType::f32;
+  Shape shape;
+  Tensor constant;
+  bool omitted = false;  // an optional input left empty in the file
+};
+
+struct ExecContext {
+  ThreadPool* pool = nullptr;  // may be null: run on the caller
+  void parallel_for(int64_t n, const ThreadPool::RangeFn& body, int64_t min_chunk = 1) const {
+    if (pool)
+      pool->parallel_for(n, body, min_chunk);
+    else if (n > 0)
+      body(0, n);
+  }
+};
+
+struct VjpArgs {
+  const std::vector<ValueType>& input_types;
+  const Tensors& inputs;          // saved inputs: undefined where vjp_uses_input() is false
+  const Tensors& outputs;         // saved outputs: undefined where vjp_uses_output() is false
+  const Tensors& grad_outputs;    // undefined entries are zero
+  const std::vector<bool>& need;  // which input gradients are wanted
+  const ExecContext& ctx;
+};
+
+class Op {
+ public:
+  virtual ~Op() = default;
+
+  // Output types from input types. Inputs may carry constants (for shape-like inputs such as
+  // Reshape's target shape); an op whose output is known from shapes alone (Shape) sets
+  // `constant` on it. Throws with the node label when inputs are invalid.
+  virtual std::vector<ValueType> infer(const std::vector<ValueType>& inputs) const = 0;
+  // Plain reference forward. Never modifies its inputs.
+  virtual Tensors forward(const Tensors& inputs, const ExecContext& ctx) const = 0;
+  // Gradients for the inputs marked in `need` (others may stay undefined).
+  virtual Tensors vjp(const VjpArgs& args) const;
+  virtual bool has_vjp() const { return true; }
+  virtual bool vjp_uses_input(int index) const { return true; }
+  virtual bool vjp_uses_output(int index) const { return false; }
+
+  const std::string& label() const { return label_; }
+  void set_label(std::string label) { label_ = std::move(label); }
+  [[noreturn]] void error(const std::string& message) const;
+
+ private:
+  std::string label_;
+};
+
+// What an operator's factory sees of its node.
+struct OpBuildContext {
+  const NodeAttributes& attrs;
+  int64_t opset;
+  size_t num_inputs;  // as written in the file, including omitted optional ones
+  size_t num_outputs;
+  const std::string& label;  // "node 'conv1' (Conv)"
+};
+
+using OpFactory = std::unique_ptr<Op> (*)(const OpBuildContext& ctx);
+
+struct OpInfo {
+  std::string op_type;
+  OpFactory factory;
+  LrpRole lrp_role;
+  bool vjp;           // has a VJP (false: forward-only methods only)
+  int min_opset = 1;  // opsets outside [min_opset, max_opset] are refused
+  int max_opset = 18;
+  bool webgpu = false;  // has a WebGPU kernel
+};
+
+class OpRegistry {
+ public:
+  void add(OpInfo info) { ops_.push_back(std::move(info)); }
+  const OpInfo* find(const std::string& op_type) const;
+  const std::vector<OpInfo>& all() const { return ops_; }
+
+ private:
+  std::vector<OpInfo> ops_;
+};
+
+// Every operator heatlens supports (built once).
+const OpRegistry& op_registry();
+
+}  // namespace heatlens
