@@ -5,6 +5,7 @@
 #   wasm     build/wasm     heatlens.{js,wasm} (single thread, SIMD128) + unit tests for node
 #   wasm-mt  build/wasm-mt  heatlens-mt.{js,wasm} (pthreads + SIMD128)
 #   web      copies the wasm modules into web/engine/ (served by npm start)
+#   docs     regenerates web/docs/operators.md from the operator registry (needs native)
 # Builds run one after another: these machines have two cores.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -37,6 +38,8 @@ for t in "${targets[@]}"; do
         [[ -f "$f" ]] && cp -u "$f" web/engine/
       done
       ;;
+    docs)  # generated documentation tables (committed; tests/docs_check.mjs keeps them current)
+      build/native/heatlens ops --markdown > web/docs/operators.md ;;
     *) echo "build: unknown target '$t'" >&2; exit 2 ;;
   esac
 done

@@ -4,6 +4,8 @@
 //   unit-native  Catch2 through ctest (build/native)
 //   unit-asan    the same tests under AddressSanitizer + UBSan (build/asan)
 //   unit-wasm    the same tests compiled to wasm, run by node (build/wasm)
+//   conformance  ONNX node tests in tests/conformance/allowlist.txt through `heatlens onnx-test`
+//   docs         generated documentation (web/docs/operators.md) matches the registry
 //   browser      playwright-core + Debian's Chromium (tests/e2e/*.test.mjs)
 //   format       clang-format over the tracked C++ sources
 // Logs go to build/test-logs/<suite>.log; a failing suite prints its tail.
@@ -57,6 +59,8 @@ const suites = {
   'unit-native': { cmd: 'ctest', args: ['--test-dir', 'build/native', '-j2', '--output-on-failure'], parse: 'ctest' },
   'unit-asan': { cmd: 'ctest', args: ['--test-dir', 'build/asan', '-j2', '--output-on-failure'], parse: 'ctest' },
   'unit-wasm': { cmd: 'node', args: ['build/wasm/heatlens_unit_tests.cjs', '--use-colour', 'no'], parse: 'catch2' },
+  conformance: { cmd: 'node', args: ['tests/conformance/run.mjs'], parse: 'counted' },
+  docs: { cmd: 'node', args: ['tests/docs_check.mjs'], parse: 'counted' },
   browser: {
     cmd: 'node',
     args: async () => ['--test', '--test-concurrency=1', '--test-reporter=tap',

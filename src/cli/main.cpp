@@ -1,37 +1,47 @@
 // heatlens command-line tool: the only translation unit with main().
 //
-//   heatlens --version
-//   heatlens help
+//   heatlens info model.onnx
+//   heatlens run model.onnx --input digit.png --top 3
+//   heatlens onnx-test /usr/share/libonnx-testdata/data/node/test_relu
 #include <cstdio>
-#include <cstring>
 #include <exception>
 #include <string>
 
+#include "cli/args.h"
+#include "cli/commands.h"
+#include "core/error.h"
 #include "core/version.h"
 
 namespace {
 
 void print_usage(std::FILE* out) {
-  std::fprintf(out,
-               "heatlens %s - explain the decisions of ONNX classifiers\n"
-               "\n"
-               "usage: heatlens <command> [options]\n"
-               "\n"
-               "commands:\n"
-               "  version    print the version and build\n"
-               "  help       show this message\n",
-               heatlens::version());
+  std::fprintf(
+      out,
+      "heatlens %s - explain the decisions of ONNX classifiers\n"
+      "\n"
+      "usage: heatlens <command> [options]\n"
+      "\n"
+      "commands:\n"
+      "  info MODEL.onnx [--json]               inputs, outputs, operators, unsupported nodes\n"
+      "  run MODEL.onnx --input FILE [--top K]  classify a .npy tensor or an image\n"
+      "      [--json] [--threads N] [--size H,W] [--mean a,b,c] [--std a,b,c] [--range lo,hi]\n"
+      "  onnx-test DIR                          run one ONNX backend node test\n"
+      "  ops [--json | --markdown]              the operator support matrix\n"
+      "  version                                print the version and build\n"
+      "  help                                   show this message\n",
+      heatlens::version());
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  using namespace heatlens::cli;
+  if (argc < 2) {
+    print_usage(stderr);
+    return 2;
+  }
+  const std::string command = argv[1];
   try {
-    if (argc < 2) {
-      print_usage(stderr);
-      return 2;
-    }
-    std::string command = argv[1];
     if (command == "version" || command == "--version" || command == "-V") {
       std::printf("heatlens %s (%s)\n", heatlens::version(), heatlens::build_description().c_str());
       return 0;
@@ -40,10 +50,17 @@ int main(int argc, char** argv) {
       print_usage(stdout);
       return 0;
     }
+    if (command == "info") return cmd_info(argc, argv);
+    if (command == "run") return cmd_run(argc, argv);
+    if (command == "onnx-test") return cmd_onnx_test(argc, argv);
+    if (command == "ops") return cmd_ops(argc, argv);
     std::fprintf(stderr, "heatlens: unknown command '%s' (try 'heatlens help')\n", command.c_str());
     return 2;
+  } catch (const UsageError& e) {
+    std::fprintf(stderr, "heatlens %s: %s\n", command.c_str(), e.message.c_str());
+    return 2;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "heatlens: %s\n", e.what());
+    std::fprintf(stderr, "heatlens %s: %s\n", command.c_str(), e.what());
     return 2;
   }
 }

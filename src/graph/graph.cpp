@@ -1,5 +1,7 @@
 #include "graph/graph.h"
 
+#include <algorithm>
+
 #include "core/error.h"
 
 namespace heatlens {
@@ -30,6 +32,17 @@ int64_t Graph::parameter_count() const {
     if (v.initializer.defined() && v.initializer.dtype() == DType::f32) n += v.initializer.numel();
   }
   return n;
+}
+
+void Graph::freeze_input(const std::string& input_name, const Tensor& value) {
+  const int id = require_value(input_name);
+  auto it = std::find(inputs.begin(), inputs.end(), id);
+  HEATLENS_CHECK(it != inputs.end(), "'" << input_name << "' is not a graph input");
+  inputs.erase(it);
+  Value& v = values[id];
+  v.is_graph_input = false;
+  v.initializer = value;
+  v.declared_dtype = value.dtype();
 }
 
 }  // namespace heatlens

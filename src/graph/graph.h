@@ -57,6 +57,9 @@ class Graph {
   int require_value(const std::string& name) const;
   int add_value(const std::string& name);
   int64_t parameter_count() const;
+  // Turns a graph input into a constant with this value (e.g. a shape or axes input that a
+  // test or a user fixes), so planning can fold what depends on it.
+  void freeze_input(const std::string& name, const Tensor& value);
 
  private:
   std::map<std::string, int> index_;

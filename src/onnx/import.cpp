@@ -113,11 +113,13 @@ Graph import_model(const ModelProto& model, bool strict, std::vector<ImportIssue
     int id = graph.add_value(in.name);
     graph.values[id].is_graph_input = true;
     declare_type(graph.values[id], in);
+    // int32 inputs are held as int64, like int32 initializers.
     if (in.elem_type != static_cast<int32_t>(DataType::float32) &&
-        in.elem_type != static_cast<int32_t>(DataType::int64)) {
+        in.elem_type != static_cast<int32_t>(DataType::int64) &&
+        in.elem_type != static_cast<int32_t>(DataType::int32)) {
       found.push_back({"", "",
                        "input '" + in.name + "' has dtype " + data_type_name(in.elem_type) +
-                           " (heatlens supports float32 and int64 inputs)"});
+                           " (heatlens supports float32, int64 and int32 inputs)"});
     }
     graph.inputs.push_back(id);
     available.insert(in.name);

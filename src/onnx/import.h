@@ -24,7 +24,7 @@ struct ImportIssue {
   std::string message;
 };
 
-constexpr int64_t kMinOpset = 7;
+constexpr int64_t kMinOpset = 1;  // old opsets load where an operator's semantics did not change
 constexpr int64_t kMaxOpset = 18;
 
 Graph import_model(const ModelProto& model, bool strict = true,

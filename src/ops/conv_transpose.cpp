@@ -44,8 +44,11 @@ class ConvTranspose : public Op {
         int64_t target =
             !output_shape_.empty() ? output_shape_[output_shape_.size() - nd + i] : in * st;
         const int64_t total = full - target;
-        if (total < 0) error("output_shape is larger than the transposed convolution can produce");
-        if (s_.auto_pad == "SAME_UPPER") {
+        if (total < 0) {
+          // A larger output_shape acts as output padding at the end (ONNX reference).
+          begin[i] = 0;
+          end[i] = total;
+        } else if (s_.auto_pad == "SAME_UPPER") {
           begin[i] = total / 2;
           end[i] = total - total / 2;
         } else {

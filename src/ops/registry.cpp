@@ -5,7 +5,8 @@ namespace heatlens {
 
 #define HEATLENS_OPS(X)                                                                         \
   X(abs)                                                                                        \
-  X(add) X(average_pool) X(batch_normalization) X(cast) X(clip) X(concat) X(constant) X(conv)   \
+  X(add)                                                                                        \
+  X(average_pool) X(batch_normalization) X(cast) X(clip) X(concat) X(constant) X(conv)          \
       X(conv_transpose) X(div) X(dropout) X(elu) X(erf) X(exp) X(flatten) X(gather) X(gemm)     \
           X(global_average_pool) X(global_max_pool) X(hard_sigmoid) X(hard_swish) X(identity)   \
               X(instance_normalization) X(leaky_relu) X(log) X(log_softmax) X(lrn) X(mat_mul)   \

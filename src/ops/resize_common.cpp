@@ -76,8 +76,8 @@ void ResizeOp::contributions(const Shape& in, const Shape& out, const std::vecto
         x = (o + 0.5) / sc - 0.5;
       else if (mode_.coordinate == "pytorch_half_pixel")
         x = out[d] > 1 ? (o + 0.5) / sc - 0.5 : 0.0;
-      else if (mode_.coordinate == "align_corners")
-        x = out[d] > 1 ? o * static_cast<double>(in[d] - 1) / (out[d] - 1) : 0.0;
+      else if (mode_.coordinate == "align_corners")  // ONNX: unrounded length in·scale
+        x = in[d] * sc > 1 ? o * static_cast<double>(in[d] - 1) / (in[d] * sc - 1) : 0.0;
       else if (mode_.coordinate == "tf_half_pixel_for_nn")
         x = (o + 0.5) / sc;
       else

@@ -1,0 +1,19 @@
+// Loading a model input from the command line: .npy as an exact tensor, or an image
+// preprocessed by the model card beside the model, overridden by --size/--mean/--std/--range.
+#pragma once
+
+#include <string>
+
+#include "cli/args.h"
+#include "core/tensor.h"
+#include "graph/graph.h"
+#include "media/model_card.h"
+
+namespace heatlens::cli {
+
+// The flags every command that reads an input accepts.
+std::vector<FlagSpec> input_flags();
+
+Tensor load_input(const Args& args, const Graph& graph, const ModelCard& card);
+
+}  // namespace heatlens::cli

@@ -1,0 +1,34 @@
+// ModelCard: models/<name>/card.json — what a model expects and what its outputs mean.
+//
+// The CLI reads the card next to a model (model.onnx → card.json in the same folder) to
+// preprocess images and to name classes; the web page shows it. Missing optional fields get
+// defaults; a malformed card is an Error naming the file and field.
+//
+//   ModelCard card = load_model_card_beside("models/mnist-cnn/model.onnx");  // has_card may be
+//   false
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "media/image.h"
+
+namespace heatlens {
+
+struct ModelCard {
+  bool has_card = false;
+  std::string path;
+  std::string name;
+  std::string kind = "image";  // image | audio | spectrum
+  ImagePreprocessing image;    // for kind == image
+  std::vector<std::string> labels;
+  std::string gradcam_layer;  // default layer for Grad-CAM, if the card names one
+  std::optional<std::pair<float, float>> input_bounds;  // z^B bounds (after normalisation)
+};
+
+ModelCard parse_model_card(const std::string& json_text, const std::string& path);
+// Reads card.json beside the model file; returns a card with has_card = false if none exists.
+ModelCard load_model_card_beside(const std::string& model_path);
+
+}  // namespace heatlens
