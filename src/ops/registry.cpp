@@ -3,17 +3,64 @@
 
 namespace heatlens {
 
-#define HEATLENS_OPS(X)                                                                         \
-  X(abs)                                                                                        \
-  X(add)                                                                                        \
-  X(average_pool) X(batch_normalization) X(cast) X(clip) X(concat) X(constant) X(conv)          \
-      X(conv_transpose) X(div) X(dropout) X(elu) X(erf) X(exp) X(flatten) X(gather) X(gemm)     \
-          X(global_average_pool) X(global_max_pool) X(hard_sigmoid) X(hard_swish) X(identity)   \
-              X(instance_normalization) X(leaky_relu) X(log) X(log_softmax) X(lrn) X(mat_mul)   \
-                  X(max_pool) X(mul) X(neg) X(pad) X(pow) X(prelu) X(reduce_max) X(reduce_mean) \
-                      X(reduce_sum) X(relu) X(reshape) X(resize) X(selu) X(shape) X(sigmoid)    \
-                          X(slice) X(softmax) X(split) X(sqrt) X(squeeze) X(sub) X(tanh)        \
-                              X(transpose) X(unsqueeze) X(upsample)
+// One line per operator file; keep sorted.
+// clang-format off
+#define HEATLENS_OPS(X) \
+  X(abs) \
+  X(add) \
+  X(average_pool) \
+  X(batch_normalization) \
+  X(cast) \
+  X(clip) \
+  X(concat) \
+  X(constant) \
+  X(conv) \
+  X(conv_transpose) \
+  X(div) \
+  X(dropout) \
+  X(elu) \
+  X(erf) \
+  X(exp) \
+  X(flatten) \
+  X(gather) \
+  X(gemm) \
+  X(global_average_pool) \
+  X(global_max_pool) \
+  X(hard_sigmoid) \
+  X(hard_swish) \
+  X(identity) \
+  X(instance_normalization) \
+  X(leaky_relu) \
+  X(log) \
+  X(log_softmax) \
+  X(lrn) \
+  X(mat_mul) \
+  X(max_pool) \
+  X(mul) \
+  X(neg) \
+  X(pad) \
+  X(pow) \
+  X(prelu) \
+  X(reduce_max) \
+  X(reduce_mean) \
+  X(reduce_sum) \
+  X(relu) \
+  X(reshape) \
+  X(resize) \
+  X(selu) \
+  X(shape) \
+  X(sigmoid) \
+  X(slice) \
+  X(softmax) \
+  X(split) \
+  X(sqrt) \
+  X(squeeze) \
+  X(sub) \
+  X(tanh) \
+  X(transpose) \
+  X(unsqueeze) \
+  X(upsample)
+// clang-format on
 
 #define HEATLENS_DECLARE(name) void register_##name(OpRegistry& r);
 HEATLENS_OPS(HEATLENS_DECLARE)
