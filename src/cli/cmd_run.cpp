@@ -1,5 +1,5 @@
-// heatlens run MODEL.onnx --input FILE [--top K] [--json] [--threads N]: the top-K classes with
-// logits and probabilities (labels from the model card).
+// heatlens run MODEL.onnx --input FILE [--top K] [--json] [--threads N] [--out Y.npy]: the top-K
+// classes with logits and probabilities (labels from the model card); --out saves the raw output.
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -11,6 +11,7 @@
 #include "cli/input_loader.h"
 #include "engine/engine.h"
 #include "engine/output_head.h"
+#include "media/npy.h"
 
 namespace heatlens::cli {
 
@@ -19,6 +20,7 @@ int cmd_run(int argc, char** argv) {
   flags.push_back({"--top", true});
   flags.push_back({"--json", false});
   flags.push_back({"--threads", true});
+  flags.push_back({"--out", true});
   Args args(argc, argv, 2, flags);
   if (args.positional().size() != 1)
     throw UsageError{"usage: heatlens run MODEL.onnx --input FILE [--top K] [--json]"};
@@ -33,6 +35,7 @@ int cmd_run(int argc, char** argv) {
   ForwardOptions opts;
   if (!head.final_activation.empty()) opts.capture.push_back(head.logits);
   ForwardResult r = engine.forward({x}, opts);
+  if (args.has("--out")) write_npy(args.get("--out"), r.outputs[0]);
   Tensor logits = head.final_activation.empty() ? r.outputs[0] : r.captured.at(head.logits);
   if (logits.rank() != 2)
     throw UsageError{"the model's output has shape " + shape_str(logits.shape()) +
