@@ -330,7 +330,10 @@ def export(name, cls, size, seed):
     folder = os.path.join(OUT, name)
     os.makedirs(folder, exist_ok=True)
     x = torch.randn(2, 3, size, size)
+    # PRESERVE keeps BatchNormalization nodes (EVAL would fold them into the convolutions),
+    # so the engine and the LRP canonizers see them as users' exports often contain them.
     torch.onnx.export(model, x, os.path.join(folder, "model.onnx"), opset_version=13,
+                      training=torch.onnx.TrainingMode.PRESERVE,
                       input_names=["input"], output_names=["logits"],
                       dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
     xg = x.clone().requires_grad_(True)

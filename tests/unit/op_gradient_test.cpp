@@ -362,3 +362,47 @@ TEST_CASE("data movement operators have correct gradients", "[ops][gradient]") {
   };
   for (const Case& c : cases) check_case(c);
 }
+
+namespace {
+
+// Gradient of Σ y for one op on a given input (a single-input model).
+std::vector<float> sum_gradient(const std::string& op, const Tensor& x,
+                                const std::vector<OnnxBuilder::Attr>& attrs,
+                                const std::vector<std::pair<std::string, Tensor>>& constants = {}) {
+  OnnxBuilder b(13);
+  b.input("x", x.shape());
+  std::vector<std::string> inputs = {"x"};
+  for (const auto& [name, value] : constants) {
+    b.initializer(name, value);
+    inputs.push_back(name);
+  }
+  b.node(op, inputs, {"y"}, attrs);
+  b.output("y");
+  std::vector<uint8_t> bytes = b.bytes();
+  Engine e = Engine::load_bytes(bytes.data(), bytes.size(), 1);
+  auto fwd = e.forward({x}, {true, {}});
+  Tensor seed(fwd.outputs[0].shape());
+  for (int64_t i = 0; i < seed.numel(); ++i) seed.f32()[i] = 1.0f;
+  return e.vjp(fwd, {seed}).input_grads[0].to_f32_vector();
+}
+
+}  // namespace
+
+TEST_CASE("gradients at kinks follow PyTorch's conventions", "[ops][gradient]") {
+  // ReLU at exactly 0: gradient 0.
+  REQUIRE(sum_gradient("Relu", Tensor::from_f32({3}, {-1.0f, 0.0f, 2.0f}), {}) ==
+          std::vector<float>{0, 0, 1});
+  // Clip at its bounds: the gradient passes (bounds included).
+  REQUIRE(sum_gradient("Clip", Tensor::from_f32({4}, {-1.0f, 0.0f, 6.0f, 7.0f}), {},
+                       {{"lo", Tensor::scalar(0.0f)}, {"hi", Tensor::scalar(6.0f)}}) ==
+          std::vector<float>{0, 1, 1, 0});
+  // MaxPool ties: the first maximum in scan order takes the whole gradient.
+  REQUIRE(sum_gradient("MaxPool", Tensor::from_f32({1, 1, 2, 2}, {5, 5, 5, 5}),
+                       {A::ints("kernel_shape", {2, 2})}) == std::vector<float>{1, 0, 0, 0});
+  // LeakyReLU at 0 takes the negative slope.
+  REQUIRE(sum_gradient("LeakyRelu", Tensor::from_f32({1}, {0.0f}),
+                       {A::float_attr("alpha", 0.25f)}) == std::vector<float>{0.25f});
+  // ReduceMax ties share the gradient equally (PyTorch's amax).
+  REQUIRE(sum_gradient("ReduceMax", Tensor::from_f32({1, 4}, {3, 1, 3, 2}),
+                       {A::ints("axes", {1})}) == std::vector<float>{0.5f, 0, 0.5f, 0});
+}

@@ -1,0 +1,142 @@
+// The native CLI as a user meets it: commands on good input, and on bad input exit code 2
+// with one line saying what is wrong (never a crash or a hang).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const cli = path.join(root, 'build/native/heatlens');
+const golden = (name, file) => path.join(root, 'tests/golden/fixtures', name, file);
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'heatlens-cli-'));
+
+function heatlens(...args) {
+  const r = spawnSync(cli, args, { encoding: 'utf8', timeout: 60000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+// A minimal RGB PNG writer, so the tests need no image files.
+function writePng(file, width, height, pixel) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf) => { let c = 0xffffffff; for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8); return (c ^ 0xffffffff) >>> 0; };
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
+    const body = Buffer.concat([Buffer.from(type), data]);
+    const c = Buffer.alloc(4); c.writeUInt32BE(crc(body));
+    return Buffer.concat([len, body, c]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0); ihdr.writeUInt32BE(height, 4); ihdr[8] = 8; ihdr[9] = 2;
+  const raw = Buffer.alloc((width * 3 + 1) * height);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) raw.set(pixel(x, y), y * (width * 3 + 1) + 1 + x * 3);
+  }
+  fs.writeFileSync(file, Buffer.concat([Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]), chunk('IHDR', ihdr),
+    chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]));
+}
+
+function assertUsageError(r, pattern) {
+  assert.equal(r.code, 2, `exit code 2 expected, got ${r.code}: ${r.err}`);
+  const lines = r.err.trim().split('\n');
+  assert.equal(lines.length, 1, `one line expected: ${r.err}`);
+  assert.match(lines[0], pattern);
+}
+
+test('info lists inputs, outputs, operators and parameters', () => {
+  const r = heatlens('info', golden('resnet_mini', 'model.onnx'));
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /input\s+float32\s+\[batch, 3, 32, 32\]/);
+  assert.match(r.out, /logits\s+\[batch, 10\] \(batch 1: \[1, 10\]\)/);
+  assert.match(r.out, /Conv×\d+/);
+  assert.match(r.out, /unsupported none/);
+  const j = JSON.parse(heatlens('info', '--json', golden('resnet_mini', 'model.onnx')).out);
+  assert.equal(j.supported, true);
+  assert.ok(j.parameters > 10000, `parameters: ${j.parameters}`);
+  assert.ok(j.operators.BatchNormalization > 0);
+});
+
+test('info names every unsupported node and still exits 0', () => {
+  const model = '/usr/share/libonnx-testdata/data/node/test_top_k/model.onnx';
+  const r = heatlens('info', model);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /unsupported 1/);
+  assert.match(r.out, /\(TopK, opset \d+\): operator is not supported/);
+});
+
+test('run prints the top-K classes of an .npy batch and saves the output', () => {
+  const out = path.join(tmp, 'y.npy');
+  const r = heatlens('run', golden('vgg_mini', 'model.onnx'), '--input', golden('vgg_mini', 'input.npy'), '--top', '3', '--out', out);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /example 0/);
+  assert.match(r.out, /example 1/);
+  assert.equal(r.out.split('\n').filter((l) => /logit/.test(l)).length, 6);
+  assert.ok(fs.statSync(out).size > 80);
+  const j = JSON.parse(heatlens('run', golden('vgg_mini', 'model.onnx'), '--input', golden('vgg_mini', 'input.npy'), '--top', '2', '--json').out);
+  assert.equal(j.length, 2);
+  assert.ok(j[0][0].probability >= j[0][1].probability);
+});
+
+test('run preprocesses an image with flags', () => {
+  const png = path.join(tmp, 'img.png');
+  writePng(png, 40, 30, (x, y) => [x * 6, y * 8, 128]);
+  const r = heatlens('run', golden('resnet_mini', 'model.onnx'), '--input', png, '--mean', '0.5,0.5,0.5', '--std', '0.25', '--json');
+  assert.equal(r.code, 0, r.err);
+  const j = JSON.parse(r.out);
+  assert.equal(j.length, 5);
+  const sum = j.reduce((s, c) => s + c.probability, 0);
+  assert.ok(sum > 0 && sum <= 1.0001);
+});
+
+test('bad input exits with code 2 and one line naming the problem', () => {
+  const model = golden('resnet_mini', 'model.onnx');
+  assertUsageError(heatlens('run', model, '--input', path.join(tmp, 'missing.npy')), /cannot open .*missing\.npy/);
+  assertUsageError(heatlens('info', path.join(tmp, 'missing.onnx')), /cannot open/);
+  const junk = path.join(tmp, 'junk.onnx');
+  fs.writeFileSync(junk, 'this is not a model at all, just some text that goes on');
+  assertUsageError(heatlens('info', junk), /malformed ONNX file|not an ONNX model/);
+  const truncated = path.join(tmp, 'truncated.onnx');
+  fs.writeFileSync(truncated, fs.readFileSync(model).subarray(0, 5000));
+  assertUsageError(heatlens('run', truncated, '--input', golden('resnet_mini', 'input.npy')), /malformed ONNX file|truncated/);
+  // Wrong shape: the VGG input (32 px) into AlexNet (48 px).
+  assertUsageError(heatlens('run', golden('alexnet_mini', 'model.onnx'), '--input', golden('vgg_mini', 'input.npy')),
+    /input 'input' expects shape \[batch, 3, 48, 48\], got \[2, 3, 32, 32\]/);
+  // Non-finite values.
+  const nan = path.join(tmp, 'nan.npy');
+  const good = fs.readFileSync(golden('vgg_mini', 'input.npy'));
+  const bad = Buffer.from(good);
+  bad.writeFloatLE(NaN, bad.length - 4);
+  fs.writeFileSync(nan, bad);
+  assertUsageError(heatlens('run', golden('vgg_mini', 'model.onnx'), '--input', nan), /non-finite value/);
+  const broken = path.join(tmp, 'broken.png');
+  fs.writeFileSync(broken, Buffer.from([137, 80, 78, 71, 13, 10, 26, 10, 1, 2, 3]));
+  assertUsageError(heatlens('run', model, '--input', broken), /not an image heatlens can read|could not be decoded/);
+  assertUsageError(heatlens('run', model, '--input', golden('vgg_mini', 'input.npy'), '--frobnicate'), /unknown option '--frobnicate'/);
+  assertUsageError(heatlens('launch'), /unknown command 'launch'/);
+});
+
+test('onnx-test passes a conformance test and fails a wrong one with exit code 1', () => {
+  const ok = heatlens('onnx-test', '/usr/share/libonnx-testdata/data/node/test_relu');
+  assert.equal(ok.code, 0);
+  assert.match(ok.out, /^PASS test_relu \(max error/);
+  const unsupported = heatlens('onnx-test', '/usr/share/libonnx-testdata/data/node/test_top_k');
+  assert.equal(unsupported.code, 1);
+  assert.match(unsupported.out, /^FAIL test_top_k: .*TopK.*not supported/);
+  // A test whose expected output was altered must fail.
+  const dir = path.join(tmp, 'test_relu_altered');
+  fs.cpSync('/usr/share/libonnx-testdata/data/node/test_relu', dir, { recursive: true });
+  const pb = path.join(dir, 'test_data_set_0', 'output_0.pb');
+  const bytes = fs.readFileSync(pb);
+  bytes.writeFloatLE(bytes.readFloatLE(bytes.length - 4) + 1, bytes.length - 4);
+  fs.writeFileSync(pb, bytes);
+  const bad = heatlens('onnx-test', dir);
+  assert.equal(bad.code, 1);
+  assert.match(bad.out, /^FAIL test_relu_altered: .*expected/);
+});
