@@ -37,6 +37,9 @@ for t in "${targets[@]}"; do
       for f in build/wasm/heatlens.{js,wasm} build/wasm-mt/heatlens-mt.{js,wasm,worker.js}; do
         [[ -f "$f" ]] && cp -u "$f" web/engine/
       done
+      # Front-end libraries from npm, served from our own origin.
+      mkdir -p web/vendor
+      cp -u node_modules/marked/lib/marked.esm.js web/vendor/
       ;;
     docs)  # generated documentation tables (committed; tests/docs_check.mjs keeps them current)
       build/native/heatlens ops --markdown > web/docs/operators.md ;;
