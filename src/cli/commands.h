@@ -7,5 +7,7 @@ int cmd_info(int argc, char** argv);
 int cmd_run(int argc, char** argv);
 int cmd_onnx_test(int argc, char** argv);
 int cmd_ops(int argc, char** argv);
+int cmd_explain(int argc, char** argv);
+int cmd_methods(int argc, char** argv);
 
 }  // namespace heatlens::cli

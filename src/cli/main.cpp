@@ -26,6 +26,9 @@ void print_usage(std::FILE* out) {
       "  run MODEL.onnx --input FILE [--top K]  classify a .npy tensor or an image\n"
       "      [--json] [--threads N] [--out Y.npy] [--size H,W] [--mean a,b,c] [--std a,b,c]\n"
       "      [--range lo,hi]\n"
+      "  explain MODEL.onnx --input FILE --method NAME [--target K] [--output logit|prob|logprob]\n"
+      "      [--param k=v]... [--out R.npy] [--png H.png [--colormap NAME] [--overlay]] [--json M.json]\n"
+      "  methods [--json]                       explanation methods, citations and parameters\n"
       "  onnx-test DIR                          run one ONNX backend node test\n"
       "  ops [--json | --markdown]              the operator support matrix\n"
       "  version                                print the version and build\n"
@@ -55,6 +58,8 @@ int main(int argc, char** argv) {
     if (command == "run") return cmd_run(argc, argv);
     if (command == "onnx-test") return cmd_onnx_test(argc, argv);
     if (command == "ops") return cmd_ops(argc, argv);
+    if (command == "explain") return cmd_explain(argc, argv);
+    if (command == "methods") return cmd_methods(argc, argv);
     std::fprintf(stderr, "heatlens: unknown command '%s' (try 'heatlens help')\n", command.c_str());
     return 2;
   } catch (const UsageError& e) {

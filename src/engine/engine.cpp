@@ -86,7 +86,9 @@ ForwardResult Engine::forward(const Tensors& inputs, const ForwardOptions& optio
     keep[id] = true;
     captured_ids.push_back(id);
   }
-  if (options.record) {
+  if (options.record && options.keep_all) {
+    keep.assign(g.values.size(), true);
+  } else if (options.record) {
     for (int n : p->steps) {
       const Node& node = g.nodes[n];
       for (size_t k = 0; k < node.inputs.size(); ++k) {
@@ -140,7 +142,8 @@ ForwardResult Engine::forward(const Tensors& inputs, const ForwardOptions& optio
     auto tape = std::make_shared<Tape>();
     tape->plan = p;
     for (size_t i = 0; i < values.size(); ++i) {
-      if (!keep[i]) values[i] = Tensor();
+      // Constants stay: they live in the plan anyway, and VJP hooks (DeepLIFT, LRP) read them.
+      if (!keep[i] && !p->types[i].constant.defined()) values[i] = Tensor();
     }
     tape->values = std::move(values);
     result.tape = std::move(tape);
@@ -163,12 +166,22 @@ Tensor add_tensors(const Tensor& a, const Tensor& b) {
 VjpResult Engine::vjp(const ForwardResult& forward, const Tensors& output_seeds,
                       const std::vector<std::string>& wrt) {
   const Graph& g = *graph_;
-  HEATLENS_CHECK(forward.tape, "vjp needs a forward pass run with record = true");
-  const Tape& tape = *forward.tape;
-  const Plan& p = *tape.plan;
   HEATLENS_CHECK(output_seeds.size() == g.outputs.size(), "vjp needs one seed per model output ("
                                                               << g.outputs.size() << "), got "
                                                               << output_seeds.size());
+  std::map<std::string, Tensor> seeds;
+  for (size_t k = 0; k < g.outputs.size(); ++k) {
+    if (output_seeds[k].defined()) seeds[g.values[g.outputs[k]].name] = output_seeds[k];
+  }
+  return vjp_from(forward, seeds, wrt);
+}
+
+VjpResult Engine::vjp_from(const ForwardResult& forward, const std::map<std::string, Tensor>& seeds,
+                           const std::vector<std::string>& wrt, const VjpHook& hook) {
+  const Graph& g = *graph_;
+  HEATLENS_CHECK(forward.tape, "vjp needs a forward pass run with record = true");
+  const Tape& tape = *forward.tape;
+  const Plan& p = *tape.plan;
 
   // Values that depend on a float graph input: only they carry gradients.
   std::vector<bool> differentiable(g.values.size(), false);
@@ -189,14 +202,12 @@ VjpResult Engine::vjp(const ForwardResult& forward, const Tensors& output_seeds,
     else
       grads[id] = add_tensors(grads[id], grad);
   };
-  for (size_t k = 0; k < g.outputs.size(); ++k) {
-    if (!output_seeds[k].defined()) continue;
-    int id = g.outputs[k];
-    HEATLENS_CHECK(output_seeds[k].shape() == p.types[id].shape,
-                   "seed for output '" << g.values[id].name << "' has shape "
-                                       << shape_str(output_seeds[k].shape()) << ", expected "
-                                       << shape_str(p.types[id].shape));
-    if (differentiable[id]) accumulate(id, output_seeds[k]);
+  for (const auto& [name, seed] : seeds) {
+    const int id = g.require_value(name);
+    HEATLENS_CHECK(seed.shape() == p.types[id].shape,
+                   "seed for '" << name << "' has shape " << shape_str(seed.shape())
+                                << ", expected " << shape_str(p.types[id].shape));
+    if (differentiable[id]) accumulate(id, seed);
   }
 
   ExecContext ctx{pool_.get()};
@@ -227,7 +238,9 @@ VjpResult Engine::vjp(const ForwardResult& forward, const Tensors& output_seeds,
       in.push_back(id >= 0 ? tape.values[id] : Tensor());
     }
     for (int id : node.outputs) out.push_back(id >= 0 ? tape.values[id] : Tensor());
-    Tensors grad_in = node.op->vjp(VjpArgs{in_types, in, out, grad_out, need, ctx});
+    const VjpArgs args{in_types, in, out, grad_out, need, ctx};
+    Tensors grad_in;
+    if (!hook || !hook(node, args, grad_in)) grad_in = node.op->vjp(args);
     for (size_t k = 0; k < node.inputs.size(); ++k) {
       if (!need[k] || k >= grad_in.size() || !grad_in[k].defined()) continue;
       HEATLENS_CHECK(grad_in[k].shape() == p.types[node.inputs[k]].shape,

@@ -7,6 +7,7 @@
 //   VjpResult g = e.vjp(f, {seed});                       // g.input_grads[0] = ∂logit3/∂x
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -23,6 +24,7 @@ namespace heatlens {
 struct ForwardOptions {
   bool record = false;               // keep the activations a vjp needs
   std::vector<std::string> capture;  // also return these values by name
+  bool keep_all = false;             // with record: keep every activation (LRP, inspectors)
 };
 
 struct Tape {
@@ -35,6 +37,8 @@ struct ForwardResult {
   std::map<std::string, Tensor> captured;
   std::shared_ptr<const Tape> tape;  // set when recorded
 };
+
+using VjpHook = std::function<bool(const Node& node, const VjpArgs& args, Tensors& grad_inputs)>;
 
 struct VjpResult {
   Tensors input_grads;  // one per graph input (undefined for integer inputs)
@@ -58,6 +62,11 @@ class Engine {
   // Gradient of Σ_k <seed_k, output_k> with respect to the graph's inputs and `wrt` values.
   VjpResult vjp(const ForwardResult& forward, const Tensors& output_seeds,
                 const std::vector<std::string>& wrt = {});
+  // The same, seeded at any named values (e.g. the logits before a final Softmax). A hook,
+  // when given, may replace a node's VJP (guided backprop, DeepLIFT): it returns true after
+  // filling the input gradients itself.
+  VjpResult vjp_from(const ForwardResult& forward, const std::map<std::string, Tensor>& seeds,
+                     const std::vector<std::string>& wrt = {}, const VjpHook& hook = {});
 
  private:
   std::shared_ptr<Graph> graph_;

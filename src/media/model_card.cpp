@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "core/error.h"
@@ -53,6 +54,18 @@ ModelCard parse_model_card(const std::string& json_text, const std::string& path
     fail("model card '" + path + "' has a field of the wrong type: " + e.what());
   }
   return card;
+}
+
+std::pair<float, float> input_range(const ModelCard& card, const Tensor& x, int64_t channel) {
+  if (card.has_card && card.kind == "image") {
+    const ImagePreprocessing& p = card.image;
+    const float mean = p.mean.empty() ? 0.0f : p.mean[p.mean.size() == 1 ? 0 : channel];
+    const float stdev = p.std.empty() ? 1.0f : p.std[p.std.size() == 1 ? 0 : channel];
+    return {(p.range_low - mean) / stdev, (p.range_high - mean) / stdev};
+  }
+  const float* v = x.f32();
+  const auto mm = std::minmax_element(v, v + x.numel());
+  return {*mm.first, *mm.second};
 }
 
 ModelCard load_model_card_beside(const std::string& model_path) {

@@ -27,6 +27,10 @@ struct ModelCard {
   std::optional<std::pair<float, float>> input_bounds;  // z^B bounds (after normalisation)
 };
 
+// Lowest and highest value of channel c after normalisation (from the card's range and
+// mean/std), or the input's own minimum and maximum when there is no card.
+std::pair<float, float> input_range(const ModelCard& card, const Tensor& x, int64_t channel);
+
 ModelCard parse_model_card(const std::string& json_text, const std::string& path);
 // Reads card.json beside the model file; returns a card with has_card = false if none exists.
 ModelCard load_model_card_beside(const std::string& model_path);

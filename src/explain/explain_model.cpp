@@ -1,0 +1,137 @@
+#include "explain/explain_model.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "core/error.h"
+#include "explain/canonizer.h"
+
+namespace heatlens {
+
+OutputSpace parse_output_space(const std::string& s) {
+  if (s == "logit") return OutputSpace::logit;
+  if (s == "prob") return OutputSpace::prob;
+  if (s == "logprob") return OutputSpace::logprob;
+  fail("output must be logit, prob or logprob, got '" + s + "'");
+}
+
+const char* output_space_name(OutputSpace s) {
+  switch (s) {
+    case OutputSpace::logit: return "logit";
+    case OutputSpace::prob: return "prob";
+    case OutputSpace::logprob: return "logprob";
+  }
+  return "logit";
+}
+
+ExplainModel::ExplainModel(Engine& engine, ModelCard card)
+    : engine_(engine), card_(std::move(card)), head_(find_output_head(engine.graph())) {
+  HEATLENS_CHECK(engine.graph().inputs.size() == 1, "heatlens explains models with one input; this one has "
+                                                        << engine.graph().inputs.size());
+}
+
+Engine& ExplainModel::canonized_engine() {
+  if (!canonized_) canonized_ = std::make_unique<Engine>(fold_batch_norm(engine_.graph()), engine_.threads());
+  return *canonized_;
+}
+
+Tensor ExplainModel::logits(const Tensor& x) {
+  ForwardOptions opts;
+  if (!head_.final_activation.empty()) opts.capture.push_back(head_.logits);
+  ForwardResult r = engine_.forward({x}, opts);
+  passes_ += x.dim(0);
+  Tensor l = head_.final_activation.empty() ? r.outputs[0] : r.captured.at(head_.logits);
+  HEATLENS_CHECK(l.rank() == 2 && l.dim(0) == x.dim(0),
+                 "the model's output has shape " << shape_str(l.shape()) << "; a classifier's is [batch, classes]");
+  return l;
+}
+
+Target ExplainModel::resolve_target(const Tensor& l, const TargetSpec& spec) {
+  const int64_t classes = l.dim(1);
+  Target t;
+  t.space = spec.space;
+  if (spec.class_index >= 0) {
+    HEATLENS_CHECK(spec.class_index < classes, "target class " << spec.class_index << " is out of range (the model has "
+                                                               << classes << " classes)");
+    t.class_index = spec.class_index;
+  } else {
+    const float* row = l.f32();
+    int64_t best = 0;
+    for (int64_t c = 1; c < classes; ++c) {
+      if (row[c] > row[best]) best = c;
+    }
+    t.class_index = best;
+  }
+  return t;
+}
+
+double ExplainModel::score(const float* row, int64_t classes, const Target& t) {
+  if (t.space == OutputSpace::logit) return row[t.class_index];
+  double mx = row[0];
+  for (int64_t c = 1; c < classes; ++c) mx = std::max<double>(mx, row[c]);
+  double sum = 0;
+  for (int64_t c = 0; c < classes; ++c) sum += std::exp(row[c] - mx);
+  const double logp = row[t.class_index] - mx - std::log(sum);
+  return t.space == OutputSpace::prob ? std::exp(logp) : logp;
+}
+
+ExplainModel::Gradient ExplainModel::gradient(const Tensor& x, const Target& t,
+                                              const std::vector<std::string>& capture,
+                                              const std::vector<std::string>& wrt, const VjpHook& hook) {
+  ForwardOptions opts;
+  opts.record = true;
+  opts.capture = capture;
+  if (!head_.final_activation.empty()) opts.capture.push_back(head_.logits);
+  ForwardResult fwd = engine_.forward({x}, opts);
+  Tensor l = head_.final_activation.empty() ? fwd.outputs[0] : fwd.captured.at(head_.logits);
+  HEATLENS_CHECK(l.rank() == 2, "the model's output has shape " << shape_str(l.shape()) << "; a classifier's is [batch, classes]");
+  const int64_t n = l.dim(0), classes = l.dim(1);
+  HEATLENS_CHECK(t.class_index < classes, "target class " << t.class_index << " is out of range");
+  // Seed at the logits: d score / d logits for each example.
+  Tensor seed(l.shape());
+  for (int64_t b = 0; b < n; ++b) {
+    const float* row = l.f32() + b * classes;
+    float* s = seed.f32() + b * classes;
+    if (t.space == OutputSpace::logit) {
+      s[t.class_index] = 1.0f;
+      continue;
+    }
+    double mx = row[0];
+    for (int64_t c = 1; c < classes; ++c) mx = std::max<double>(mx, row[c]);
+    double sum = 0;
+    for (int64_t c = 0; c < classes; ++c) sum += std::exp(row[c] - mx);
+    const double pc = std::exp(row[t.class_index] - mx) / sum;
+    for (int64_t c = 0; c < classes; ++c) {
+      const double pj = std::exp(row[c] - mx) / sum;
+      const double d = (c == t.class_index ? 1.0 : 0.0) - pj;  // ∂ log p_c / ∂ logit_j
+      s[c] = static_cast<float>(t.space == OutputSpace::prob ? pc * d : d);
+    }
+  }
+  VjpResult g = engine_.vjp_from(fwd, {{head_.logits, seed}}, wrt, hook);
+  passes_ += 2 * n;  // one forward and one backward per example
+  Gradient out;
+  out.grad = g.input_grads[0];
+  out.logits = l;
+  out.captured = fwd.captured;
+  out.value_grads = g.value_grads;
+  return out;
+}
+
+Tensor batch_item(const Tensor& batch, int64_t n) {
+  Shape s = batch.shape();
+  const int64_t per = batch.numel() / s[0];
+  s[0] = 1;
+  Tensor out(s);
+  std::memcpy(out.f32(), batch.f32() + n * per, per * sizeof(float));
+  return out;
+}
+
+Tensor repeat_batch(const Tensor& x, int64_t times) {
+  Shape s = x.shape();
+  s[0] *= times;
+  Tensor out(s);
+  for (int64_t k = 0; k < times; ++k) std::memcpy(out.f32() + k * x.numel(), x.f32(), x.numel() * sizeof(float));
+  return out;
+}
+
+}  // namespace heatlens

@@ -1,0 +1,76 @@
+// ExplainModel: what every explanation method sees of a classifier — the engine, its model
+// card, where the logits are (before a final Softmax), and the target score's gradient.
+//
+//   ExplainModel m(engine, card);
+//   Target t = m.resolve_target(x, {});                 // arg-max class, logit space
+//   Tensor g = m.gradient(x, t).grad;                   // ∂ logit_c / ∂x
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+#include "engine/output_head.h"
+#include "media/model_card.h"
+
+namespace heatlens {
+
+enum class OutputSpace { logit, prob, logprob };
+OutputSpace parse_output_space(const std::string& s);
+const char* output_space_name(OutputSpace s);
+
+struct TargetSpec {
+  int64_t class_index = -1;  // -1: the predicted class
+  OutputSpace space = OutputSpace::logit;
+};
+
+struct Target {
+  int64_t class_index = 0;
+  OutputSpace space = OutputSpace::logit;
+};
+
+class ExplainModel {
+ public:
+  ExplainModel(Engine& engine, ModelCard card);
+
+  Engine& engine() { return engine_; }
+  // The engine over the canonized graph (BatchNorm folded) that LRP propagates through.
+  Engine& canonized_engine();
+  const Graph& graph() const { return engine_.graph(); }
+  const ModelCard& card() const { return card_; }
+  const OutputHead& head() const { return head_; }
+  // Engine passes so far, counted per example (a batch of 16 forwards is 16 passes).
+  int64_t passes() const { return passes_; }
+  void count_passes(int64_t n) { passes_ += n; }
+
+  // Logits [N, classes] for a batch.
+  Tensor logits(const Tensor& x);
+  // The class and output space to explain, from the logits [1, classes] of the input.
+  static Target resolve_target(const Tensor& logits, const TargetSpec& spec);
+  // The explained score for each example of a batch, from its logits row.
+  static double score(const float* logits_row, int64_t classes, const Target& t);
+
+  struct Gradient {
+    Tensor grad;    // ∂ score / ∂ x, same shape as x
+    Tensor logits;  // [N, classes]
+    std::map<std::string, Tensor> captured;
+    std::map<std::string, Tensor> value_grads;
+  };
+  // Gradients of the target score of every example of the batch x (one pass each way).
+  Gradient gradient(const Tensor& x, const Target& t, const std::vector<std::string>& capture = {},
+                    const std::vector<std::string>& wrt = {}, const VjpHook& hook = {});
+
+ private:
+  Engine& engine_;
+  std::unique_ptr<Engine> canonized_;
+  ModelCard card_;
+  OutputHead head_;
+  int64_t passes_ = 0;
+};
+
+// Splits a batch [N, ...] into example n as [1, ...] (a copy) and joins examples back.
+Tensor batch_item(const Tensor& batch, int64_t n);
+Tensor repeat_batch(const Tensor& x, int64_t times);
+
+}  // namespace heatlens
