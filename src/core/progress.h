@@ -22,7 +22,8 @@ class Progress {
  public:
   using Report = std::function<void(int64_t done, int64_t total)>;
   Progress() = default;
-  Progress(Report report, const std::atomic<bool>* cancel) : report_(std::move(report)), cancel_(cancel) {}
+  Progress(Report report, const std::atomic<bool>* cancel)
+      : report_(std::move(report)), cancel_(cancel) {}
 
   void set_total(int64_t total) {
     total_ = total;

@@ -15,15 +15,27 @@ const std::vector<std::string>& baseline_kinds() {
 
 std::vector<ParamSpec> baseline_params() {
   return {
-      {"baseline", ParamType::text, "zero", 0, 0, {},
-       "reference input: zero, black (input range minimum), blur, uniform-noise, mean, or a path to an .npy"},
-      {"blur-sigma", ParamType::number, "10", 0.1, 1000, {}, "Gaussian σ in pixels for baseline=blur"},
+      {"baseline",
+       ParamType::text,
+       "zero",
+       0,
+       0,
+       {},
+       "reference input: zero, black (input range minimum), blur, uniform-noise, mean, or a path "
+       "to an .npy"},
+      {"blur-sigma",
+       ParamType::number,
+       "10",
+       0.1,
+       1000,
+       {},
+       "Gaussian σ in pixels for baseline=blur"},
       {"seed", ParamType::integer, "0", 0, 2147483647, {}, "random seed (baseline=uniform-noise)"},
   };
 }
 
-Tensor make_baseline(const std::string& kind, const Tensor& x, const ModelCard& card, double blur_sigma,
-                     uint64_t seed) {
+Tensor make_baseline(const std::string& kind, const Tensor& x, const ModelCard& card,
+                     double blur_sigma, uint64_t seed) {
   const int64_t channels = x.rank() >= 2 ? x.dim(1) : 1;
   const int64_t per_channel = x.numel() / (x.dim(0) * channels);
   auto fill_per_channel = [&](auto value_of) {
@@ -55,8 +67,9 @@ Tensor make_baseline(const std::string& kind, const Tensor& x, const ModelCard& 
   if (kind.size() > 4 && kind.compare(kind.size() - 4, 4, ".npy") == 0) {
     Tensor b = read_npy(kind);
     if (b.shape() != x.shape() && b.numel() == x.numel()) b = b.reshaped(x.shape());
-    HEATLENS_CHECK(b.shape() == x.shape(), "baseline '" << kind << "' has shape " << shape_str(b.shape())
-                                                        << ", the input has " << shape_str(x.shape()));
+    HEATLENS_CHECK(b.shape() == x.shape(), "baseline '"
+                                               << kind << "' has shape " << shape_str(b.shape())
+                                               << ", the input has " << shape_str(x.shape()));
     return b;
   }
   fail("unknown baseline '" + kind + "' (zero, black, blur, uniform-noise, mean or an .npy path)");

@@ -18,7 +18,7 @@ const std::vector<std::string>& baseline_kinds();
 // The parameter specs every baseline-taking method shares (baseline, blur-sigma, seed).
 std::vector<ParamSpec> baseline_params();
 
-Tensor make_baseline(const std::string& kind, const Tensor& x, const ModelCard& card, double blur_sigma,
-                     uint64_t seed);
+Tensor make_baseline(const std::string& kind, const Tensor& x, const ModelCard& card,
+                     double blur_sigma, uint64_t seed);
 
 }  // namespace heatlens

@@ -38,7 +38,8 @@ Graph fold_batch_norm(const Graph& graph, std::vector<std::string>* folded) {
     if (layer.op_type != "Conv") continue;
     if (layer.inputs.size() < 2 || !g.values[layer.inputs[1]].initializer.defined()) continue;
     bool params_constant = true;
-    for (int k = 1; k < 5; ++k) params_constant = params_constant && g.values[bn.inputs[k]].initializer.defined();
+    for (int k = 1; k < 5; ++k)
+      params_constant = params_constant && g.values[bn.inputs[k]].initializer.defined();
     if (!params_constant) continue;
     const Tensor& scale = g.values[bn.inputs[1]].initializer;
     const Tensor& shift = g.values[bn.inputs[2]].initializer;
@@ -57,7 +58,8 @@ Graph fold_batch_norm(const Graph& graph, std::vector<std::string>* folded) {
       b[c] = y0.f32()[c];                // shift − mean·a
     }
     Tensor w = g.values[layer.inputs[1]].initializer.clone();
-    HEATLENS_CHECK(w.dim(0) == channels, bn.label << ": channel count differs from " << layer.label);
+    HEATLENS_CHECK(w.dim(0) == channels,
+                   bn.label << ": channel count differs from " << layer.label);
     const int64_t per = w.numel() / channels;
     for (int64_t c = 0; c < channels; ++c) {
       for (int64_t i = 0; i < per; ++i) w.f32()[c * per + i] *= a[c];
@@ -76,8 +78,10 @@ Graph fold_batch_norm(const Graph& graph, std::vector<std::string>* folded) {
     const int b_id = g.add_value(bn.name + "/bias_folded");
     g.values[b_id].initializer = bias;
     layer.inputs[1] = w_id;
-    if (has_bias) layer.inputs[2] = b_id;
-    else layer.inputs.push_back(b_id);
+    if (has_bias)
+      layer.inputs[2] = b_id;
+    else
+      layer.inputs.push_back(b_id);
     if (folded) folded->push_back(bn.name);
     bn.op_type = "Identity";
     bn.inputs = {x};

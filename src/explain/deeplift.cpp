@@ -14,18 +14,22 @@ namespace heatlens {
 namespace {
 
 const std::set<std::string>& nonlinear_ops() {
-  static const std::set<std::string> ops = {"Relu", "LeakyRelu", "Elu", "Selu", "Sigmoid", "Tanh", "HardSigmoid",
-                                            "HardSwish", "Clip", "Erf", "Exp", "Log", "Sqrt", "Abs", "PRelu"};
+  static const std::set<std::string> ops = {"Relu", "LeakyRelu",   "Elu",       "Selu", "Sigmoid",
+                                            "Tanh", "HardSigmoid", "HardSwish", "Clip", "Erf",
+                                            "Exp",  "Log",         "Sqrt",      "Abs",  "PRelu"};
   return ops;
 }
 
-Attribution run_deeplift(ExplainModel& m, const Tensor& x, const Target& t, const ParamValues& p, Progress& progress) {
-  const Tensor base = make_baseline(p.text("baseline"), x, m.card(), p.number("blur-sigma"), p.integer("seed"));
+Attribution run_deeplift(ExplainModel& m, const Tensor& x, const Target& t, const ParamValues& p,
+                         Progress& progress) {
+  const Tensor base =
+      make_baseline(p.text("baseline"), x, m.card(), p.number("blur-sigma"), p.integer("seed"));
   const Graph& g = m.graph();
   // Reference activations at the inputs of every element-wise nonlinearity.
   std::vector<std::string> names;
   for (const Node& n : g.nodes) {
-    if (nonlinear_ops().count(n.op_type) && n.inputs[0] >= 0) names.push_back(g.values[n.inputs[0]].name);
+    if (nonlinear_ops().count(n.op_type) && n.inputs[0] >= 0)
+      names.push_back(g.values[n.inputs[0]].name);
   }
   progress.set_total(2);
   ForwardOptions ref_opts;
@@ -50,7 +54,8 @@ Attribution run_deeplift(ExplainModel& m, const Tensor& x, const Target& t, cons
     const float* rv = in_ref[0].f32();
     for (int64_t i = 0; i < dy.numel(); ++i) {
       const double dx = static_cast<double>(xv[i]) - rv[i];
-      if (std::fabs(dx) > 1e-6) grads[0].f32()[i] = static_cast<float>((y.f32()[i] - y_ref.f32()[i]) / dx * dy.f32()[i]);
+      if (std::fabs(dx) > 1e-6)
+        grads[0].f32()[i] = static_cast<float>((y.f32()[i] - y_ref.f32()[i]) / dx * dy.f32()[i]);
     }
     grad_in = grads;
     return true;
@@ -65,7 +70,8 @@ Attribution run_deeplift(ExplainModel& m, const Tensor& x, const Target& t, cons
     sum += out.relevance.f32()[i];
   }
   Tensor lx = m.logits(x), lb = m.logits(base);
-  out.delta = sum - (ExplainModel::score(lx.f32(), lx.dim(1), t) - ExplainModel::score(lb.f32(), lb.dim(1), t));
+  out.delta = sum - (ExplainModel::score(lx.f32(), lx.dim(1), t) -
+                     ExplainModel::score(lb.f32(), lb.dim(1), t));
   out.delta_name = "summation-to-delta";
   return out;
 }
@@ -74,9 +80,10 @@ Attribution run_deeplift(ExplainModel& m, const Tensor& x, const Target& t, cons
 
 void register_deeplift(std::vector<MethodInfo>& r) {
   r.push_back({"deeplift", MethodFamily::gradient, "gradient", "2 forward + 1 backward",
-               "Shrikumar, Greenside & Kundaje 2017, Learning Important Features Through Propagating Activation Differences",
-               "rescale-rule multipliers Δy/Δx through nonlinearities, times (input − baseline)", baseline_params(),
-               run_deeplift});
+               "Shrikumar, Greenside & Kundaje 2017, Learning Important Features Through "
+               "Propagating Activation Differences",
+               "rescale-rule multipliers Δy/Δx through nonlinearities, times (input − baseline)",
+               baseline_params(), run_deeplift});
 }
 
 }  // namespace heatlens

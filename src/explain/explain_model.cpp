@@ -17,32 +17,63 @@ OutputSpace parse_output_space(const std::string& s) {
 
 const char* output_space_name(OutputSpace s) {
   switch (s) {
-    case OutputSpace::logit: return "logit";
-    case OutputSpace::prob: return "prob";
-    case OutputSpace::logprob: return "logprob";
+    case OutputSpace::logit:
+      return "logit";
+    case OutputSpace::prob:
+      return "prob";
+    case OutputSpace::logprob:
+      return "logprob";
   }
   return "logit";
 }
 
 ExplainModel::ExplainModel(Engine& engine, ModelCard card)
     : engine_(engine), card_(std::move(card)), head_(find_output_head(engine.graph())) {
-  HEATLENS_CHECK(engine.graph().inputs.size() == 1, "heatlens explains models with one input; this one has "
-                                                        << engine.graph().inputs.size());
+  HEATLENS_CHECK(
+      engine.graph().inputs.size() == 1,
+      "heatlens explains models with one input; this one has " << engine.graph().inputs.size());
 }
 
 Engine& ExplainModel::canonized_engine() {
-  if (!canonized_) canonized_ = std::make_unique<Engine>(fold_batch_norm(engine_.graph()), engine_.threads());
+  if (!canonized_)
+    canonized_ = std::make_unique<Engine>(fold_batch_norm(engine_.graph()), engine_.threads());
   return *canonized_;
 }
 
+namespace {
+
+// Joins per-example results [1, ...] into a batch [N, ...].
+Tensor stack(const std::vector<Tensor>& parts) {
+  Shape s = parts[0].shape();
+  const int64_t per = parts[0].numel();
+  s[0] = static_cast<int64_t>(parts.size());
+  Tensor out(s);
+  for (size_t k = 0; k < parts.size(); ++k)
+    std::memcpy(out.f32() + k * per, parts[k].f32(), per * sizeof(float));
+  return out;
+}
+
+}  // namespace
+
+bool ExplainModel::batchable() const {
+  const Value& in = engine_.graph().values[engine_.graph().inputs[0]];
+  return !in.has_declared_shape || in.declared_shape.empty() || in.declared_shape[0] != 1;
+}
+
 Tensor ExplainModel::logits(const Tensor& x) {
+  if (x.dim(0) > 1 && !batchable()) {
+    std::vector<Tensor> rows;
+    for (int64_t b = 0; b < x.dim(0); ++b) rows.push_back(logits(batch_item(x, b)));
+    return stack(rows);
+  }
   ForwardOptions opts;
   if (!head_.final_activation.empty()) opts.capture.push_back(head_.logits);
   ForwardResult r = engine_.forward({x}, opts);
   passes_ += x.dim(0);
   Tensor l = head_.final_activation.empty() ? r.outputs[0] : r.captured.at(head_.logits);
   HEATLENS_CHECK(l.rank() == 2 && l.dim(0) == x.dim(0),
-                 "the model's output has shape " << shape_str(l.shape()) << "; a classifier's is [batch, classes]");
+                 "the model's output has shape " << shape_str(l.shape())
+                                                 << "; a classifier's is [batch, classes]");
   return l;
 }
 
@@ -51,7 +82,8 @@ Target ExplainModel::resolve_target(const Tensor& l, const TargetSpec& spec) {
   Target t;
   t.space = spec.space;
   if (spec.class_index >= 0) {
-    HEATLENS_CHECK(spec.class_index < classes, "target class " << spec.class_index << " is out of range (the model has "
+    HEATLENS_CHECK(spec.class_index < classes, "target class " << spec.class_index
+                                                               << " is out of range (the model has "
                                                                << classes << " classes)");
     t.class_index = spec.class_index;
   } else {
@@ -77,14 +109,42 @@ double ExplainModel::score(const float* row, int64_t classes, const Target& t) {
 
 ExplainModel::Gradient ExplainModel::gradient(const Tensor& x, const Target& t,
                                               const std::vector<std::string>& capture,
-                                              const std::vector<std::string>& wrt, const VjpHook& hook) {
+                                              const std::vector<std::string>& wrt,
+                                              const VjpHook& hook) {
+  if (x.dim(0) > 1 && !batchable()) {
+    // A model exported with a fixed batch of 1 runs its examples one at a time.
+    std::vector<Gradient> parts;
+    for (int64_t b = 0; b < x.dim(0); ++b)
+      parts.push_back(gradient(batch_item(x, b), t, capture, wrt, hook));
+    Gradient out;
+    std::vector<Tensor> grads, logits;
+    for (const Gradient& p : parts) {
+      grads.push_back(p.grad);
+      logits.push_back(p.logits);
+    }
+    out.grad = stack(grads);
+    out.logits = stack(logits);
+    for (const auto& [name, value] : parts[0].captured) {
+      std::vector<Tensor> v;
+      for (const Gradient& p : parts) v.push_back(p.captured.at(name));
+      out.captured[name] = stack(v);
+    }
+    for (const auto& [name, value] : parts[0].value_grads) {
+      std::vector<Tensor> v;
+      for (const Gradient& p : parts) v.push_back(p.value_grads.at(name));
+      out.value_grads[name] = stack(v);
+    }
+    return out;
+  }
   ForwardOptions opts;
   opts.record = true;
   opts.capture = capture;
   if (!head_.final_activation.empty()) opts.capture.push_back(head_.logits);
   ForwardResult fwd = engine_.forward({x}, opts);
   Tensor l = head_.final_activation.empty() ? fwd.outputs[0] : fwd.captured.at(head_.logits);
-  HEATLENS_CHECK(l.rank() == 2, "the model's output has shape " << shape_str(l.shape()) << "; a classifier's is [batch, classes]");
+  HEATLENS_CHECK(l.rank() == 2, "the model's output has shape "
+                                    << shape_str(l.shape())
+                                    << "; a classifier's is [batch, classes]");
   const int64_t n = l.dim(0), classes = l.dim(1);
   HEATLENS_CHECK(t.class_index < classes, "target class " << t.class_index << " is out of range");
   // Seed at the logits: d score / d logits for each example.
@@ -130,7 +190,8 @@ Tensor repeat_batch(const Tensor& x, int64_t times) {
   Shape s = x.shape();
   s[0] *= times;
   Tensor out(s);
-  for (int64_t k = 0; k < times; ++k) std::memcpy(out.f32() + k * x.numel(), x.f32(), x.numel() * sizeof(float));
+  for (int64_t k = 0; k < times; ++k)
+    std::memcpy(out.f32() + k * x.numel(), x.f32(), x.numel() * sizeof(float));
   return out;
 }
 

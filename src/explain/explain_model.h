@@ -44,6 +44,8 @@ class ExplainModel {
   int64_t passes() const { return passes_; }
   void count_passes(int64_t n) { passes_ += n; }
 
+  // False when the model declares a fixed batch of 1: batches then run example by example.
+  bool batchable() const;
   // Logits [N, classes] for a batch.
   Tensor logits(const Tensor& x);
   // The class and output space to explain, from the logits [1, classes] of the input.

@@ -18,12 +18,14 @@ std::string choose_layer(ExplainModel& m, const Tensor& x, const std::string& re
   auto plan = m.engine().plan({x.shape()}, {x.dtype()});
   auto usable = [&](int id) {
     const ValueType& t = plan->types[id];
-    return t.dtype == DType::f32 && t.shape.size() == 4 && t.shape[2] * t.shape[3] > 1 && !t.constant.defined();
+    return t.dtype == DType::f32 && t.shape.size() == 4 && t.shape[2] * t.shape[3] > 1 &&
+           !t.constant.defined();
   };
   if (!requested.empty()) {
     const int id = g.require_value(requested);
-    HEATLENS_CHECK(usable(id), "layer '" << requested << "' has shape " << shape_str(plan->types[id].shape)
-                                         << "; Grad-CAM needs a [N, C, H, W] activation with H·W > 1");
+    HEATLENS_CHECK(usable(id),
+                   "layer '" << requested << "' has shape " << shape_str(plan->types[id].shape)
+                             << "; Grad-CAM needs a [N, C, H, W] activation with H·W > 1");
     return requested;
   }
   if (!m.card().gradcam_layer.empty()) return choose_layer(m, x, m.card().gradcam_layer);
@@ -33,19 +35,22 @@ std::string choose_layer(ExplainModel& m, const Tensor& x, const std::string& re
       if (id >= 0 && usable(id)) last = g.values[id].name;
     }
   }
-  HEATLENS_CHECK(!last.empty(), "the model has no convolutional activation for Grad-CAM (no [N, C, H, W] value with H·W > 1)");
+  HEATLENS_CHECK(!last.empty(),
+                 "the model has no convolutional activation for Grad-CAM (no [N, C, H, W] value "
+                 "with H·W > 1)");
   return last;
 }
 
 enum class CamKind { grad_cam, grad_cam_pp, guided };
 
 // Grad-CAM: ReLU(Σ_k α_k A_k) with α_k the spatial mean of ∂y/∂A_k.
-// Selvaraju et al. 2017, "Grad-CAM: Visual Explanations from Deep Networks via Gradient-based Localization".
-// Grad-CAM++: α_kij = g²/(2g² + Σ_ab A_kab·g³), w_k = Σ_ij α_kij·ReLU(g_kij).
+// Selvaraju et al. 2017, "Grad-CAM: Visual Explanations from Deep Networks via Gradient-based
+// Localization". Grad-CAM++: α_kij = g²/(2g² + Σ_ab A_kab·g³), w_k = Σ_ij α_kij·ReLU(g_kij).
 // Chattopadhay et al. 2018, "Grad-CAM++: Generalized Gradient-Based Visual Explanations".
-Attribution run_cam(ExplainModel& m, const Tensor& x, const Target& t, const ParamValues& p, Progress& progress,
-                    CamKind kind) {
-  HEATLENS_CHECK(x.rank() == 4, "Grad-CAM needs an image-like input [N, C, H, W], got " << shape_str(x.shape()));
+Attribution run_cam(ExplainModel& m, const Tensor& x, const Target& t, const ParamValues& p,
+                    Progress& progress, CamKind kind) {
+  HEATLENS_CHECK(x.rank() == 4,
+                 "Grad-CAM needs an image-like input [N, C, H, W], got " << shape_str(x.shape()));
   const std::string layer = choose_layer(m, x, p.text("layer"));
   progress.set_total(kind == CamKind::guided ? 2 : 1);
   ExplainModel::Gradient g = m.gradient(x, t, {layer}, {layer});
@@ -91,7 +96,8 @@ Attribution run_cam(ExplainModel& m, const Tensor& x, const Target& t, const Par
     for (int64_t i = 0; i < in_hw; ++i) {
       // Spread over channels so that the channel sum (what is drawn) is the map itself.
       const float v = up.f32()[i];
-      out.relevance.f32()[c * in_hw + i] = kind == CamKind::guided ? v * guided.f32()[c * in_hw + i] : v / in_channels;
+      out.relevance.f32()[c * in_hw + i] =
+          kind == CamKind::guided ? v * guided.f32()[c * in_hw + i] : v / in_channels;
     }
   }
   out.signed_map = kind == CamKind::guided;
@@ -100,31 +106,37 @@ Attribution run_cam(ExplainModel& m, const Tensor& x, const Target& t, const Par
 }
 
 std::vector<ParamSpec> cam_params() {
-  return {{"layer", ParamType::text, "", 0, 0, {},
-           "activation to explain (value name); default: the model card's, else the last spatial activation"}};
+  return {{"layer",
+           ParamType::text,
+           "",
+           0,
+           0,
+           {},
+           "activation to explain (value name); default: the model card's, else the last spatial "
+           "activation"}};
 }
 
 }  // namespace
 
 void register_grad_cam(std::vector<MethodInfo>& r) {
   r.push_back({"grad-cam", MethodFamily::gradient, "layers", "1 forward + 1 backward",
-               "Selvaraju et al. 2017, Grad-CAM: Visual Explanations from Deep Networks via Gradient-based Localization",
-               "a layer's activations weighted by their average gradient, upsampled to the input", cam_params(),
-               [](ExplainModel& m, const Tensor& x, const Target& t, const ParamValues& p, Progress& pr) {
-                 return run_cam(m, x, t, p, pr, CamKind::grad_cam);
-               }});
+               "Selvaraju et al. 2017, Grad-CAM: Visual Explanations from Deep Networks via "
+               "Gradient-based Localization",
+               "a layer's activations weighted by their average gradient, upsampled to the input",
+               cam_params(),
+               [](ExplainModel& m, const Tensor& x, const Target& t, const ParamValues& p,
+                  Progress& pr) { return run_cam(m, x, t, p, pr, CamKind::grad_cam); }});
   r.push_back({"grad-cam-plus-plus", MethodFamily::gradient, "layers", "1 forward + 1 backward",
-               "Chattopadhay et al. 2018, Grad-CAM++: Generalized Gradient-Based Visual Explanations for Deep CNNs",
+               "Chattopadhay et al. 2018, Grad-CAM++: Generalized Gradient-Based Visual "
+               "Explanations for Deep CNNs",
                "Grad-CAM with pixel-wise weights from higher-order gradient terms", cam_params(),
-               [](ExplainModel& m, const Tensor& x, const Target& t, const ParamValues& p, Progress& pr) {
-                 return run_cam(m, x, t, p, pr, CamKind::grad_cam_pp);
-               }});
+               [](ExplainModel& m, const Tensor& x, const Target& t, const ParamValues& p,
+                  Progress& pr) { return run_cam(m, x, t, p, pr, CamKind::grad_cam_pp); }});
   r.push_back({"guided-grad-cam", MethodFamily::gradient, "layers", "2 × (1 forward + 1 backward)",
                "Selvaraju et al. 2017, Grad-CAM (Guided Grad-CAM)",
                "guided backpropagation multiplied by the upsampled Grad-CAM map", cam_params(),
-               [](ExplainModel& m, const Tensor& x, const Target& t, const ParamValues& p, Progress& pr) {
-                 return run_cam(m, x, t, p, pr, CamKind::guided);
-               }});
+               [](ExplainModel& m, const Tensor& x, const Target& t, const ParamValues& p,
+                  Progress& pr) { return run_cam(m, x, t, p, pr, CamKind::guided); }});
 }
 
 }  // namespace heatlens

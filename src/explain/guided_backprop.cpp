@@ -25,7 +25,8 @@ VjpHook relu_hook(bool guided) {
   };
 }
 
-Attribution run_modified(ExplainModel& m, const Tensor& x, const Target& t, Progress& progress, bool guided) {
+Attribution run_modified(ExplainModel& m, const Tensor& x, const Target& t, Progress& progress,
+                         bool guided) {
   progress.set_total(1);
   Attribution a;
   a.relevance = m.gradient(x, t, {}, {}, relu_hook(guided)).grad;
@@ -41,18 +42,26 @@ Tensor guided_backprop_map(ExplainModel& m, const Tensor& x, const Target& t) {
 }
 
 void register_guided_backprop(std::vector<MethodInfo>& r) {
-  r.push_back({"guided-backprop", MethodFamily::gradient, "gradient", "1 forward + 1 backward",
-               "Springenberg et al. 2015, Striving for Simplicity: The All Convolutional Net",
-               "the gradient with ReLUs passing only positive signal where their input was positive", {},
-               [](ExplainModel& m, const Tensor& x, const Target& t, const ParamValues&, Progress& p) {
-                 return run_modified(m, x, t, p, true);
-               }});
-  r.push_back({"deconvnet", MethodFamily::gradient, "gradient", "1 forward + 1 backward",
+  r.push_back(
+      {"guided-backprop",
+       MethodFamily::gradient,
+       "gradient",
+       "1 forward + 1 backward",
+       "Springenberg et al. 2015, Striving for Simplicity: The All Convolutional Net",
+       "the gradient with ReLUs passing only positive signal where their input was positive",
+       {},
+       [](ExplainModel& m, const Tensor& x, const Target& t, const ParamValues&, Progress& p) {
+         return run_modified(m, x, t, p, true);
+       }});
+  r.push_back({"deconvnet",
+               MethodFamily::gradient,
+               "gradient",
+               "1 forward + 1 backward",
                "Zeiler & Fergus 2014, Visualizing and Understanding Convolutional Networks",
-               "the gradient with ReLUs passing the positive part of the signal", {},
-               [](ExplainModel& m, const Tensor& x, const Target& t, const ParamValues&, Progress& p) {
-                 return run_modified(m, x, t, p, false);
-               }});
+               "the gradient with ReLUs passing the positive part of the signal",
+               {},
+               [](ExplainModel& m, const Tensor& x, const Target& t, const ParamValues&,
+                  Progress& p) { return run_modified(m, x, t, p, false); }});
 }
 
 }  // namespace heatlens

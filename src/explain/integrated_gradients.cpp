@@ -15,7 +15,8 @@ namespace heatlens {
 namespace {
 
 // Points α_k in [0, 1] and weights w_k with Σ w_k g(α_k) ≈ ∫₀¹ g(α) dα.
-void quadrature(const std::string& rule, int64_t n, std::vector<double>& alpha, std::vector<double>& weight) {
+void quadrature(const std::string& rule, int64_t n, std::vector<double>& alpha,
+                std::vector<double>& weight) {
   alpha.clear();
   weight.clear();
   if (rule == "gauss-legendre") {
@@ -54,7 +55,8 @@ void quadrature(const std::string& rule, int64_t n, std::vector<double>& alpha, 
 
 // Σ_k w_k ∇f(p_k) for points p_k (each [1, ...]) in batches; returns the weighted sum.
 Tensor weighted_gradient_sum(ExplainModel& m, const Target& t, const std::vector<Tensor>& points,
-                             const std::vector<double>& weights, int64_t batch_size, Progress& progress) {
+                             const std::vector<double>& weights, int64_t batch_size,
+                             Progress& progress) {
   const Tensor& first = points[0];
   const int64_t per = first.numel();
   Tensor sum(first.shape());
@@ -63,11 +65,13 @@ Tensor weighted_gradient_sum(ExplainModel& m, const Target& t, const std::vector
     Shape s = first.shape();
     s[0] = b;
     Tensor batch(s);
-    for (int64_t j = 0; j < b; ++j) std::memcpy(batch.f32() + j * per, points[k0 + j].f32(), per * sizeof(float));
+    for (int64_t j = 0; j < b; ++j)
+      std::memcpy(batch.f32() + j * per, points[k0 + j].f32(), per * sizeof(float));
     Tensor g = m.gradient(batch, t).grad;
     for (int64_t j = 0; j < b; ++j) {
       const double w = weights[k0 + j];
-      for (int64_t i = 0; i < per; ++i) sum.f32()[i] += static_cast<float>(w * g.f32()[j * per + i]);
+      for (int64_t i = 0; i < per; ++i)
+        sum.f32()[i] += static_cast<float>(w * g.f32()[j * per + i]);
     }
     progress.step(b);
   }
@@ -76,53 +80,62 @@ Tensor weighted_gradient_sum(ExplainModel& m, const Target& t, const std::vector
 
 // Integrated Gradients: (x − x̄) ⊙ ∫₀¹ ∇f(x̄ + α(x − x̄)) dα; completeness delta Σ R − (f(x) − f(x̄)).
 // Sundararajan, Taly & Yan 2017, "Axiomatic Attribution for Deep Networks".
-Attribution run_integrated_gradients(ExplainModel& m, const Tensor& x, const Target& t, const ParamValues& p,
-                                     Progress& progress) {
-  const Tensor base = make_baseline(p.text("baseline"), x, m.card(), p.number("blur-sigma"), p.integer("seed"));
+Attribution run_integrated_gradients(ExplainModel& m, const Tensor& x, const Target& t,
+                                     const ParamValues& p, Progress& progress) {
+  const Tensor base =
+      make_baseline(p.text("baseline"), x, m.card(), p.number("blur-sigma"), p.integer("seed"));
   std::vector<double> alpha, weight;
   quadrature(p.text("rule"), p.integer("steps"), alpha, weight);
   progress.set_total(static_cast<int64_t>(alpha.size()) + 1);
   std::vector<Tensor> points;
   for (double a : alpha) {
     Tensor q(x.shape());
-    for (int64_t i = 0; i < x.numel(); ++i) q.f32()[i] = static_cast<float>(base.f32()[i] + a * (x.f32()[i] - base.f32()[i]));
+    for (int64_t i = 0; i < x.numel(); ++i)
+      q.f32()[i] = static_cast<float>(base.f32()[i] + a * (x.f32()[i] - base.f32()[i]));
     points.push_back(q);
   }
   Tensor avg = weighted_gradient_sum(m, t, points, weight, p.integer("batch-size"), progress);
   Attribution out;
   out.relevance = Tensor(x.shape());
-  for (int64_t i = 0; i < x.numel(); ++i) out.relevance.f32()[i] = (x.f32()[i] - base.f32()[i]) * avg.f32()[i];
+  for (int64_t i = 0; i < x.numel(); ++i)
+    out.relevance.f32()[i] = (x.f32()[i] - base.f32()[i]) * avg.f32()[i];
   Tensor lx = m.logits(x), lb = m.logits(base);
   progress.step();
   double sum = 0;
   for (int64_t i = 0; i < x.numel(); ++i) sum += out.relevance.f32()[i];
-  out.delta = sum - (ExplainModel::score(lx.f32(), lx.dim(1), t) - ExplainModel::score(lb.f32(), lb.dim(1), t));
+  out.delta = sum - (ExplainModel::score(lx.f32(), lx.dim(1), t) -
+                     ExplainModel::score(lb.f32(), lb.dim(1), t));
   out.delta_name = "completeness";
   return out;
 }
 
 // Expected Gradients / GradientSHAP: E_{x̄ ~ D, α ~ U(0,1)} [(x − x̄) ⊙ ∇f(x̄ + α(x − x̄) + ε)].
 // Erion et al. 2021, "Improving performance of deep learning models with axiomatic attribution
-// priors and expected gradients"; Lundberg & Lee 2017, "A Unified Approach to Interpreting Model Predictions".
-Attribution run_expected_gradients(ExplainModel& m, const Tensor& x, const Target& t, const ParamValues& p,
-                                   Progress& progress) {
+// priors and expected gradients"; Lundberg & Lee 2017, "A Unified Approach to Interpreting Model
+// Predictions".
+Attribution run_expected_gradients(ExplainModel& m, const Tensor& x, const Target& t,
+                                   const ParamValues& p, Progress& progress) {
   const std::string source = p.text("baselines");
   std::vector<Tensor> pool;
   if (source != "uniform-noise" && source != "gaussian-noise") {
     DIR* d = opendir(source.c_str());
-    HEATLENS_CHECK(d != nullptr, "baselines must be uniform-noise, gaussian-noise or a folder of .npy inputs; cannot open '"
-                                     << source << "'");
+    HEATLENS_CHECK(
+        d != nullptr,
+        "baselines must be uniform-noise, gaussian-noise or a folder of .npy inputs; cannot open '"
+            << source << "'");
     std::vector<std::string> files;
     while (dirent* e = readdir(d)) {
       std::string n = e->d_name;
-      if (n.size() > 4 && n.compare(n.size() - 4, 4, ".npy") == 0) files.push_back(source + "/" + n);
+      if (n.size() > 4 && n.compare(n.size() - 4, 4, ".npy") == 0)
+        files.push_back(source + "/" + n);
     }
     closedir(d);
     std::sort(files.begin(), files.end());
     HEATLENS_CHECK(!files.empty(), "no .npy files in '" << source << "'");
     for (const auto& f : files) {
       Tensor b = read_npy(f);
-      HEATLENS_CHECK(b.numel() == x.numel(), "baseline '" << f << "' has shape " << shape_str(b.shape()));
+      HEATLENS_CHECK(b.numel() == x.numel(),
+                     "baseline '" << f << "' has shape " << shape_str(b.shape()));
       pool.push_back(b.reshaped(x.shape()));
     }
   }
@@ -139,15 +152,17 @@ Attribution run_expected_gradients(ExplainModel& m, const Tensor& x, const Targe
       const int64_t channels = x.rank() >= 2 ? x.dim(1) : 1, per_channel = x.numel() / channels;
       for (int64_t i = 0; i < x.numel(); ++i) {
         const auto [lo, hi] = input_range(m.card(), x, (i / per_channel) % channels);
-        b.f32()[i] = source == "uniform-noise" ? static_cast<float>(lo + (hi - lo) * rng.uniform())
-                                               : static_cast<float>(0.5 * (lo + hi) + 0.25 * (hi - lo) * rng.normal());
+        b.f32()[i] = source == "uniform-noise"
+                         ? static_cast<float>(lo + (hi - lo) * rng.uniform())
+                         : static_cast<float>(0.5 * (lo + hi) + 0.25 * (hi - lo) * rng.normal());
       }
     }
     const double a = rng.uniform();
     const auto [lo, hi] = input_range(m.card(), x, 0);
     Tensor q(x.shape());
     for (int64_t i = 0; i < x.numel(); ++i) {
-      q.f32()[i] = static_cast<float>(b.f32()[i] + a * (x.f32()[i] - b.f32()[i]) + stdev * (hi - lo) * (stdev > 0 ? rng.normal() : 0.0));
+      q.f32()[i] = static_cast<float>(b.f32()[i] + a * (x.f32()[i] - b.f32()[i]) +
+                                      stdev * (hi - lo) * (stdev > 0 ? rng.normal() : 0.0));
     }
     points.push_back(q);
     bases.push_back(b);
@@ -161,11 +176,13 @@ Attribution run_expected_gradients(ExplainModel& m, const Tensor& x, const Targe
     Shape s = x.shape();
     s[0] = b;
     Tensor batch(s);
-    for (int64_t j = 0; j < b; ++j) std::memcpy(batch.f32() + j * x.numel(), points[k0 + j].f32(), x.numel() * sizeof(float));
+    for (int64_t j = 0; j < b; ++j)
+      std::memcpy(batch.f32() + j * x.numel(), points[k0 + j].f32(), x.numel() * sizeof(float));
     Tensor g = m.gradient(batch, t).grad;
     for (int64_t j = 0; j < b; ++j) {
       for (int64_t i = 0; i < x.numel(); ++i) {
-        out.relevance.f32()[i] += (x.f32()[i] - bases[k0 + j].f32()[i]) * g.f32()[j * x.numel() + i] / static_cast<float>(n);
+        out.relevance.f32()[i] += (x.f32()[i] - bases[k0 + j].f32()[i]) *
+                                  g.f32()[j * x.numel() + i] / static_cast<float>(n);
       }
     }
     progress.step(b);
@@ -178,24 +195,47 @@ Attribution run_expected_gradients(ExplainModel& m, const Tensor& x, const Targe
 void register_integrated_gradients(std::vector<MethodInfo>& r) {
   std::vector<ParamSpec> ig = baseline_params();
   ig.push_back({"steps", ParamType::integer, "32", 1, 4096, {}, "number of points on the path"});
-  ig.push_back({"rule", ParamType::choice, "gauss-legendre", 0, 0,
-                {"riemann-left", "riemann-right", "riemann-middle", "riemann-trapezoid", "gauss-legendre"},
-                "quadrature rule for the path integral"});
-  ig.push_back({"batch-size", ParamType::integer, "16", 1, 1024, {}, "path points per engine pass"});
-  r.push_back({"integrated-gradients", MethodFamily::gradient, "gradient", "steps × (1 forward + 1 backward)",
-               "Sundararajan, Taly & Yan 2017, Axiomatic Attribution for Deep Networks",
-               "the gradient averaged along the straight path from a baseline, times (input − baseline)", ig,
-               run_integrated_gradients});
-  r.push_back({"expected-gradients", MethodFamily::gradient, "gradient", "samples × (1 forward + 1 backward)",
-               "Erion et al. 2021, Expected Gradients; Lundberg & Lee 2017, SHAP (GradientSHAP)",
-               "Integrated Gradients averaged over random baselines and path positions",
-               {{"baselines", ParamType::text, "uniform-noise", 0, 0, {},
-                 "uniform-noise, gaussian-noise, or a folder of .npy inputs to draw baselines from"},
-                {"samples", ParamType::integer, "32", 1, 4096, {}, "number of (baseline, α) samples"},
-                {"stdev", ParamType::number, "0", 0, 10, {}, "Gaussian noise on the samples, as a fraction of the input range"},
-                {"seed", ParamType::integer, "0", 0, 2147483647, {}, "random seed"},
-                {"batch-size", ParamType::integer, "16", 1, 1024, {}, "samples per engine pass"}},
-               run_expected_gradients});
+  ig.push_back(
+      {"rule",
+       ParamType::choice,
+       "gauss-legendre",
+       0,
+       0,
+       {"riemann-left", "riemann-right", "riemann-middle", "riemann-trapezoid", "gauss-legendre"},
+       "quadrature rule for the path integral"});
+  ig.push_back(
+      {"batch-size", ParamType::integer, "16", 1, 1024, {}, "path points per engine pass"});
+  r.push_back(
+      {"integrated-gradients", MethodFamily::gradient, "gradient",
+       "steps × (1 forward + 1 backward)",
+       "Sundararajan, Taly & Yan 2017, Axiomatic Attribution for Deep Networks",
+       "the gradient averaged along the straight path from a baseline, times (input − baseline)",
+       ig, run_integrated_gradients});
+  r.push_back(
+      {"expected-gradients",
+       MethodFamily::gradient,
+       "gradient",
+       "samples × (1 forward + 1 backward)",
+       "Erion et al. 2021, Expected Gradients; Lundberg & Lee 2017, SHAP (GradientSHAP)",
+       "Integrated Gradients averaged over random baselines and path positions",
+       {{"baselines",
+         ParamType::text,
+         "uniform-noise",
+         0,
+         0,
+         {},
+         "uniform-noise, gaussian-noise, or a folder of .npy inputs to draw baselines from"},
+        {"samples", ParamType::integer, "32", 1, 4096, {}, "number of (baseline, α) samples"},
+        {"stdev",
+         ParamType::number,
+         "0",
+         0,
+         10,
+         {},
+         "Gaussian noise on the samples, as a fraction of the input range"},
+        {"seed", ParamType::integer, "0", 0, 2147483647, {}, "random seed"},
+        {"batch-size", ParamType::integer, "16", 1, 1024, {}, "samples per engine pass"}},
+       run_expected_gradients});
 }
 
 }  // namespace heatlens

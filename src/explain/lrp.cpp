@@ -47,7 +47,8 @@ Rule make_rule(const std::string& name, const LrpSetup& s, bool composite_alpha_
   r.beta = composite_alpha_beta ? 1.0 : s.beta;
   if (r.kind == RuleKind::alpha_beta) {
     HEATLENS_CHECK(r.alpha >= 0 && r.beta >= 0 && std::fabs(r.alpha - r.beta - 1.0) < 1e-9,
-                   "the alpha-beta rule needs alpha − beta = 1 with both ≥ 0 (got alpha " << r.alpha << ", beta " << r.beta << ")");
+                   "the alpha-beta rule needs alpha − beta = 1 with both ≥ 0 (got alpha "
+                       << r.alpha << ", beta " << r.beta << ")");
   }
   return r;
 }
@@ -58,8 +59,8 @@ struct Propagation {
   double start = 0;
 };
 
-Propagation propagate(Engine& engine, const OutputHead& head, const Tensor& x, const Target& t, const LrpSetup& setup,
-                      Progress& progress) {
+Propagation propagate(Engine& engine, const OutputHead& head, const Tensor& x, const Target& t,
+                      const LrpSetup& setup, Progress& progress) {
   const Graph& g = engine.graph();
   ForwardOptions opts;
   opts.record = true;
@@ -72,7 +73,8 @@ Propagation propagate(Engine& engine, const OutputHead& head, const Tensor& x, c
 
   const int logits_id = g.require_value(head.logits);
   const Tensor& logits = tape.values[logits_id];
-  HEATLENS_CHECK(logits.rank() == 2, "LRP needs logits of shape [1, classes], got " << shape_str(logits.shape()));
+  HEATLENS_CHECK(logits.rank() == 2,
+                 "LRP needs logits of shape [1, classes], got " << shape_str(logits.shape()));
   std::vector<Tensor> rel(g.values.size());
   Propagation out;
   rel[logits_id] = Tensor(logits.shape());
@@ -102,10 +104,13 @@ Propagation propagate(Engine& engine, const OutputHead& head, const Tensor& x, c
     for (int id : node.inputs) in.push_back(id >= 0 ? tape.values[id] : Tensor());
     for (int id : node.outputs) {
       out_vals.push_back(id >= 0 ? tape.values[id] : Tensor());
-      r_out.push_back(id >= 0 && rel[id].defined() ? rel[id] : (id >= 0 ? Tensor(p.types[id].shape) : Tensor()));
+      r_out.push_back(id >= 0 && rel[id].defined()
+                          ? rel[id]
+                          : (id >= 0 ? Tensor(p.types[id].shape) : Tensor()));
     }
     std::vector<bool> dynamic;
-    for (int id : node.inputs) dynamic.push_back(id >= 0 && !is_constant[id] && p.types[id].dtype == DType::f32);
+    for (int id : node.inputs)
+      dynamic.push_back(id >= 0 && !is_constant[id] && p.types[id].dtype == DType::f32);
     Tensors r_in(node.inputs.size());
     const LrpRole role = node.info->lrp_role;
     const int data = linear_data_input(node, is_constant);
@@ -115,7 +120,8 @@ Propagation propagate(Engine& engine, const OutputHead& head, const Tensor& x, c
       if (name.empty()) {
         const bool conv = node.op_type == "Conv" || node.op_type == "ConvTranspose";
         name = conv ? setup.composite.conv : setup.composite.dense;
-        if (p.steps[s] == first_linear && !setup.composite.first.empty()) name = setup.composite.first;
+        if (p.steps[s] == first_linear && !setup.composite.first.empty())
+          name = setup.composite.first;
         composite_ab = name == "alpha-beta";
       }
       auto ov = setup.overrides.find(node.name);
@@ -125,14 +131,16 @@ Propagation propagate(Engine& engine, const OutputHead& head, const Tensor& x, c
       }
       Rule rule = make_rule(name, setup, composite_ab);
       if (rule.kind == RuleKind::zbox) {
-        HEATLENS_CHECK(in[data].numel() == x.numel(), node.label << ": the zbox rule applies to a layer fed by the input");
+        HEATLENS_CHECK(in[data].numel() == x.numel(),
+                       node.label << ": the zbox rule applies to a layer fed by the input");
         rule.low = setup.low;
         rule.high = setup.high;
       }
       r_in[data] = apply_rule(node, rule, in, data, r_out[0], serial);
       double sum = 0;
       for (int64_t i = 0; i < r_in[data].numel(); ++i) sum += r_in[data].f32()[i];
-      out.layer_sums.push_back({node.name.empty() ? g.values[node.outputs[0]].name : node.name, sum});
+      out.layer_sums.push_back(
+          {node.name.empty() ? g.values[node.outputs[0]].name : node.name, sum});
     } else if (role == LrpRole::pass_through) {
       // Element-wise activation (or a scaling by a constant): relevance passes unchanged to the
       // input with the output's shape; a broadcast gate (squeeze-excitation) receives none.
@@ -173,7 +181,8 @@ Propagation propagate(Engine& engine, const OutputHead& head, const Tensor& x, c
     } else if (role == LrpRole::constant) {
       continue;
     } else {
-      fail(node.label + " has no LRP rule (" + lrp_role_name(role) + "); LRP cannot pass relevance through it");
+      fail(node.label + " has no LRP rule (" + lrp_role_name(role) +
+           "); LRP cannot pass relevance through it");
     }
     for (size_t k = 0; k < node.inputs.size(); ++k) {
       const int id = node.inputs[k];
@@ -192,7 +201,8 @@ Propagation propagate(Engine& engine, const OutputHead& head, const Tensor& x, c
 }
 
 // z^B bounds shaped like x: the parameters when given, else the model card's range per channel.
-void bounds(const ExplainModel& m, const Tensor& x, const ParamValues& p, Tensor& low, Tensor& high) {
+void bounds(const ExplainModel& m, const Tensor& x, const ParamValues& p, Tensor& low,
+            Tensor& high) {
   low = Tensor(x.shape());
   high = Tensor(x.shape());
   const int64_t channels = x.rank() >= 2 ? x.dim(1) : 1, per = x.numel() / channels;
@@ -204,8 +214,8 @@ void bounds(const ExplainModel& m, const Tensor& x, const ParamValues& p, Tensor
   }
 }
 
-Attribution run_lrp(ExplainModel& m, const Tensor& x, const Target& t, const ParamValues& p, Progress& progress,
-                    bool deep_taylor) {
+Attribution run_lrp(ExplainModel& m, const Tensor& x, const Target& t, const ParamValues& p,
+                    Progress& progress, bool deep_taylor) {
   LrpSetup setup;
   setup.epsilon = p.number("epsilon");
   setup.gamma = deep_taylor ? 0.25 : p.number("gamma");
@@ -230,10 +240,14 @@ Attribution run_lrp(ExplainModel& m, const Tensor& x, const Target& t, const Par
     }
     for (const auto& [node, r] : p.with_prefix("node:")) {
       parse_rule_kind(r);
-      HEATLENS_CHECK(m.graph().find_value(node) >= 0 || [&] {
-        for (const Node& n : m.graph().nodes) if (n.name == node) return true;
-        return false;
-      }(), "node:" << node << " names no node of the model");
+      HEATLENS_CHECK(
+          m.graph().find_value(node) >= 0 ||
+              [&] {
+                for (const Node& n : m.graph().nodes)
+                  if (n.name == node) return true;
+                return false;
+              }(),
+          "node:" << node << " names no node of the model");
       setup.overrides[node] = r;
     }
   }
@@ -257,16 +271,33 @@ std::vector<ParamSpec> lrp_params(bool deep_taylor) {
     for (const auto& r : rule_names()) rules.push_back(r);
     std::vector<std::string> names;
     for (const auto& [n, c] : composites()) names.push_back(n);
-    ps.push_back({"rule", ParamType::choice, "none", 0, 0, rules, "one rule for all linear layers (none: use the composite)"});
-    ps.push_back({"composite", ParamType::choice, "epsilon-plus", 0, 0, names, "rules per layer type (first layer, conv, dense)"});
-    ps.push_back({"gamma", ParamType::number, "0.25", 0, 100, {}, "γ of the gamma rule"});
-    ps.push_back({"alpha", ParamType::number, "2", 0, 100, {}, "α of the alpha-beta rule (α − β = 1)"});
+    ps.push_back({"rule", ParamType::choice, "none", 0, 0, rules,
+                  "one rule for all linear layers (none: use the composite)"});
+    ps.push_back({"composite", ParamType::choice, "epsilon-plus", 0, 0, names,
+                  "rules per layer type (first layer, conv, dense)"});
+    ps.push_back({"gamma", ParamType::number, "0.25", 0, 1e9, {}, "γ of the gamma rule"});
+    ps.push_back(
+        {"alpha", ParamType::number, "2", 0, 100, {}, "α of the alpha-beta rule (α − β = 1)"});
     ps.push_back({"beta", ParamType::number, "1", 0, 100, {}, "β of the alpha-beta rule"});
-    ps.push_back({"node:*", ParamType::choice, "", 0, 0, rule_names(), "per-node rule override, e.g. node:conv1=flat"});
+    ps.push_back({"node:*", ParamType::choice, "", 0, 0, rule_names(),
+                  "per-node rule override, e.g. node:conv1=flat"});
   }
-  ps.insert(ps.begin() + (deep_taylor ? 0 : 2), {"epsilon", ParamType::number, "1e-6", 0, 1e6, {}, "ε of the epsilon rule"});
-  ps.push_back({"low", ParamType::text, "", 0, 0, {}, "z^B lower bound (default: the model card's input range)"});
-  ps.push_back({"high", ParamType::text, "", 0, 0, {}, "z^B upper bound (default: the model card's input range)"});
+  ps.insert(ps.begin() + (deep_taylor ? 0 : 2),
+            {"epsilon", ParamType::number, "1e-6", 0, 1e6, {}, "ε of the epsilon rule"});
+  ps.push_back({"low",
+                ParamType::text,
+                "",
+                0,
+                0,
+                {},
+                "z^B lower bound (default: the model card's input range)"});
+  ps.push_back({"high",
+                ParamType::text,
+                "",
+                0,
+                0,
+                {},
+                "z^B upper bound (default: the model card's input range)"});
   return ps;
 }
 
@@ -274,17 +305,19 @@ std::vector<ParamSpec> lrp_params(bool deep_taylor) {
 
 void register_lrp(std::vector<MethodInfo>& r) {
   r.push_back({"lrp", MethodFamily::propagation, "layers", "1 forward + 1 modified backward",
-               "Bach et al. 2015, On Pixel-Wise Explanations by Layer-Wise Relevance Propagation; Montavon et al. 2019 (Samek et al. 2019, ch. 10)",
-               "relevance of the target logit propagated layer by layer with LRP rules", lrp_params(false),
-               [](ExplainModel& m, const Tensor& x, const Target& t, const ParamValues& p, Progress& pr) {
-                 return run_lrp(m, x, t, p, pr, false);
-               }});
-  r.push_back({"deep-taylor", MethodFamily::propagation, "layers", "1 forward + 1 modified backward",
-               "Montavon et al. 2017, Explaining nonlinear classification decisions with deep Taylor decomposition (Samek et al. 2019, ch. 22)",
+               "Bach et al. 2015, On Pixel-Wise Explanations by Layer-Wise Relevance Propagation; "
+               "Montavon et al. 2019 (Samek et al. 2019, ch. 10)",
+               "relevance of the target logit propagated layer by layer with LRP rules",
+               lrp_params(false),
+               [](ExplainModel& m, const Tensor& x, const Target& t, const ParamValues& p,
+                  Progress& pr) { return run_lrp(m, x, t, p, pr, false); }});
+  r.push_back({"deep-taylor", MethodFamily::propagation, "layers",
+               "1 forward + 1 modified backward",
+               "Montavon et al. 2017, Explaining nonlinear classification decisions with deep "
+               "Taylor decomposition (Samek et al. 2019, ch. 22)",
                "z+ in hidden layers and z^B at the input", lrp_params(true),
-               [](ExplainModel& m, const Tensor& x, const Target& t, const ParamValues& p, Progress& pr) {
-                 return run_lrp(m, x, t, p, pr, true);
-               }});
+               [](ExplainModel& m, const Tensor& x, const Target& t, const ParamValues& p,
+                  Progress& pr) { return run_lrp(m, x, t, p, pr, true); }});
 }
 
 }  // namespace heatlens

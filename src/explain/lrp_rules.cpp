@@ -7,42 +7,55 @@
 namespace heatlens {
 
 const std::vector<std::string>& rule_names() {
-  static const std::vector<std::string> names = {"0", "epsilon", "gamma", "alpha-beta", "zplus", "zbox", "flat", "wsquare"};
+  static const std::vector<std::string> names = {"0",     "epsilon", "gamma", "alpha-beta",
+                                                 "zplus", "zbox",    "flat",  "wsquare"};
   return names;
 }
 
 RuleKind parse_rule_kind(const std::string& name) {
-  static const RuleKind kinds[] = {RuleKind::zero, RuleKind::epsilon, RuleKind::gamma, RuleKind::alpha_beta,
-                                   RuleKind::zplus, RuleKind::zbox, RuleKind::flat, RuleKind::wsquare};
+  static const RuleKind kinds[] = {RuleKind::zero,       RuleKind::epsilon, RuleKind::gamma,
+                                   RuleKind::alpha_beta, RuleKind::zplus,   RuleKind::zbox,
+                                   RuleKind::flat,       RuleKind::wsquare};
   for (size_t i = 0; i < rule_names().size(); ++i) {
     if (rule_names()[i] == name) return kinds[i];
   }
-  fail("unknown LRP rule '" + name + "' (0, epsilon, gamma, alpha-beta, zplus, zbox, flat, wsquare)");
+  fail("unknown LRP rule '" + name +
+       "' (0, epsilon, gamma, alpha-beta, zplus, zbox, flat, wsquare)");
 }
 
 std::string rule_label(const Rule& r) {
   switch (r.kind) {
-    case RuleKind::zero: return "0";
-    case RuleKind::epsilon: return "epsilon(" + std::to_string(r.epsilon) + ")";
-    case RuleKind::gamma: return "gamma(" + std::to_string(r.gamma) + ")";
-    case RuleKind::alpha_beta: return "alpha-beta(" + std::to_string(r.alpha) + ", " + std::to_string(r.beta) + ")";
-    case RuleKind::zplus: return "zplus";
-    case RuleKind::zbox: return "zbox";
-    case RuleKind::flat: return "flat";
-    case RuleKind::wsquare: return "wsquare";
+    case RuleKind::zero:
+      return "0";
+    case RuleKind::epsilon:
+      return "epsilon(" + std::to_string(r.epsilon) + ")";
+    case RuleKind::gamma:
+      return "gamma(" + std::to_string(r.gamma) + ")";
+    case RuleKind::alpha_beta:
+      return "alpha-beta(" + std::to_string(r.alpha) + ", " + std::to_string(r.beta) + ")";
+    case RuleKind::zplus:
+      return "zplus";
+    case RuleKind::zbox:
+      return "zbox";
+    case RuleKind::flat:
+      return "flat";
+    case RuleKind::wsquare:
+      return "wsquare";
   }
   return "?";
 }
 
 int linear_data_input(const Node& node, const std::vector<bool>& is_constant) {
-  const auto constant = [&](size_t k) { return k < node.inputs.size() && (node.inputs[k] < 0 || is_constant[node.inputs[k]]); };
+  // An absent input (no bias) counts as constant.
+  const auto constant = [&](size_t k) {
+    return k >= node.inputs.size() || node.inputs[k] < 0 || is_constant[node.inputs[k]];
+  };
   if (node.op_type == "Conv" || node.op_type == "ConvTranspose") {
     return !constant(0) && constant(1) && constant(2) ? 0 : -1;
   }
   if (node.op_type == "Gemm" || node.op_type == "MatMul") {
-    const bool c2 = node.inputs.size() < 3 || constant(2);
-    if (!constant(0) && constant(1) && c2) return 0;
-    if (constant(0) && !constant(1) && c2) return 1;
+    if (!constant(0) && constant(1) && constant(2)) return 0;
+    if (constant(0) && !constant(1) && constant(2)) return 1;
   }
   return -1;
 }
@@ -93,7 +106,11 @@ Tensor mul(const Tensor& a, const Tensor& b) {
 class LinearLayer {
  public:
   LinearLayer(const Node& node, const Tensors& inputs, int data_index, const ExecContext& ctx)
-      : node_(node), inputs_(inputs), data_(data_index), weight_(data_index == 0 ? 1 : 0), ctx_(ctx) {
+      : node_(node),
+        inputs_(inputs),
+        data_(data_index),
+        weight_(data_index == 0 ? 1 : 0),
+        ctx_(ctx) {
     bias_ = node.inputs.size() > 2 && node.inputs[2] >= 0 ? 2 : -1;
   }
   const Tensor& data() const { return inputs_[data_]; }
@@ -109,7 +126,8 @@ class LinearLayer {
     Tensors in = with(data(), w, Tensor());
     std::vector<ValueType> types;
     for (const Tensor& t : in) {
-      ValueType v{t.defined() ? t.dtype() : DType::f32, t.defined() ? t.shape() : Shape{}, Tensor()};
+      ValueType v{t.defined() ? t.dtype() : DType::f32, t.defined() ? t.shape() : Shape{},
+                  Tensor()};
       v.omitted = !t.defined();
       types.push_back(v);
     }
@@ -133,8 +151,12 @@ class LinearLayer {
   const ExecContext& ctx_;
 };
 
-float ones(float, float) { return 1.0f; }
-float square(float w, float) { return w * w; }
+float ones(float, float) {
+  return 1.0f;
+}
+float square(float w, float) {
+  return w * w;
+}
 
 }  // namespace
 
@@ -153,11 +175,13 @@ Tensor apply_rule(const Node& node, const Rule& rule, const Tensors& inputs, int
     case RuleKind::zero:
     case RuleKind::epsilon: {
       // Bach et al. 2015, "On Pixel-Wise Explanations ... by Layer-Wise Relevance Propagation".
-      const Tensor s = stabilized_ratio(r, L.forward(x, w, b), rule.kind == RuleKind::zero ? 0.0 : rule.epsilon);
+      const Tensor s =
+          stabilized_ratio(r, L.forward(x, w, b), rule.kind == RuleKind::zero ? 0.0 : rule.epsilon);
       return mul(x, L.transposed(w, s));
     }
     case RuleKind::zplus: {
-      // Montavon et al. 2017, "Explaining nonlinear classification decisions with deep Taylor decomposition".
+      // Montavon et al. 2017, "Explaining nonlinear classification decisions with deep Taylor
+      // decomposition".
       const Tensor z = add(L.forward(xp, wp, bp), L.forward(xn, wn, Tensor()));
       const Tensor s = stabilized_ratio(r, z, kStab);
       return add(mul(xp, L.transposed(wp, s)), mul(xn, L.transposed(wn, s)));
@@ -180,7 +204,8 @@ Tensor apply_rule(const Node& node, const Rule& rule, const Tensors& inputs, int
       // Andéol et al. 2021 for negative inputs, as in Zennit).
       const float g = static_cast<float>(rule.gamma);
       const Tensor wg_p = add(w, wp, g), wg_n = add(w, wn, g);
-      const Tensor bg_p = b.defined() ? add(b, bp, g) : Tensor(), bg_n = b.defined() ? add(b, bn, g) : Tensor();
+      const Tensor bg_p = b.defined() ? add(b, bp, g) : Tensor(),
+                   bg_n = b.defined() ? add(b, bn, g) : Tensor();
       const Tensor z = L.forward(x, w, b);
       const Tensor zp = add(L.forward(xp, wg_p, bg_p), L.forward(xn, wg_n, Tensor()));
       const Tensor zn = add(L.forward(xp, wg_n, bg_n), L.forward(xn, wg_p, Tensor()));
@@ -195,8 +220,9 @@ Tensor apply_rule(const Node& node, const Rule& rule, const Tensors& inputs, int
     }
     case RuleKind::zbox: {
       // Montavon et al. 2017 (z^B rule for bounded inputs).
-      HEATLENS_CHECK(rule.low.defined() && rule.low.numel() == x.numel(),
-                     node.label << ": the zbox rule needs low/high bounds shaped like the layer input");
+      HEATLENS_CHECK(
+          rule.low.defined() && rule.low.numel() == x.numel(),
+          node.label << ": the zbox rule needs low/high bounds shaped like the layer input");
       const Tensor lo = rule.low.reshaped(x.shape()), hi = rule.high.reshaped(x.shape());
       Tensor z = add(L.forward(x, w, b), L.forward(lo, wp, bp), -1.0f);
       z = add(z, L.forward(hi, wn, bn), -1.0f);

@@ -19,10 +19,11 @@ struct Rule {
   double epsilon = 1e-6;  // epsilon rule; the other rules stabilise with 1e-6 (Zennit's default)
   double gamma = 0.25;
   double alpha = 2, beta = 1;
-  Tensor low, high;       // zbox bounds, shaped like the layer's input
+  Tensor low, high;  // zbox bounds, shaped like the layer's input
 };
 
-const std::vector<std::string>& rule_names();  // 0, epsilon, gamma, alpha-beta, zplus, zbox, flat, wsquare
+const std::vector<std::string>&
+rule_names();  // 0, epsilon, gamma, alpha-beta, zplus, zbox, flat, wsquare
 RuleKind parse_rule_kind(const std::string& name);
 std::string rule_label(const Rule& r);  // e.g. "gamma(0.25)"
 

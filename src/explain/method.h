@@ -21,8 +21,8 @@
 namespace heatlens {
 
 struct Attribution {
-  Tensor relevance;   // the input's shape
-  Tensor layer_map;   // a method's own resolution (Grad-CAM's map at the layer), if any
+  Tensor relevance;  // the input's shape
+  Tensor layer_map;  // a method's own resolution (Grad-CAM's map at the layer), if any
   std::string method;
   std::map<std::string, std::string> params;
   Target target;
@@ -41,8 +41,9 @@ struct Attribution {
 enum class MethodFamily { gradient, propagation, perturbation, amortized };
 const char* family_name(MethodFamily f);
 
-using MethodRun = std::function<Attribution(ExplainModel& model, const Tensor& x, const Target& target,
-                                            const ParamValues& params, Progress& progress)>;
+using MethodRun =
+    std::function<Attribution(ExplainModel& model, const Tensor& x, const Target& target,
+                              const ParamValues& params, Progress& progress)>;
 
 struct MethodInfo {
   std::string name;
@@ -59,8 +60,9 @@ const std::vector<MethodInfo>& method_registry();
 const MethodInfo& find_method(const std::string& name);
 
 // Runs a method with timing, passes and the shared facts filled in.
-Attribution explain(ExplainModel& model, const Tensor& x, const std::string& method, const TargetSpec& target,
-                    const std::map<std::string, std::string>& params, Progress& progress);
+Attribution explain(ExplainModel& model, const Tensor& x, const std::string& method,
+                    const TargetSpec& target, const std::map<std::string, std::string>& params,
+                    Progress& progress);
 
 // Registration hooks, one per file in src/explain/ (called once by method_registry()).
 void register_gradient_methods(std::vector<MethodInfo>& r);

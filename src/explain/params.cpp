@@ -8,11 +8,16 @@ namespace heatlens {
 
 const char* param_type_name(ParamType t) {
   switch (t) {
-    case ParamType::integer: return "integer";
-    case ParamType::number: return "number";
-    case ParamType::choice: return "choice";
-    case ParamType::text: return "text";
-    case ParamType::boolean: return "boolean";
+    case ParamType::integer:
+      return "integer";
+    case ParamType::number:
+      return "number";
+    case ParamType::choice:
+      return "choice";
+    case ParamType::text:
+      return "text";
+    case ParamType::boolean:
+      return "boolean";
   }
   return "text";
 }
@@ -34,10 +39,12 @@ void check_value(const ParamSpec& spec, const std::string& key, const std::strin
                      "parameter '" << key << "' must be an integer, got '" << v << "'");
       break;
     case ParamType::number:
-      HEATLENS_CHECK(parse_number(v, x), "parameter '" << key << "' must be a number, got '" << v << "'");
+      HEATLENS_CHECK(parse_number(v, x),
+                     "parameter '" << key << "' must be a number, got '" << v << "'");
       break;
     case ParamType::boolean:
-      HEATLENS_CHECK(v == "true" || v == "false", "parameter '" << key << "' must be true or false, got '" << v << "'");
+      HEATLENS_CHECK(v == "true" || v == "false",
+                     "parameter '" << key << "' must be true or false, got '" << v << "'");
       return;
     case ParamType::choice: {
       bool ok = false;
@@ -46,15 +53,17 @@ void check_value(const ParamSpec& spec, const std::string& key, const std::strin
         ok = ok || c == v;
         list += (list.empty() ? "" : ", ") + c;
       }
-      HEATLENS_CHECK(ok, "parameter '" << key << "' must be one of " << list << ", got '" << v << "'");
+      HEATLENS_CHECK(ok,
+                     "parameter '" << key << "' must be one of " << list << ", got '" << v << "'");
       return;
     }
     case ParamType::text:
       return;
   }
   if (spec.min != spec.max) {
-    HEATLENS_CHECK(x >= spec.min && x <= spec.max, "parameter '" << key << "' must be between " << spec.min
-                                                                 << " and " << spec.max << ", got " << v);
+    HEATLENS_CHECK(x >= spec.min && x <= spec.max, "parameter '" << key << "' must be between "
+                                                                 << spec.min << " and " << spec.max
+                                                                 << ", got " << v);
   }
 }
 
@@ -70,7 +79,8 @@ ParamValues ParamValues::resolve(const std::vector<ParamSpec>& schema,
     const ParamSpec* match = nullptr;
     for (const ParamSpec& spec : schema) {
       if (spec.name == key) match = &spec;
-      if (spec.name.back() == '*' && key.compare(0, spec.name.size() - 1, spec.name, 0, spec.name.size() - 1) == 0 &&
+      if (spec.name.back() == '*' &&
+          key.compare(0, spec.name.size() - 1, spec.name, 0, spec.name.size() - 1) == 0 &&
           key.size() >= spec.name.size()) {
         match = &spec;
       }
@@ -78,7 +88,8 @@ ParamValues ParamValues::resolve(const std::vector<ParamSpec>& schema,
     if (!match) {
       std::string names;
       for (const ParamSpec& spec : schema) names += (names.empty() ? "" : ", ") + spec.name;
-      fail("unknown parameter '" + key + "' (this method takes: " + (names.empty() ? "none" : names) + ")");
+      fail("unknown parameter '" + key +
+           "' (this method takes: " + (names.empty() ? "none" : names) + ")");
     }
     check_value(*match, key, value);
     out.values_[key] = value;
@@ -92,9 +103,15 @@ const std::string& ParamValues::text(const std::string& name) const {
   return it->second;
 }
 
-int64_t ParamValues::integer(const std::string& name) const { return std::strtoll(text(name).c_str(), nullptr, 10); }
-double ParamValues::number(const std::string& name) const { return std::strtod(text(name).c_str(), nullptr); }
-bool ParamValues::flag(const std::string& name) const { return text(name) == "true"; }
+int64_t ParamValues::integer(const std::string& name) const {
+  return std::strtoll(text(name).c_str(), nullptr, 10);
+}
+double ParamValues::number(const std::string& name) const {
+  return std::strtod(text(name).c_str(), nullptr);
+}
+bool ParamValues::flag(const std::string& name) const {
+  return text(name) == "true";
+}
 
 std::map<std::string, std::string> ParamValues::with_prefix(const std::string& prefix) const {
   std::map<std::string, std::string> out;
@@ -106,7 +123,8 @@ std::map<std::string, std::string> ParamValues::with_prefix(const std::string& p
 
 std::pair<std::string, std::string> parse_param(const std::string& text) {
   const size_t eq = text.find('=');
-  HEATLENS_CHECK(eq != std::string::npos && eq > 0, "a parameter is written name=value, got '" << text << "'");
+  HEATLENS_CHECK(eq != std::string::npos && eq > 0,
+                 "a parameter is written name=value, got '" << text << "'");
   // The first '=' splits: values (rule names, paths) may contain '=', parameter names do not.
   return {text.substr(0, eq), text.substr(eq + 1)};
 }

@@ -25,7 +25,8 @@ Tensor gaussian_blur(const Tensor& x, double sigma) {
   const int64_t radius = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(3 * sigma)));
   std::vector<double> k(2 * radius + 1);
   double sum = 0;
-  for (int64_t i = -radius; i <= radius; ++i) sum += k[i + radius] = std::exp(-0.5 * i * i / (sigma * sigma));
+  for (int64_t i = -radius; i <= radius; ++i)
+    sum += k[i + radius] = std::exp(-0.5 * i * i / (sigma * sigma));
   for (auto& v : k) v /= sum;
   Tensor tmp(x.shape()), out(x.shape());
   for (int64_t p = 0; p < planes; ++p) {
@@ -35,14 +36,16 @@ Tensor gaussian_blur(const Tensor& x, double sigma) {
     for (int64_t y = 0; y < h; ++y) {
       for (int64_t c = 0; c < w; ++c) {
         double acc = 0;
-        for (int64_t i = -radius; i <= radius; ++i) acc += k[i + radius] * src[y * w + reflect(c + i, w)];
+        for (int64_t i = -radius; i <= radius; ++i)
+          acc += k[i + radius] * src[y * w + reflect(c + i, w)];
         t[y * w + c] = static_cast<float>(acc);
       }
     }
     for (int64_t y = 0; y < h; ++y) {
       for (int64_t c = 0; c < w; ++c) {
         double acc = 0;
-        for (int64_t i = -radius; i <= radius; ++i) acc += k[i + radius] * t[reflect(y + i, h) * w + c];
+        for (int64_t i = -radius; i <= radius; ++i)
+          acc += k[i + radius] * t[reflect(y + i, h) * w + c];
         dst[y * w + c] = static_cast<float>(acc);
       }
     }

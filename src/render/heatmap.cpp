@@ -11,8 +11,9 @@
 namespace heatlens {
 
 Tensor channel_sum(const Tensor& r) {
-  HEATLENS_CHECK(r.rank() == 4 || r.rank() == 3, "a heatmap needs a [1, C, H, W] or [1, C, L] relevance, got "
-                                                     << shape_str(r.shape()));
+  HEATLENS_CHECK(
+      r.rank() == 4 || r.rank() == 3,
+      "a heatmap needs a [1, C, H, W] or [1, C, L] relevance, got " << shape_str(r.shape()));
   const int64_t c = r.dim(1), h = r.rank() == 4 ? r.dim(2) : 1, w = r.dim(-1);
   Tensor out({h, w});
   for (int64_t k = 0; k < c; ++k) {
@@ -39,9 +40,12 @@ Image render_heatmap(const Tensor& relevance, bool signed_map, const Colormap& m
   for (int64_t i = 0; i < n; ++i) {
     const double v = m.f32()[i];
     double t;
-    if (signed_map) t = max_abs > 0 ? 0.5 + 0.5 * v / max_abs : 0.5;
-    else if (lo >= 0) t = hi > 0 ? v / hi : 0.0;
-    else t = hi > lo ? (v - lo) / (hi - lo) : 0.0;
+    if (signed_map)
+      t = max_abs > 0 ? 0.5 + 0.5 * v / max_abs : 0.5;
+    else if (lo >= 0)
+      t = hi > 0 ? v / hi : 0.0;
+    else
+      t = hi > lo ? (v - lo) / (hi - lo) : 0.0;
     colormap_lookup(map, t, &img.pixels[i * 4]);
     img.pixels[i * 4 + 3] = 255;
   }
@@ -61,7 +65,8 @@ Image overlay_heatmap(const Image& heat, const Tensor& input, const ModelCard& c
     }
     grey = std::clamp(grey / c, 0.0, 1.0) * 255.0;
     for (int k = 0; k < 3; ++k) {
-      out.pixels[i * 4 + k] = static_cast<uint8_t>(std::lround((1 - alpha) * grey + alpha * heat.pixels[i * 4 + k]));
+      out.pixels[i * 4 + k] =
+          static_cast<uint8_t>(std::lround((1 - alpha) * grey + alpha * heat.pixels[i * 4 + k]));
     }
   }
   return out;
@@ -73,12 +78,14 @@ std::vector<uint8_t> encode_png(const Image& image) {
     auto* v = static_cast<std::vector<uint8_t>*>(ctx);
     v->insert(v->end(), static_cast<uint8_t*>(data), static_cast<uint8_t*>(data) + size);
   };
-  const int ok = stbi_write_png_to_func(sink, &out, image.width, image.height, image.channels, image.pixels.data(),
-                                        image.width * image.channels);
+  const int ok = stbi_write_png_to_func(sink, &out, image.width, image.height, image.channels,
+                                        image.pixels.data(), image.width * image.channels);
   HEATLENS_CHECK(ok, "PNG encoding failed");
   return out;
 }
 
-void write_png(const std::string& path, const Image& image) { write_file(path, encode_png(image)); }
+void write_png(const std::string& path, const Image& image) {
+  write_file(path, encode_png(image));
+}
 
 }  // namespace heatlens

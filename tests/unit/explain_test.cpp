@@ -1,0 +1,285 @@
+// The explanation methods on cases whose answers are known (Samek et al. 2019, chs. 9, 13, 14
+// and 22): each test would fail if its method were wrong.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <random>
+
+#include "core/rng.h"
+#include "explain/method.h"
+#include "onnx_builder.h"
+
+using heatlens::Attribution;
+using heatlens::Engine;
+using heatlens::ExplainModel;
+using heatlens::ModelCard;
+using heatlens::Progress;
+using heatlens::TargetSpec;
+using heatlens::Tensor;
+using heatlens::test::OnnxBuilder;
+
+namespace {
+
+Engine load(const OnnxBuilder& b) {
+  std::vector<uint8_t> bytes = b.bytes();
+  return Engine::load_bytes(bytes.data(), bytes.size(), 1);
+}
+
+Attribution run(Engine& e, const Tensor& x, const std::string& method,
+                std::map<std::string, std::string> params = {}, int64_t target = -1) {
+  ExplainModel m(e, ModelCard{});
+  Progress progress;
+  TargetSpec t;
+  t.class_index = target;
+  return heatlens::explain(m, x, method, t, params, progress);
+}
+
+Tensor random_tensor(const heatlens::Shape& s, unsigned seed, float scale = 1.0f,
+                     bool positive = false) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> n(0.0f, scale);
+  Tensor t(s);
+  for (int64_t i = 0; i < t.numel(); ++i) t.f32()[i] = positive ? std::fabs(n(rng)) : n(rng);
+  return t;
+}
+
+// A bias-free ReLU CNN with a free batch dimension: Conv → ReLU → MaxPool → Conv → ReLU →
+// Flatten → Gemm (3 classes).
+OnnxBuilder bias_free_cnn(unsigned seed) {
+  OnnxBuilder b(13);
+  b.input("x", {-1, 2, 6, 6});
+  b.initializer("w1", random_tensor({4, 2, 3, 3}, seed, 0.5f));
+  b.initializer("w2", random_tensor({3, 4, 3, 3}, seed + 1, 0.5f));
+  b.initializer("fc", random_tensor({3, 27}, seed + 2, 0.5f));
+  b.node("Conv", {"x", "w1"}, {"c1"}, {OnnxBuilder::ints("pads", {1, 1, 1, 1})}, "conv1");
+  b.node("Relu", {"c1"}, {"r1"});
+  b.node("MaxPool", {"r1"}, {"p1"},
+         {OnnxBuilder::ints("kernel_shape", {2, 2}), OnnxBuilder::ints("strides", {2, 2})});
+  b.node("Conv", {"p1", "w2"}, {"c2"}, {OnnxBuilder::ints("pads", {1, 1, 1, 1})}, "conv2");
+  b.node("Relu", {"c2"}, {"r2"});
+  b.node("Flatten", {"r2"}, {"f"});
+  b.node("Gemm", {"f", "fc"}, {"logits"}, {OnnxBuilder::int_attr("transB", 1)}, "fc");
+  b.output("logits");
+  return b;
+}
+
+double max_abs_diff(const Tensor& a, const Tensor& b) {
+  double d = 0;
+  for (int64_t i = 0; i < a.numel(); ++i)
+    d = std::max(d, static_cast<double>(std::fabs(a.f32()[i] - b.f32()[i])));
+  return d;
+}
+
+double max_abs(const Tensor& a) {
+  double d = 0;
+  for (int64_t i = 0; i < a.numel(); ++i)
+    d = std::max(d, static_cast<double>(std::fabs(a.f32()[i])));
+  return d;
+}
+
+}  // namespace
+
+TEST_CASE("IG and Gradient×Input on y = x1 + √x2 at (4, 4) (book ch. 14)", "[explain]") {
+  // Declared with a fixed batch of 1: the batched methods then run example by example.
+  OnnxBuilder b(13);
+  b.input("x", {1, 2});
+  b.initializer("split", Tensor::from_i64({2}, {1, 1}));
+  b.node("Split", {"x", "split"}, {"x1", "x2"}, {OnnxBuilder::int_attr("axis", 1)});
+  b.node("Sqrt", {"x2"}, {"s"});
+  b.node("Add", {"x1", "s"}, {"y"});
+  b.output("y");
+  Engine e = load(b);
+  Tensor x = Tensor::from_f32({1, 2}, {4.0f, 4.0f});
+  Attribution gxi = run(e, x, "gradient-x-input");
+  REQUIRE(gxi.relevance.f32()[0] == Approx(4.0f));
+  REQUIRE(gxi.relevance.f32()[1] == Approx(1.0f));
+  // √ is singular at the zero baseline; Gauss–Legendre never evaluates α = 0 and converges.
+  Attribution ig = run(e, x, "integrated-gradients", {{"steps", "512"}});
+  REQUIRE(ig.relevance.f32()[0] == Approx(4.0f).epsilon(1e-5));
+  REQUIRE(ig.relevance.f32()[1] == Approx(2.0f).epsilon(5e-3));
+  REQUIRE(std::fabs(*ig.delta) < 1e-2);  // completeness: Σ R = f(x) − f(0) = 6
+  // The rules that avoid the singular end point converge to the same answer.
+  for (const char* rule : {"riemann-middle", "riemann-right"}) {
+    Attribution r = run(e, x, "integrated-gradients", {{"steps", "2000"}, {"rule", rule}});
+    INFO(rule);
+    REQUIRE(r.relevance.f32()[1] == Approx(2.0f).epsilon(5e-2));
+  }
+}
+
+TEST_CASE("LRP is continuous where Gradient×Input jumps, on max(x1, x2) (book ch. 9/13)",
+          "[explain][lrp]") {
+  // max(x1, x2) = ½·ReLU(x1 − x2) + ½·ReLU(x2 − x1) + ½·ReLU(x1 + x2) for x ≥ 0.
+  OnnxBuilder b(13);
+  b.input("x", {1, 2});
+  b.initializer("w1", Tensor::from_f32({3, 2}, {1, -1, -1, 1, 1, 1}));
+  b.initializer("w2", Tensor::from_f32({1, 3}, {0.5f, 0.5f, 0.5f}));
+  b.node("Gemm", {"x", "w1"}, {"h"}, {OnnxBuilder::int_attr("transB", 1)}, "hidden");
+  b.node("Relu", {"h"}, {"a"});
+  b.node("Gemm", {"a", "w2"}, {"y"}, {OnnxBuilder::int_attr("transB", 1)}, "out");
+  b.output("y");
+  Engine e = load(b);
+  const float d = 1e-3f;
+  Tensor left = Tensor::from_f32({1, 2}, {1.0f + d, 1.0f});
+  Tensor right = Tensor::from_f32({1, 2}, {1.0f, 1.0f + d});
+  Attribution gl = run(e, left, "gradient-x-input"), gr = run(e, right, "gradient-x-input");
+  REQUIRE(max_abs_diff(gl.relevance, gr.relevance) > 0.9);  // jumps from (x1, 0) to (0, x2)
+  Attribution ll = run(e, left, "lrp", {{"rule", "zplus"}}),
+              lr = run(e, right, "lrp", {{"rule", "zplus"}});
+  REQUIRE(max_abs_diff(ll.relevance, lr.relevance) < 3 * d);
+  // R1 = ½x1 + ½ReLU(x1 − x2), R2 = ½x2 + ½ReLU(x2 − x1).
+  REQUIRE(ll.relevance.f32()[0] == Approx(0.5 * (1 + d) + 0.5 * d).margin(1e-5));
+  REQUIRE(ll.relevance.f32()[1] == Approx(0.5).margin(1e-5));
+}
+
+TEST_CASE("ε-LRP with ε → 0 equals Gradient×Input on bias-free ReLU networks", "[explain][lrp]") {
+  Engine e = load(bias_free_cnn(11));
+  Tensor x = random_tensor({1, 2, 6, 6}, 5);
+  Attribution lrp = run(e, x, "lrp", {{"rule", "epsilon"}, {"epsilon", "1e-9"}});
+  Attribution gxi = run(e, x, "gradient-x-input");
+  REQUIRE(max_abs_diff(lrp.relevance, gxi.relevance) <= 1e-4 * max_abs(gxi.relevance));
+}
+
+TEST_CASE("LRP-0 conserves relevance layer by layer on bias-free networks", "[explain][lrp]") {
+  Engine e = load(bias_free_cnn(21));
+  Tensor x = random_tensor({1, 2, 6, 6}, 6);
+  Attribution a = run(e, x, "lrp", {{"rule", "0"}});
+  REQUIRE(a.layer_sums.size() == 3);
+  const double logit = a.logits[a.target.class_index];
+  for (const auto& [layer, sum] : a.layer_sums) {
+    INFO(layer);
+    REQUIRE(sum == Approx(logit).epsilon(1e-4));
+  }
+  REQUIRE(std::fabs(*a.delta) <= 1e-4 * std::fabs(logit));
+}
+
+TEST_CASE("LRP-γ approaches α1β0 (z+) as γ → ∞", "[explain][lrp]") {
+  Engine e = load(bias_free_cnn(31));
+  Tensor x = random_tensor({1, 2, 6, 6}, 7, 1.0f, true);
+  Attribution zplus = run(e, x, "lrp", {{"rule", "zplus"}});
+  Attribution ab = run(e, x, "lrp", {{"rule", "alpha-beta"}, {"alpha", "1"}, {"beta", "0"}});
+  REQUIRE(max_abs_diff(zplus.relevance, ab.relevance) <= 1e-5 * max_abs(ab.relevance));
+  Attribution small = run(e, x, "lrp", {{"rule", "gamma"}, {"gamma", "0.1"}});
+  Attribution huge = run(e, x, "lrp", {{"rule", "gamma"}, {"gamma", "1e6"}});
+  const double far = max_abs_diff(small.relevance, ab.relevance);
+  const double near = max_abs_diff(huge.relevance, ab.relevance);
+  REQUIRE(near <= 1e-4 * max_abs(ab.relevance));
+  REQUIRE(far > 100 * near);
+}
+
+TEST_CASE(
+    "DeepLIFT with a zero baseline equals ε-LRP on bias-free ReLU networks (book ch. 9, Prop. 3)",
+    "[explain]") {
+  Engine e = load(bias_free_cnn(41));
+  Tensor x = random_tensor({1, 2, 6, 6}, 8);
+  Attribution dl = run(e, x, "deeplift", {{"baseline", "zero"}});
+  Attribution lrp = run(e, x, "lrp", {{"rule", "epsilon"}, {"epsilon", "1e-9"}});
+  REQUIRE(max_abs_diff(dl.relevance, lrp.relevance) <= 1e-4 * max_abs(lrp.relevance));
+  REQUIRE(std::fabs(*dl.delta) <= 1e-4);  // f(0) = 0, so Σ R = f(x)
+}
+
+TEST_CASE("input-shift invariance: the gradient is, Gradient×Input is not (book ch. 14)",
+          "[explain]") {
+  // Model A(x) and its mean-shifted twin B(x') = A(x' + c), whose first-layer bias absorbs W·c.
+  Tensor w1 = random_tensor({5, 4}, 51), w2 = random_tensor({3, 5}, 52),
+         b1 = random_tensor({5}, 53);
+  Tensor c = Tensor::from_f32({4}, {0.5f, -1.0f, 2.0f, 0.25f});
+  Tensor b1_shifted = b1.clone();
+  for (int j = 0; j < 5; ++j) {
+    for (int i = 0; i < 4; ++i) b1_shifted.f32()[j] += w1.f32()[j * 4 + i] * c.f32()[i];
+  }
+  auto model = [&](const Tensor& bias) {
+    OnnxBuilder b(13);
+    b.input("x", {1, 4});
+    b.initializer("w1", w1);
+    b.initializer("b1", bias);
+    b.initializer("w2", w2);
+    b.node("Gemm", {"x", "w1", "b1"}, {"h"}, {OnnxBuilder::int_attr("transB", 1)});
+    b.node("Relu", {"h"}, {"a"});
+    b.node("Gemm", {"a", "w2"}, {"y"}, {OnnxBuilder::int_attr("transB", 1)});
+    b.output("y");
+    return load(b);
+  };
+  Engine a = model(b1), shifted = model(b1_shifted);
+  Tensor x = Tensor::from_f32({1, 4}, {1.0f, 0.3f, -0.7f, 2.0f});
+  Tensor x_shifted(x.shape());
+  for (int i = 0; i < 4; ++i) x_shifted.f32()[i] = x.f32()[i] - c.f32()[i];
+  Attribution ga = run(a, x, "gradient", {}, 1), gb = run(shifted, x_shifted, "gradient", {}, 1);
+  for (int k = 0; k < 3; ++k) REQUIRE(ga.logits[k] == Approx(gb.logits[k]).epsilon(1e-5));
+  REQUIRE(max_abs_diff(ga.relevance, gb.relevance) <= 1e-6);
+  Attribution xa = run(a, x, "gradient-x-input", {}, 1),
+              xb = run(shifted, x_shifted, "gradient-x-input", {}, 1);
+  REQUIRE(max_abs_diff(xa.relevance, xb.relevance) > 0.1);
+}
+
+TEST_CASE("noise tunnel follows its definition with a fixed seed", "[explain]") {
+  Engine e = load(bias_free_cnn(61));
+  Tensor x = random_tensor({1, 2, 6, 6}, 9);
+  Attribution sg = run(e, x, "smoothgrad",
+                       {{"samples", "8"}, {"stdev", "0.2"}, {"seed", "3"}, {"batch-size", "3"}});
+  Attribution again = run(e, x, "smoothgrad",
+                          {{"samples", "8"}, {"stdev", "0.2"}, {"seed", "3"}, {"batch-size", "8"}});
+  REQUIRE(max_abs_diff(sg.relevance, again.relevance) <= 1e-6);  // batching does not change it
+  // Recompute the definition: mean of gradients at x + N(0, (0.2·range)²) with the same stream.
+  heatlens::Rng rng(3);
+  float lo = x.f32()[0], hi = x.f32()[0];
+  for (int64_t i = 0; i < x.numel(); ++i)
+    lo = std::min(lo, x.f32()[i]), hi = std::max(hi, x.f32()[i]);
+  Tensor mean(x.shape()), sq(x.shape());
+  std::vector<Tensor> grads;
+  for (int k = 0; k < 8; ++k) {
+    Tensor q(x.shape());
+    for (int64_t i = 0; i < x.numel(); ++i)
+      q.f32()[i] = static_cast<float>(x.f32()[i] + 0.2 * (hi - lo) * rng.normal());
+    grads.push_back(run(e, q, "gradient", {}, sg.target.class_index).relevance);
+  }
+  for (const Tensor& g : grads) {
+    for (int64_t i = 0; i < x.numel(); ++i) {
+      mean.f32()[i] += g.f32()[i] / 8;
+      sq.f32()[i] += g.f32()[i] * g.f32()[i] / 8;
+    }
+  }
+  REQUIRE(max_abs_diff(sg.relevance, mean) <= 1e-5 * max_abs(mean));
+  Attribution var = run(e, x, "vargrad", {{"samples", "8"}, {"stdev", "0.2"}, {"seed", "3"}});
+  for (int64_t i = 0; i < x.numel(); ++i) {
+    REQUIRE(var.relevance.f32()[i] ==
+            Approx(sq.f32()[i] - mean.f32()[i] * mean.f32()[i]).margin(1e-5));
+  }
+  Attribution sq2 =
+      run(e, x, "smoothgrad-square", {{"samples", "8"}, {"stdev", "0.2"}, {"seed", "3"}});
+  REQUIRE(max_abs_diff(sq2.relevance, sq) <= 1e-5 * max_abs(sq));
+}
+
+TEST_CASE("parameters are validated against the method's schema", "[explain]") {
+  Engine e = load(bias_free_cnn(71));
+  Tensor x = random_tensor({1, 2, 6, 6}, 10);
+  REQUIRE_THROWS_WITH(run(e, x, "integrated-gradients", {{"stepz", "3"}}),
+                      Catch::Contains("unknown parameter 'stepz'"));
+  REQUIRE_THROWS_WITH(run(e, x, "integrated-gradients", {{"steps", "0"}}),
+                      Catch::Contains("between 1 and 4096"));
+  REQUIRE_THROWS_WITH(run(e, x, "lrp", {{"composite", "fancy"}}),
+                      Catch::Contains("must be one of"));
+  REQUIRE_THROWS_WITH(run(e, x, "lrp", {{"rule", "alpha-beta"}, {"alpha", "3"}, {"beta", "1"}}),
+                      Catch::Contains("alpha − beta = 1"));
+  REQUIRE_THROWS_WITH(run(e, x, "lrp", {{"node:nope", "flat"}}), Catch::Contains("names no node"));
+  REQUIRE_THROWS_WITH(run(e, x, "no-such-method"),
+                      Catch::Contains("unknown method 'no-such-method'"));
+  REQUIRE_THROWS_WITH(run(e, x, "gradient", {}, 7), Catch::Contains("out of range"));
+}
+
+TEST_CASE("Grad-CAM picks the last spatial layer and matches its definition", "[explain]") {
+  Engine e = load(bias_free_cnn(81));
+  Tensor x = random_tensor({1, 2, 6, 6}, 11);
+  Attribution a = run(e, x, "grad-cam");
+  REQUIRE(a.notes.at("layer") == "r2");
+  REQUIRE(a.layer_map.shape() == heatlens::Shape{1, 1, 3, 3});
+  for (int64_t i = 0; i < a.layer_map.numel(); ++i) REQUIRE(a.layer_map.f32()[i] >= 0);
+  // Channel sum of the relevance is the bilinearly upsampled map.
+  Attribution b = run(e, x, "grad-cam", {{"layer", "r1"}});
+  REQUIRE(b.layer_map.shape() == heatlens::Shape{1, 1, 6, 6});
+  for (int64_t i = 0; i < 36; ++i) {
+    REQUIRE(b.relevance.f32()[i] + b.relevance.f32()[36 + i] ==
+            Approx(b.layer_map.f32()[i]).margin(1e-6));
+  }
+  REQUIRE_THROWS_WITH(run(e, x, "grad-cam", {{"layer", "logits"}}),
+                      Catch::Contains("needs a [N, C, H, W] activation"));
+}
