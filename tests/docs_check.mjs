@@ -1,5 +1,6 @@
-// Generated documentation stays in step with the code: web/docs/operators.md must equal
-// `heatlens ops --markdown` (regenerate with `bash emsdk-config/build.sh docs`).
+// Generated documentation stays in step with the code: web/docs/operators.md and methods.md must
+// equal `heatlens ops --markdown` and `heatlens methods --markdown` (regenerate with
+// `bash emsdk-config/build.sh docs`).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -8,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const checks = [
   { file: 'web/docs/operators.md', args: ['ops', '--markdown'] },
+  { file: 'web/docs/methods.md', args: ['methods', '--markdown'] },
 ];
 let passed = 0;
 let failed = 0;

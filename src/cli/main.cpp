@@ -29,7 +29,7 @@ void print_usage(std::FILE* out) {
       "  explain MODEL.onnx --input FILE --method NAME [--target K] [--output logit|prob|logprob]\n"
       "      [--param k=v]... [--out R.npy] [--png H.png [--colormap NAME] [--overlay]] [--json "
       "M.json]\n"
-      "  methods [--json]                       explanation methods, citations and parameters\n"
+      "  methods [--json | --markdown]          explanation methods, citations and parameters\n"
       "  onnx-test DIR                          run one ONNX backend node test\n"
       "  ops [--json | --markdown]              the operator support matrix\n"
       "  version                                print the version and build\n"

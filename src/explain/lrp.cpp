@@ -200,6 +200,13 @@ Propagation propagate(Engine& engine, const OutputHead& head, const Tensor& x, c
   return out;
 }
 
+bool has_node(const Graph& g, const std::string& name) {
+  for (const Node& n : g.nodes) {
+    if (n.name == name) return true;
+  }
+  return false;
+}
+
 // z^B bounds shaped like x: the parameters when given, else the model card's range per channel.
 void bounds(const ExplainModel& m, const Tensor& x, const ParamValues& p, Tensor& low,
             Tensor& high) {
@@ -240,14 +247,7 @@ Attribution run_lrp(ExplainModel& m, const Tensor& x, const Target& t, const Par
     }
     for (const auto& [node, r] : p.with_prefix("node:")) {
       parse_rule_kind(r);
-      HEATLENS_CHECK(
-          m.graph().find_value(node) >= 0 ||
-              [&] {
-                for (const Node& n : m.graph().nodes)
-                  if (n.name == node) return true;
-                return false;
-              }(),
-          "node:" << node << " names no node of the model");
+      HEATLENS_CHECK(has_node(m.graph(), node), "node:" << node << " names no node of the model");
       setup.overrides[node] = r;
     }
   }

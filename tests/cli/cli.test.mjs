@@ -140,3 +140,40 @@ test('onnx-test passes a conformance test and fails a wrong one with exit code 1
   assert.equal(bad.code, 1);
   assert.match(bad.out, /^FAIL test_relu_altered: .*expected/);
 });
+
+test('every registered method explains an input and renders a heatmap PNG', () => {
+  const model = path.join(root, 'tests/golden/explainers/residual_cnn/model.onnx');
+  const input = path.join(root, 'tests/golden/explainers/residual_cnn/input.npy');
+  const methods = JSON.parse(heatlens('methods', '--json').out);
+  assert.ok(methods.length >= 15, `${methods.length} methods`);
+  for (const m of methods) {
+    assert.ok(m.citation.length > 10, `${m.name} cites its source`);
+    const png = path.join(tmp, `${m.name}.png`);
+    const meta = path.join(tmp, `${m.name}.json`);
+    const npy = path.join(tmp, `${m.name}.npy`);
+    const extra = m.name === 'smoothgrad' || m.name === 'vargrad' || m.name === 'smoothgrad-square' ? ['--param', 'samples=4'] : [];
+    const r = heatlens('explain', model, '--input', input, '--method', m.name, '--png', png, '--json', meta, '--out', npy, ...extra);
+    assert.equal(r.code, 0, `${m.name}: ${r.err}`);
+    const bytes = fs.readFileSync(png);
+    assert.deepEqual([...bytes.subarray(0, 8)], [137, 80, 78, 71, 13, 10, 26, 10], `${m.name} wrote a PNG`);
+    const j = JSON.parse(fs.readFileSync(meta, 'utf8'));
+    assert.equal(j.method, m.name);
+    assert.deepEqual(j.shape, [1, 3, 16, 16]);
+    assert.ok(j.passes >= 1);
+    assert.ok(fs.statSync(npy).size > 3 * 16 * 16 * 4);
+  }
+});
+
+test('explain reports bad methods and parameters before running', () => {
+  const model = path.join(root, 'tests/golden/explainers/residual_cnn/model.onnx');
+  const input = path.join(root, 'tests/golden/explainers/residual_cnn/input.npy');
+  assertUsageError(heatlens('explain', model, '--input', input, '--method', 'magic', '--out', path.join(tmp, 'x.npy')), /unknown method 'magic'/);
+  assertUsageError(heatlens('explain', model, '--input', input, '--method', 'lrp', '--param', 'rule=fancy', '--out', path.join(tmp, 'x.npy')), /parameter 'rule' must be one of/);
+  assertUsageError(heatlens('explain', model, '--input', input, '--method', 'lrp', '--png', path.join(tmp, 'x.png'), '--colormap', 'rainbow'), /unknown colormap 'rainbow'/);
+  assertUsageError(heatlens('explain', model, '--input', golden('resnet_mini', 'input.npy'), '--method', 'gradient', '--out', path.join(tmp, 'x.npy')), /expects shape|one example/);
+  const lrp = path.join(tmp, 'lrp.json');
+  assert.equal(heatlens('explain', model, '--input', input, '--method', 'lrp', '--param', 'rule=0', '--json', lrp).code, 0);
+  const j = JSON.parse(fs.readFileSync(lrp, 'utf8'));
+  assert.ok(j.layer_sums.length >= 3);
+  assert.ok('conservation_delta' in j);
+});
