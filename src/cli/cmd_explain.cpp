@@ -1,6 +1,7 @@
 // heatlens explain MODEL --input FILE --method NAME [--target K] [--output logit|prob|logprob]
 //   [--param k=v]... --out R.npy [--png H.png [--colormap NAME] [--overlay]] [--json META.json]
-// and heatlens methods [--json]: the registry with citations and parameter schemas.
+//   [--layer-out MAP.npy]   (Grad-CAM's map at the layer's own resolution)
+// and heatlens methods [--json | --markdown]: the registry with citations and parameter schemas.
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
@@ -86,7 +87,7 @@ int cmd_methods(int argc, char** argv) {
 int cmd_explain(int argc, char** argv) {
   std::vector<FlagSpec> flags = input_flags();
   for (const char* f : {"--method", "--target", "--output", "--out", "--png", "--colormap",
-                        "--json", "--threads", "--alpha"}) {
+                        "--json", "--threads", "--alpha", "--layer-out"}) {
     flags.push_back({f, true});
   }
   flags.push_back({"--param", true, true});
@@ -121,6 +122,13 @@ int cmd_explain(int argc, char** argv) {
   Attribution a = explain(model, x, method.name, target, params, progress);
 
   if (args.has("--out")) write_npy(args.get("--out"), a.relevance);
+  if (args.has("--layer-out")) {
+    if (!a.layer_map.defined()) {
+      throw UsageError{a.method +
+                       " has no layer-resolution map (--layer-out is for the Grad-CAM methods)"};
+    }
+    write_npy(args.get("--layer-out"), a.layer_map);
+  }
   if (args.has("--png")) {
     const Colormap& map =
         colormap ? *colormap : find_colormap(a.signed_map ? "seismic" : "inferno");
