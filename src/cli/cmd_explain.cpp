@@ -98,8 +98,8 @@ int cmd_explain(int argc, char** argv) {
         "usage: heatlens explain MODEL.onnx --input FILE --method NAME [--param k=v]... --out "
         "R.npy [--png H.png]"};
   }
-  if (!args.has("--out") && !args.has("--png") && !args.has("--json"))
-    throw UsageError{"give --out R.npy, --png H.png or --json META.json"};
+  if (!args.has("--out") && !args.has("--png") && !args.has("--json") && !args.has("--layer-out"))
+    throw UsageError{"give --out R.npy, --png H.png, --json META.json or --layer-out MAP.npy"};
   const std::string model_path = args.positional()[0];
   const MethodInfo& method = find_method(args.get("--method"));
   std::map<std::string, std::string> params;
