@@ -111,64 +111,79 @@ int cmd_explain(int argc, char** argv) {
   Engine engine = Engine::load_file(model_path, static_cast<int>(args.get_int("--threads", 0)));
   ModelCard card = load_model_card_beside(model_path);
   Tensor x = load_input(args, engine.graph(), card);
-  if (x.dim(0) != 1)
-    throw UsageError{"explain takes one example; the input has a batch of " +
-                     std::to_string(x.dim(0))};
   ExplainModel model(engine, card);
   TargetSpec target;
   target.class_index = args.get_int("--target", -1);
   target.space = parse_output_space(args.get("--output", "logit"));
-  Progress progress;
-  Attribution a = explain(model, x, method.name, target, params, progress);
 
-  if (args.has("--out")) write_npy(args.get("--out"), a.relevance);
+  // A batch is explained example by example; outputs keep the batch dimension, and each
+  // example gets its own PNG (H_0.png, H_1.png, ...).
+  const int64_t batch = x.dim(0);
+  std::vector<Tensor> relevances, layer_maps;
+  nlohmann::json metas = nlohmann::json::array();
+  for (int64_t b = 0; b < batch; ++b) {
+    const Tensor xb = batch == 1 ? x : batch_item(x, b);
+    Progress progress;
+    Attribution a = explain(model, xb, method.name, target, params, progress);
+    relevances.push_back(a.relevance);
+    if (a.layer_map.defined()) layer_maps.push_back(a.layer_map);
+    if (args.has("--png")) {
+      const Colormap& map =
+          colormap ? *colormap : find_colormap(a.signed_map ? "seismic" : "inferno");
+      Image img = render_heatmap(a.relevance, a.signed_map, map);
+      if (args.has("--overlay")) {
+        img = overlay_heatmap(img, xb, card,
+                              args.has("--alpha") ? std::stod(args.get("--alpha")) : 0.6);
+      }
+      std::string path = args.get("--png");
+      if (batch > 1) {
+        const size_t dot = path.rfind('.');
+        path = path.substr(0, dot) + "_" + std::to_string(b) +
+               (dot == std::string::npos ? "" : path.substr(dot));
+      }
+      write_png(path, img);
+    }
+    nlohmann::json meta = {{"method", a.method},
+                           {"citation", method.citation},
+                           {"params", a.params},
+                           {"target", a.target.class_index},
+                           {"output", output_space_name(a.target.space)},
+                           {"score", a.score},
+                           {"logits", a.logits},
+                           {"relevance_sum", a.relevance_sum},
+                           {"passes", a.passes},
+                           {"wall_ms", a.wall_ms},
+                           {"signed", a.signed_map},
+                           {"shape", a.relevance.shape()},
+                           {"notes", a.notes}};
+    if (!card.labels.empty()) meta["label"] = card.labels[a.target.class_index];
+    if (a.delta) meta[a.delta_name + "_delta"] = *a.delta;
+    if (!a.layer_sums.empty()) {
+      nlohmann::json layers = nlohmann::json::array();
+      for (const auto& [name, sum] : a.layer_sums)
+        layers.push_back({{"layer", name}, {"relevance_sum", sum}});
+      meta["layer_sums"] = layers;
+    }
+    metas.push_back(meta);
+    std::printf("%s%s: class %lld (%s %.4f), relevance sum %.4g%s, %lld passes, %.0f ms\n",
+                batch > 1 ? ("example " + std::to_string(b) + ": ").c_str() : "", a.method.c_str(),
+                static_cast<long long>(a.target.class_index), output_space_name(a.target.space),
+                a.score, a.relevance_sum,
+                a.delta ? (", " + a.delta_name + " delta " + std::to_string(*a.delta)).c_str() : "",
+                static_cast<long long>(a.passes), a.wall_ms);
+  }
+  if (args.has("--out")) write_npy(args.get("--out"), stack_batch(relevances));
   if (args.has("--layer-out")) {
-    if (!a.layer_map.defined()) {
-      throw UsageError{a.method +
+    if (layer_maps.size() != relevances.size()) {
+      throw UsageError{method.name +
                        " has no layer-resolution map (--layer-out is for the Grad-CAM methods)"};
     }
-    write_npy(args.get("--layer-out"), a.layer_map);
+    write_npy(args.get("--layer-out"), stack_batch(layer_maps));
   }
-  if (args.has("--png")) {
-    const Colormap& map =
-        colormap ? *colormap : find_colormap(a.signed_map ? "seismic" : "inferno");
-    Image img = render_heatmap(a.relevance, a.signed_map, map);
-    if (args.has("--overlay"))
-      img =
-          overlay_heatmap(img, x, card, args.has("--alpha") ? std::stod(args.get("--alpha")) : 0.6);
-    write_png(args.get("--png"), img);
+  if (args.has("--json")) {
+    const std::string text = (batch == 1 ? metas[0] : metas).dump(2) + "\n";
+    write_file(args.get("--json"), std::vector<uint8_t>(text.begin(), text.end()));
   }
-  nlohmann::json meta = {{"method", a.method},
-                         {"citation", method.citation},
-                         {"params", a.params},
-                         {"target", a.target.class_index},
-                         {"output", output_space_name(a.target.space)},
-                         {"score", a.score},
-                         {"logits", a.logits},
-                         {"relevance_sum", a.relevance_sum},
-                         {"passes", a.passes},
-                         {"wall_ms", a.wall_ms},
-                         {"signed", a.signed_map},
-                         {"shape", a.relevance.shape()},
-                         {"notes", a.notes}};
-  if (!card.labels.empty()) meta["label"] = card.labels[a.target.class_index];
-  if (a.delta) meta[a.delta_name + "_delta"] = *a.delta;
-  if (!a.layer_sums.empty()) {
-    nlohmann::json layers = nlohmann::json::array();
-    for (const auto& [name, sum] : a.layer_sums)
-      layers.push_back({{"layer", name}, {"relevance_sum", sum}});
-    meta["layer_sums"] = layers;
-  }
-  if (args.has("--json"))
-    write_file(args.get("--json"), [&] {
-      const std::string s = meta.dump(2) + "\n";
-      return std::vector<uint8_t>(s.begin(), s.end());
-    }());
-  std::printf("%s: class %lld (%s %.4f), relevance sum %.4g%s, %lld passes, %.0f ms\n",
-              a.method.c_str(), static_cast<long long>(a.target.class_index),
-              output_space_name(a.target.space), a.score, a.relevance_sum,
-              a.delta ? (", " + a.delta_name + " delta " + std::to_string(*a.delta)).c_str() : "",
-              static_cast<long long>(a.passes), a.wall_ms);
   return 0;
 }
 

@@ -40,10 +40,7 @@ Engine& ExplainModel::canonized_engine() {
   return *canonized_;
 }
 
-namespace {
-
-// Joins per-example results [1, ...] into a batch [N, ...].
-Tensor stack(const std::vector<Tensor>& parts) {
+Tensor stack_batch(const std::vector<Tensor>& parts) {
   Shape s = parts[0].shape();
   const int64_t per = parts[0].numel();
   s[0] = static_cast<int64_t>(parts.size());
@@ -52,8 +49,6 @@ Tensor stack(const std::vector<Tensor>& parts) {
     std::memcpy(out.f32() + k * per, parts[k].f32(), per * sizeof(float));
   return out;
 }
-
-}  // namespace
 
 bool ExplainModel::batchable() const {
   const Value& in = engine_.graph().values[engine_.graph().inputs[0]];
@@ -64,7 +59,7 @@ Tensor ExplainModel::logits(const Tensor& x) {
   if (x.dim(0) > 1 && !batchable()) {
     std::vector<Tensor> rows;
     for (int64_t b = 0; b < x.dim(0); ++b) rows.push_back(logits(batch_item(x, b)));
-    return stack(rows);
+    return stack_batch(rows);
   }
   ForwardOptions opts;
   if (!head_.final_activation.empty()) opts.capture.push_back(head_.logits);
@@ -122,17 +117,17 @@ ExplainModel::Gradient ExplainModel::gradient(const Tensor& x, const Target& t,
       grads.push_back(p.grad);
       logits.push_back(p.logits);
     }
-    out.grad = stack(grads);
-    out.logits = stack(logits);
+    out.grad = stack_batch(grads);
+    out.logits = stack_batch(logits);
     for (const auto& [name, value] : parts[0].captured) {
       std::vector<Tensor> v;
       for (const Gradient& p : parts) v.push_back(p.captured.at(name));
-      out.captured[name] = stack(v);
+      out.captured[name] = stack_batch(v);
     }
     for (const auto& [name, value] : parts[0].value_grads) {
       std::vector<Tensor> v;
       for (const Gradient& p : parts) v.push_back(p.value_grads.at(name));
-      out.value_grads[name] = stack(v);
+      out.value_grads[name] = stack_batch(v);
     }
     return out;
   }

@@ -73,6 +73,8 @@ class ExplainModel {
 
 // Splits a batch [N, ...] into example n as [1, ...] (a copy) and joins examples back.
 Tensor batch_item(const Tensor& batch, int64_t n);
+// Joins per-example tensors [1, ...] into a batch [N, ...].
+Tensor stack_batch(const std::vector<Tensor>& parts);
 Tensor repeat_batch(const Tensor& x, int64_t times);
 
 }  // namespace heatlens

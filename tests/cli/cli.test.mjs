@@ -170,7 +170,13 @@ test('explain reports bad methods and parameters before running', () => {
   assertUsageError(heatlens('explain', model, '--input', input, '--method', 'magic', '--out', path.join(tmp, 'x.npy')), /unknown method 'magic'/);
   assertUsageError(heatlens('explain', model, '--input', input, '--method', 'lrp', '--param', 'rule=fancy', '--out', path.join(tmp, 'x.npy')), /parameter 'rule' must be one of/);
   assertUsageError(heatlens('explain', model, '--input', input, '--method', 'lrp', '--png', path.join(tmp, 'x.png'), '--colormap', 'rainbow'), /unknown colormap 'rainbow'/);
-  assertUsageError(heatlens('explain', model, '--input', golden('resnet_mini', 'input.npy'), '--method', 'gradient', '--out', path.join(tmp, 'x.npy')), /expects shape|one example/);
+  assertUsageError(heatlens('explain', model, '--input', golden('resnet_mini', 'input.npy'), '--method', 'gradient', '--out', path.join(tmp, 'x.npy')), /expects shape \[batch, 3, 16, 16\]/);
+  // A batch is explained example by example, one PNG each.
+  const batchPng = path.join(tmp, 'batch.png');
+  const r = heatlens('explain', golden('vgg_mini', 'model.onnx'), '--input', golden('vgg_mini', 'input.npy'), '--method', 'gradient', '--png', batchPng, '--out', path.join(tmp, 'batch.npy'));
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /example 1: gradient/);
+  assert.ok(fs.existsSync(path.join(tmp, 'batch_0.png')) && fs.existsSync(path.join(tmp, 'batch_1.png')));
   const lrp = path.join(tmp, 'lrp.json');
   assert.equal(heatlens('explain', model, '--input', input, '--method', 'lrp', '--param', 'rule=0', '--json', lrp).code, 0);
   const j = JSON.parse(fs.readFileSync(lrp, 'utf8'));
