@@ -14,6 +14,7 @@ packages=(
   chromium                               # browser tests (playwright-core drives it)
   libonnx-testdata                       # ONNX operator conformance tests
   python3-numpy                          # reading .npy fixtures in scripts
+  dataset-fashion-mnist                  # test inputs for the bundled fashion-cnn model
 )
 if [[ "${1:-}" == "--python" ]]; then
   packages+=(python3-torch python3-torchvision python3-onnx)

@@ -7,6 +7,7 @@
 //   conformance  ONNX node tests in tests/conformance/allowlist.txt through `heatlens onnx-test`
 //   docs         generated documentation (web/docs/operators.md) matches the registry
 //   cli          the native CLI on good and bad input (tests/cli/*.test.mjs)
+//   models       the bundled models load, classify package data correctly, have complete cards
 //   browser      playwright-core + Debian's Chromium (tests/e2e/*.test.mjs)
 //   format       clang-format over the tracked C++ sources
 // Logs go to build/test-logs/<suite>.log; a failing suite prints its tail.
@@ -62,6 +63,11 @@ const suites = {
   'unit-wasm': { cmd: 'node', args: ['build/wasm/heatlens_unit_tests.cjs', '--use-colour', 'no'], parse: 'catch2' },
   conformance: { cmd: 'node', args: ['tests/conformance/run.mjs'], parse: 'counted' },
   docs: { cmd: 'node', args: ['tests/docs_check.mjs'], parse: 'counted' },
+  models: {
+    cmd: 'node',
+    args: async () => ['--test', '--test-reporter=tap', ...(await trackedFiles(['tests/models/*.test.mjs']))],
+    parse: 'nodeTest',
+  },
   cli: {
     cmd: 'node',
     args: async () => ['--test', '--test-reporter=tap', ...(await trackedFiles(['tests/cli/*.test.mjs']))],
