@@ -40,6 +40,9 @@ for t in "${targets[@]}"; do
       # Front-end libraries from npm, served from our own origin.
       mkdir -p web/vendor
       cp -u node_modules/marked/lib/marked.esm.js web/vendor/
+      # Bundled models (with their cards) and demo inputs, served beside the app.
+      node emsdk-config/stage_models.mjs
+      node models/make_demo_inputs.mjs
       ;;
     docs)  # generated documentation tables (committed; tests/docs_check.mjs keeps them current)
       build/native/heatlens ops --markdown > web/docs/operators.md

@@ -1,28 +1,46 @@
 // The Embind surface of the wasm builds: the only place where names are camelCase.
 //
-// Every call that can fail returns an object with either its result or `error` (a message
-// naming the problem), so JavaScript never sees a raw C++ exception pointer.
+// One model is loaded per module instance (the page runs the module in a worker). Calls that
+// can fail return an object with `error` (a message naming the problem) instead of throwing a
+// raw C++ exception into JavaScript; structured results cross the boundary as JSON strings
+// and tensors as Float32Array copies.
 //
 //   const hl = await createHeatlens();
-//   hl.version();                    // "0.1.0"
-//   hl.parallelSum(1e6, 4);          // {sum: 499999500000, threadsUsed: 2}
+//   const info = JSON.parse(hl.loadModel(bytes, cardJson));
+//   const r = hl.explain(x, [1, 1, 28, 28], 'lrp', '{"composite":"epsilon-plus"}', -1, 'logit',
+//   cb);
 
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
 
+#include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
 
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "core/version.h"
+#include "explain/method.h"
+#include "explain/method_json.h"
 #include "gpu/affine_round_trip.h"
 #include "gpu/device.h"
+#include "media/image.h"
+#include "onnx/import.h"
+#include "render/heatmap.h"
 
 using emscripten::val;
 
+namespace heatlens {
 namespace {
+
+struct Session {
+  std::unique_ptr<Engine> engine;
+  std::unique_ptr<ExplainModel> model;
+  ModelCard card;
+};
+Session session;
 
 val error_object(const std::string& message) {
   val out = val::object();
@@ -30,11 +48,208 @@ val error_object(const std::string& message) {
   return out;
 }
 
+std::vector<uint8_t> bytes_of(const val& array) {
+  const size_t n = array["length"].as<size_t>();
+  std::vector<uint8_t> out(n);
+  val(emscripten::typed_memory_view(n, out.data())).call<void>("set", array);
+  return out;
+}
+
+Tensor tensor_of(const val& array, const val& shape_js) {
+  Shape shape;
+  const size_t rank = shape_js["length"].as<size_t>();
+  // Numbers cross as doubles: Embind here has no 64-bit integer type.
+  for (size_t i = 0; i < rank; ++i) shape.push_back(static_cast<int64_t>(shape_js[i].as<double>()));
+  Tensor t(shape);
+  const double length = array["length"].as<double>();
+  HEATLENS_CHECK(length == static_cast<double>(t.numel()),
+                 "input has " << length << " values for shape " << shape_str(shape));
+  val(emscripten::typed_memory_view(static_cast<size_t>(t.numel()), t.f32()))
+      .call<void>("set", array);
+  return t;
+}
+
+val float_array(const float* p, size_t n) {
+  val out = val::global("Float32Array").new_(n);
+  out.call<void>("set", val(emscripten::typed_memory_view(n, p)));
+  return out;
+}
+
+std::string value_shape(const Value& v) {
+  if (!v.has_declared_shape) return "?";
+  nlohmann::json dims = nlohmann::json::array();
+  for (size_t i = 0; i < v.declared_shape.size(); ++i) {
+    if (v.declared_shape[i] >= 0)
+      dims.push_back(v.declared_shape[i]);
+    else
+      dims.push_back(v.dim_params[i].empty() ? "?" : v.dim_params[i]);
+  }
+  return dims.dump();
+}
+
+// Loads a model (ONNX bytes) and its card (JSON text, may be empty). Returns JSON with the
+// inputs, outputs, operators and every unsupported node; `supported` is false when gradient
+// and propagation methods cannot run on it.
+val load_model(val bytes_js, std::string card_json) {
+  try {
+    session = Session{};
+    std::vector<uint8_t> bytes = bytes_of(bytes_js);
+    onnx::ModelProto proto = onnx::parse_model(bytes.data(), bytes.size());
+    std::vector<onnx::ImportIssue> issues;
+    Graph graph = onnx::import_model(proto, false, &issues);
+    nlohmann::json info;
+    info["opset"] = graph.opset;
+    info["producer"] = proto.producer_name;
+    info["parameters"] = graph.parameter_count();
+    info["nodes"] = graph.nodes.size();
+    for (int id : graph.inputs) {
+      info["inputs"].push_back({{"name", graph.values[id].name},
+                                {"shape", nlohmann::json::parse(value_shape(graph.values[id]))}});
+    }
+    for (int id : graph.outputs) info["outputs"].push_back({{"name", graph.values[id].name}});
+    info["unsupported"] = nlohmann::json::array();
+    for (const auto& issue : issues) {
+      info["unsupported"].push_back(
+          {{"node", issue.node}, {"op_type", issue.op_type}, {"message", issue.message}});
+    }
+    session.card = card_json.empty() ? ModelCard{} : parse_model_card(card_json, "card.json");
+    if (issues.empty()) {
+      session.engine = std::make_unique<Engine>(std::move(graph));
+      session.model = std::make_unique<ExplainModel>(*session.engine, session.card);
+    }
+    info["supported"] = issues.empty();
+    info["labels"] = session.card.labels;
+    val out = val::object();
+    out.set("json", info.dump());
+    return out;
+  } catch (const std::exception& e) {
+    session = Session{};
+    return error_object(e.what());
+  }
+}
+
+Session& loaded() {
+  HEATLENS_CHECK(session.model != nullptr, "no supported model is loaded");
+  return session;
+}
+
+// Engine preprocessing of a decoded image (RGBA pixels from a canvas): resize, channel
+// conversion and normalisation as the card says, else to the model's declared input size.
+val preprocess_pixels(val rgba_js, int width, int height) {
+  try {
+    Session& s = loaded();
+    std::vector<uint8_t> rgba = bytes_of(rgba_js);
+    HEATLENS_CHECK(rgba.size() == static_cast<size_t>(width) * height * 4,
+                   "pixel data does not match " << width << "×" << height);
+    Image img;
+    img.width = width;
+    img.height = height;
+    img.channels = 3;
+    img.pixels.resize(static_cast<size_t>(width) * height * 3);
+    for (size_t i = 0; i < static_cast<size_t>(width) * height; ++i) {
+      const float a = rgba[i * 4 + 3] / 255.0f;  // transparent pixels read as black
+      for (int c = 0; c < 3; ++c)
+        img.pixels[i * 3 + c] = static_cast<uint8_t>(rgba[i * 4 + c] * a + 0.5f);
+    }
+    ImagePreprocessing p = s.card.image;
+    const Value& in = s.engine->graph().values[s.engine->graph().inputs[0]];
+    if (in.has_declared_shape && in.declared_shape.size() == 4) {
+      if (in.declared_shape[1] > 0) p.channels = static_cast<int>(in.declared_shape[1]);
+      if (!p.height && in.declared_shape[2] > 0) p.height = in.declared_shape[2];
+      if (!p.width && in.declared_shape[3] > 0) p.width = in.declared_shape[3];
+    }
+    Tensor x = preprocess_image(img, p);
+    val out = val::object();
+    out.set("data", float_array(x.f32(), static_cast<size_t>(x.numel())));
+    val shape = val::array();
+    for (int64_t d : x.shape()) shape.call<void>("push", static_cast<double>(d));
+    out.set("shape", shape);
+    return out;
+  } catch (const std::exception& e) {
+    return error_object(e.what());
+  }
+}
+
+val predict(val data, val shape) {
+  try {
+    Session& s = loaded();
+    Tensor logits = s.model->logits(tensor_of(data, shape));
+    Tensor probs = softmax_rows(logits);
+    val out = val::object();
+    out.set("logits", float_array(logits.f32(), static_cast<size_t>(logits.numel())));
+    out.set("probs", float_array(probs.f32(), static_cast<size_t>(probs.numel())));
+    return out;
+  } catch (const std::exception& e) {
+    return error_object(e.what());
+  }
+}
+
+// Runs a method; `progress(done, total)` is called after each batch of passes.
+val explain_input(val data, val shape, std::string method, std::string params_json, int target,
+                  std::string output, val progress_js) {
+  try {
+    Session& s = loaded();
+    std::map<std::string, std::string> params;
+    const nlohmann::json given =
+        params_json.empty() ? nlohmann::json::object() : nlohmann::json::parse(params_json);
+    HEATLENS_CHECK(given.is_object(), "parameters must be a JSON object");
+    for (auto it = given.begin(); it != given.end(); ++it) {
+      params[it.key()] = it.value().is_string() ? it.value().get<std::string>() : it.value().dump();
+    }
+    TargetSpec spec;
+    spec.class_index = target;
+    spec.space = parse_output_space(output);
+    Progress progress(
+        [progress_js](int64_t done, int64_t total) {
+          if (!progress_js.isUndefined())
+            progress_js(static_cast<double>(done), static_cast<double>(total));
+        },
+        nullptr);
+    Attribution a = explain(*s.model, tensor_of(data, shape), method, spec, params, progress);
+    val out = val::object();
+    out.set("relevance", float_array(a.relevance.f32(), static_cast<size_t>(a.relevance.numel())));
+    if (a.layer_map.defined())
+      out.set("layerMap", float_array(a.layer_map.f32(), static_cast<size_t>(a.layer_map.numel())));
+    out.set("json", attribution_json(a, s.card).dump());
+    return out;
+  } catch (const std::exception& e) {
+    return error_object(e.what());
+  }
+}
+
+// RGBA pixels of a relevance map ([1, C, H, W]) with the book's conventions.
+val render(val data, val shape, bool signed_map, std::string colormap) {
+  try {
+    Tensor r = tensor_of(data, shape);
+    Image img = render_heatmap(r, signed_map, find_colormap(colormap));
+    val out = val::object();
+    val pixels = val::global("Uint8ClampedArray").new_(img.pixels.size());
+    pixels.call<void>("set",
+                      val(emscripten::typed_memory_view(img.pixels.size(), img.pixels.data())));
+    out.set("pixels", pixels);
+    out.set("width", img.width);
+    out.set("height", img.height);
+    return out;
+  } catch (const std::exception& e) {
+    return error_object(e.what());
+  }
+}
+
+std::string methods_json() {
+  return registry_json().dump();
+}
+
+std::string colormaps_json() {
+  nlohmann::json j = nlohmann::json::array();
+  for (const Colormap& m : colormaps()) j.push_back({{"name", m.name}, {"diverging", m.diverging}});
+  return j.dump();
+}
+
 // Sums 0..n-1 on a pool of `threads`, recording how many distinct threads did work: proves
 // that the threaded build really runs in parallel.
 val parallel_sum(double n, int threads) {
   try {
-    heatlens::ThreadPool pool(threads);
+    ThreadPool pool(threads);
     std::mutex mutex;
     std::set<std::thread::id> ids;
     double total = 0;
@@ -63,30 +278,36 @@ val parallel_sum(double n, int threads) {
 void gpu_affine(val values, float scale, float shift, val callback) {
   try {
     std::vector<float> in = emscripten::vecFromJSArray<float>(values);
-    heatlens::gpu::affine_round_trip(
-        in, scale, shift, [callback](std::vector<float> out, std::string error) {
-          if (!error.empty()) {
-            callback(error_object(error));
-            return;
-          }
-          val array = val::global("Float32Array").new_(out.size());
-          array.call<void>("set", val(emscripten::typed_memory_view(out.size(), out.data())));
-          callback(array);
-        });
+    gpu::affine_round_trip(in, scale, shift, [callback](std::vector<float> out, std::string error) {
+      if (!error.empty()) {
+        callback(error_object(error));
+        return;
+      }
+      callback(float_array(out.data(), out.size()));
+    });
   } catch (const std::exception& e) {
     callback(error_object(e.what()));
   }
 }
 
 }  // namespace
+}  // namespace heatlens
 
 EMSCRIPTEN_BINDINGS(heatlens) {
+  using namespace heatlens;
   emscripten::function(
       "version", +[]() { return std::string(heatlens::version()); });
-  emscripten::function("buildDescription", &heatlens::build_description);
-  emscripten::function("threadsEnabled", &heatlens::threads_enabled);
-  emscripten::function("hardwareThreads", &heatlens::ThreadPool::hardware_threads);
+  emscripten::function("buildDescription", &build_description);
+  emscripten::function("threadsEnabled", &threads_enabled);
+  emscripten::function("hardwareThreads", &ThreadPool::hardware_threads);
   emscripten::function("parallelSum", &parallel_sum);
-  emscripten::function("gpuAvailable", &heatlens::gpu::available);
+  emscripten::function("gpuAvailable", &gpu::available);
   emscripten::function("gpuAffine", &gpu_affine);
+  emscripten::function("loadModel", &load_model);
+  emscripten::function("preprocessImage", &preprocess_pixels);
+  emscripten::function("predict", &predict);
+  emscripten::function("explain", &explain_input);
+  emscripten::function("render", &render);
+  emscripten::function("methods", &methods_json);
+  emscripten::function("colormaps", &colormaps_json);
 }

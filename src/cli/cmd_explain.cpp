@@ -11,30 +11,11 @@
 #include "cli/input_loader.h"
 #include "core/error.h"
 #include "explain/method.h"
+#include "explain/method_json.h"
 #include "media/npy.h"
 #include "render/heatmap.h"
 
 namespace heatlens::cli {
-
-namespace {
-
-nlohmann::json schema_json(const MethodInfo& m) {
-  nlohmann::json params = nlohmann::json::array();
-  for (const ParamSpec& p : m.params) {
-    nlohmann::json j = {{"name", p.name},
-                        {"type", param_type_name(p.type)},
-                        {"default", p.default_value},
-                        {"help", p.help}};
-    if (p.min != p.max) j["range"] = {p.min, p.max};
-    if (!p.choices.empty()) j["choices"] = p.choices;
-    params.push_back(j);
-  }
-  return {{"name", m.name},  {"family", family_name(m.family)}, {"access", m.access},
-          {"cost", m.cost},  {"citation", m.citation},          {"summary", m.summary},
-          {"params", params}};
-}
-
-}  // namespace
 
 int cmd_methods(int argc, char** argv) {
   Args args(argc, argv, 2, {{"--json", false}, {"--markdown", false}});
@@ -65,9 +46,7 @@ int cmd_methods(int argc, char** argv) {
     return 0;
   }
   if (args.has("--json")) {
-    nlohmann::json j = nlohmann::json::array();
-    for (const MethodInfo& m : method_registry()) j.push_back(schema_json(m));
-    std::printf("%s\n", j.dump(2).c_str());
+    std::printf("%s\n", registry_json().dump(2).c_str());
     return 0;
   }
   for (const MethodInfo& m : method_registry()) {
@@ -143,28 +122,7 @@ int cmd_explain(int argc, char** argv) {
       }
       write_png(path, img);
     }
-    nlohmann::json meta = {{"method", a.method},
-                           {"citation", method.citation},
-                           {"params", a.params},
-                           {"target", a.target.class_index},
-                           {"output", output_space_name(a.target.space)},
-                           {"score", a.score},
-                           {"logits", a.logits},
-                           {"relevance_sum", a.relevance_sum},
-                           {"passes", a.passes},
-                           {"wall_ms", a.wall_ms},
-                           {"signed", a.signed_map},
-                           {"shape", a.relevance.shape()},
-                           {"notes", a.notes}};
-    if (!card.labels.empty()) meta["label"] = card.labels[a.target.class_index];
-    if (a.delta) meta[a.delta_name + "_delta"] = *a.delta;
-    if (!a.layer_sums.empty()) {
-      nlohmann::json layers = nlohmann::json::array();
-      for (const auto& [name, sum] : a.layer_sums)
-        layers.push_back({{"layer", name}, {"relevance_sum", sum}});
-      meta["layer_sums"] = layers;
-    }
-    metas.push_back(meta);
+    metas.push_back(attribution_json(a, card));
     std::printf("%s%s: class %lld (%s %.4f), relevance sum %.4g%s, %lld passes, %.0f ms\n",
                 batch > 1 ? ("example " + std::to_string(b) + ": ").c_str() : "", a.method.c_str(),
                 static_cast<long long>(a.target.class_index), output_space_name(a.target.space),

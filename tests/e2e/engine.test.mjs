@@ -24,7 +24,7 @@ test('cross-origin isolated page runs the threaded build and shows the version w
     assert.equal(info.threaded, true);
     assert.match(info.build, /wasm32, simd128, threads/);
     // Embind call that really runs on several pthreads.
-    const r = await page.evaluate(() => window.heatlensEngine.call('parallelSum', 1e8, 2));
+    const r = await page.evaluate(() => window.heatlensEngine.call('parallelSum', [1e8, 2]));
     assert.equal(r.sum, (1e8 * (1e8 - 1)) / 2);
     assert.equal(r.poolThreads, 2);
     assert.equal(r.threadsUsed, 2, 'both pool threads took part');
@@ -44,7 +44,7 @@ test('page without cross-origin isolation falls back to the single-thread build'
     assert.equal(await text(page, 'engine-version'), packageVersion);
     assert.equal(await page.evaluate(() => crossOriginIsolated), false);
     assert.match(await text(page, 'backend'), /single-thread/);
-    const r = await page.evaluate(() => window.heatlensEngine.call('parallelSum', 1e5, 4));
+    const r = await page.evaluate(() => window.heatlensEngine.call('parallelSum', [1e5, 4]));
     assert.equal(r.sum, (1e5 * (1e5 - 1)) / 2);
     assert.equal(r.poolThreads, 1, 'no threads without isolation');
     assert.ok(requests.some((u) => u.endsWith('/engine/heatlens.wasm')));

@@ -124,6 +124,6 @@ test('C++ → WGSL → readback round trip through the engine on WebGPU', async 
   const info = await session.page.evaluate(() => window.heatlensEngine.ready);
   assert.equal(info.webgpu, true, `engine got no WebGPU device: ${info.webgpuReason}`);
   const values = Array.from({ length: 131 }, (_, i) => i - 60.5);  // two partial workgroups
-  const out = await session.page.evaluate((v) => window.heatlensEngine.call('gpuAffine', v, 2, 0.25), values);
+  const out = await session.page.evaluate((v) => window.heatlensEngine.call('gpuAffine', [v, 2, 0.25]), values);
   assert.deepEqual(out, values.map((v) => v * 2 + 0.25));
 });

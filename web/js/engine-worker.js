@@ -2,7 +2,8 @@
 //
 // It loads the threaded build when the page is cross-origin isolated (SharedArrayBuffer is
 // available), the single-thread build otherwise, hands it a WebGPU device when the browser
-// has one, and answers {id, method, args} messages with {id, result} or {id, error}.
+// has one, and answers {id, method, args} messages with {id, result} or {id, error}; long
+// calls also post {id, event: 'progress', done, total}.
 
 let engine = null;
 let info = null;
@@ -21,8 +22,7 @@ async function requestGpuDevice() {
 
 async function boot() {
   const threaded = self.crossOriginIsolated === true && typeof SharedArrayBuffer === 'function';
-  const moduleUrl = new URL(threaded ? '../engine/heatlens-mt.js' : '../engine/heatlens.js',
-    import.meta.url);
+  const moduleUrl = new URL(threaded ? '../engine/heatlens-mt.js' : '../engine/heatlens.js', import.meta.url);
   const { default: createHeatlens } = await import(moduleUrl.href);
   const gpu = await requestGpuDevice();
   engine = await createHeatlens({ preinitializedWebGPUDevice: gpu.device || undefined });
@@ -37,6 +37,12 @@ async function boot() {
   return info;
 }
 
+// Engine results carry `error` instead of throwing; turn those into rejections.
+function checked(result) {
+  if (result && result.error !== undefined) throw new Error(result.error);
+  return result;
+}
+
 const methods = {
   info: () => info,
   parallelSum: (n, threads) => engine.parallelSum(n, threads),
@@ -46,6 +52,32 @@ const methods = {
       else resolve(Array.from(out));
     });
   }),
+  methods: () => JSON.parse(engine.methods()),
+  colormaps: () => JSON.parse(engine.colormaps()),
+  loadModel: (bytes, cardText) => JSON.parse(checked(engine.loadModel(new Uint8Array(bytes), cardText || '')).json),
+  preprocessImage: (rgba, width, height) => {
+    const r = checked(engine.preprocessImage(rgba, width, height));
+    return { data: r.data, shape: r.shape };
+  },
+  predict: (data, shape) => {
+    const r = checked(engine.predict(data, shape));
+    return { logits: r.logits, probs: r.probs };
+  },
+  explain: (id, data, shape, method, params, target, output) => {
+    let last = 0;
+    const r = checked(engine.explain(data, shape, method, JSON.stringify(params), target, output, (done, total) => {
+      const now = performance.now();
+      if (now - last > 50 || done === total) {
+        last = now;
+        self.postMessage({ id, event: 'progress', done, total });
+      }
+    }));
+    return { relevance: r.relevance, layerMap: r.layerMap, meta: JSON.parse(r.json) };
+  },
+  render: (relevance, shape, signed, colormap) => {
+    const r = checked(engine.render(relevance, shape, signed, colormap));
+    return { pixels: r.pixels, width: r.width, height: r.height };
+  },
 };
 
 const ready = boot();
@@ -56,14 +88,14 @@ self.onmessage = async (event) => {
     await ready;
     const fn = methods[method];
     if (!fn) throw new Error(`unknown engine method '${method}'`);
-    const result = await fn(...args);
+    const result = method === 'explain' ? await fn(id, ...args) : await fn(...args);
     self.postMessage({ id, result });
   } catch (e) {
-    self.postMessage({ id, error: String(e && e.message || e) });
+    self.postMessage({ id, error: String((e && e.message) || e) });
   }
 };
 
 ready.then(
   (i) => self.postMessage({ event: 'ready', info: i }),
-  (e) => self.postMessage({ event: 'failed', error: String(e && e.message || e) }),
+  (e) => self.postMessage({ event: 'failed', error: String((e && e.message) || e) }),
 );

