@@ -304,8 +304,8 @@ async function main() {
   try {
     const info = await engine.ready;
     $('engine-version').textContent = info.version;
-    $('backend').textContent = `wasm ${info.threaded ? `threaded ×${info.threads}` : 'single-thread'} (${info.build})` +
-      (info.webgpu ? ' · WebGPU available' : '');
+    $('backend').textContent = `wasm ${info.threaded ? `threaded ×${info.threads}` : 'single-thread'}` +
+      `${info.build.includes('simd128') ? ' + SIMD' : ''}${info.webgpu ? ' · WebGPU available (not yet used)' : ''}`;
     state.methods = await engine.call('methods');
     fillMethods(state.methods);
     for (const c of await engine.call('colormaps')) $('colormap-select').append(new Option(c.name, c.name));
