@@ -43,6 +43,7 @@ for t in "${targets[@]}"; do
       # Bundled models (with their cards) and demo inputs, served beside the app.
       node emsdk-config/stage_models.mjs
       node models/make_demo_inputs.mjs
+      node emsdk-config/write_precache.mjs
       ;;
     docs)  # generated documentation tables (committed; tests/docs_check.mjs keeps them current)
       build/native/heatlens ops --markdown > web/docs/operators.md

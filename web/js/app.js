@@ -376,4 +376,9 @@ $('export-json').addEventListener('click', () => download(`${state.result.meta.m
   new Blob([JSON.stringify({ model: state.modelName, ...state.result.meta }, null, 2)], { type: 'application/json' })));
 $('compare-add').addEventListener('click', addToComparison);
 
+// Offline: the service worker caches the app, the engine and the bundled models.
+if ('serviceWorker' in navigator) {
+  navigator.serviceWorker.register('sw.js').catch((e) => console.warn(`offline cache unavailable: ${e.message}`));
+}
+
 main();
