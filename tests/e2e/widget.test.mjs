@@ -24,7 +24,7 @@ test('embed.html renders every widget and re-runs on attribute changes', async (
       return s.size;
     }));
     for (const n of colours) assert.ok(n > 5, 'widget heatmap is not blank');
-    await page.evaluate(() => document.querySelector('heatlens-explainer').setAttribute('method', 'gradient'));
+    await page.evaluate(() => document.querySelectorAll('heatlens-explainer')[2].setAttribute('method', 'gradient'));
     await page.waitForFunction(() => window.done.includes('gradient'), null, { timeout: 20000 });
     assert.deepEqual(consoleErrors, []);
   } finally {
