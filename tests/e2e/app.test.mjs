@@ -89,6 +89,28 @@ test('clicking a class in the prediction explains that class', async () => {
   assert.match(await page.textContent($('numbers')), new RegExp(`target\\s*${cls}`));
 });
 
+test('a digit drawn on the canvas is classified', async () => {
+  const { page } = session;
+  assert.equal(await page.isVisible($('draw-canvas')), true);
+  const box = await page.locator($('draw-canvas')).boundingBox();
+  await page.click($('draw-clear'));
+  // A vertical stroke: a "1".
+  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.15);
+  await page.mouse.down();
+  for (let i = 1; i <= 10; i++) await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * (0.15 + 0.07 * i));
+  await page.mouse.up();
+  await page.click($('draw-use'));
+  await page.waitForFunction(() => /^1 —/.test(document.querySelector('[data-testid="prediction"] li')?.textContent || ''), null, { timeout: 10000 });
+});
+
+test('a webcam snapshot becomes the input', async () => {
+  const { page } = session;
+  await page.evaluate(() => { document.querySelector('[data-testid="prediction"]').replaceChildren(); });
+  await page.click($('webcam'));
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="prediction"] li').length === 5, null, { timeout: 10000 });
+  assert.match(await page.textContent($('status')), /^ready/);
+});
+
 test('cancel stops a long run within a second and the page stays usable', async () => {
   const { page } = session;
   await page.selectOption($('method-select'), 'integrated-gradients');

@@ -10,6 +10,8 @@ export const chromiumArgs = [
   '--disable-sync', '--no-first-run', '--disable-quic',
   // WebGPU through SwiftShader (a CPU emulation: good for correctness, not for speed).
   '--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--enable-unsafe-swiftshader',
+  // A synthetic camera for the webcam snapshot test.
+  '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
 ];
 
 export async function startServer(options = {}) {

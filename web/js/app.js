@@ -88,6 +88,8 @@ async function loadModel(name, bytes, cardText) {
     state.card = cardText ? JSON.parse(cardText) : null;
     showCard(info);
     fillGallery();
+    const channels = state.card?.preprocessing?.channels ?? info.inputs?.[0]?.shape?.[1];
+    $('draw-panel').hidden = channels !== 1;
     if (state.image) await setImage(state.image);
     setStatus(info.supported ? 'ready' : 'error: the model has unsupported operators (listed under Model)');
   } catch (e) {
@@ -159,6 +161,52 @@ async function applyPreprocessing(event) {
 }
 
 // ---------------------------------------------------------------------------- input and prediction
+// Draw-a-digit: offered for single-channel models (the digit and clothing models).
+function setupDrawing() {
+  const canvas = $('draw-canvas');
+  const ctx = canvas.getContext('2d');
+  const clear = () => { ctx.fillStyle = '#000'; ctx.fillRect(0, 0, canvas.width, canvas.height); };
+  clear();
+  let last = null;
+  const at = (e) => {
+    const r = canvas.getBoundingClientRect();
+    return [(e.clientX - r.left) * canvas.width / r.width, (e.clientY - r.top) * canvas.height / r.height];
+  };
+  canvas.addEventListener('pointerdown', (e) => { last = at(e); canvas.setPointerCapture(e.pointerId); });
+  canvas.addEventListener('pointermove', (e) => {
+    if (!last) return;
+    const p = at(e);
+    Object.assign(ctx, { strokeStyle: '#fff', lineWidth: 16, lineCap: 'round', lineJoin: 'round' });
+    ctx.beginPath();
+    ctx.moveTo(...last);
+    ctx.lineTo(...p);
+    ctx.stroke();
+    last = p;
+  });
+  canvas.addEventListener('pointerup', () => { last = null; });
+  $('draw-clear').addEventListener('click', clear);
+  $('draw-use').addEventListener('click', () => canvas.toBlob((b) => setImage(b)));
+}
+
+// Webcam snapshot: one frame from the camera, which is released right after.
+async function webcamSnapshot() {
+  const video = $('webcam-video');
+  try {
+    const stream = await navigator.mediaDevices.getUserMedia({ video: true });
+    video.srcObject = stream;
+    video.hidden = false;
+    await video.play();
+    await new Promise((r) => setTimeout(r, 300));
+    const c = new OffscreenCanvas(video.videoWidth, video.videoHeight);
+    c.getContext('2d').drawImage(video, 0, 0);
+    stream.getTracks().forEach((t) => t.stop());
+    video.hidden = true;
+    await setImage(await c.convertToBlob());
+  } catch (e) {
+    setStatus(`error: no camera snapshot (${e.message})`);
+  }
+}
+
 function fillGallery() {
   const gallery = $('demo-gallery');
   gallery.replaceChildren();
@@ -375,6 +423,12 @@ $('export-npy').addEventListener('click', () => download(`${state.result.meta.me
 $('export-json').addEventListener('click', () => download(`${state.result.meta.method}.json`,
   new Blob([JSON.stringify({ model: state.modelName, ...state.result.meta }, null, 2)], { type: 'application/json' })));
 $('compare-add').addEventListener('click', addToComparison);
+
+setupDrawing();
+if (navigator.mediaDevices?.getUserMedia) {
+  $('webcam').hidden = false;
+  $('webcam').addEventListener('click', webcamSnapshot);
+}
 
 // Offline: the service worker caches the app, the engine and the bundled models.
 if ('serviceWorker' in navigator) {
