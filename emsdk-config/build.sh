@@ -40,6 +40,11 @@ for t in "${targets[@]}"; do
       # Front-end libraries from npm, served from our own origin.
       mkdir -p web/vendor
       cp -u node_modules/marked/lib/marked.esm.js web/vendor/
+      # onnxruntime-web (wasm execution provider) for the page's "verify" button.
+      mkdir -p web/vendor/ort
+      for f in ort.wasm.min.mjs ort-wasm-simd-threaded.mjs ort-wasm-simd-threaded.wasm; do
+        cp -u "node_modules/onnxruntime-web/dist/$f" web/vendor/ort/
+      done
       # Bundled models (with their cards) and demo inputs, served beside the app.
       node emsdk-config/stage_models.mjs
       node models/make_demo_inputs.mjs

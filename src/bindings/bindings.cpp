@@ -184,6 +184,19 @@ val predict(val data, val shape) {
   }
 }
 
+// The model's first output as it is (after any final Softmax), for comparisons with other runtimes.
+val forward_output(val data, val shape) {
+  try {
+    Session& s = loaded();
+    Tensor y = s.engine->forward({tensor_of(data, shape)}).outputs[0];
+    val out = val::object();
+    out.set("output", float_array(y.f32(), static_cast<size_t>(y.numel())));
+    return out;
+  } catch (const std::exception& e) {
+    return error_object(e.what());
+  }
+}
+
 // Runs a method; `progress(done, total)` is called after each batch of passes.
 val explain_input(val data, val shape, std::string method, std::string params_json, int target,
                   std::string output, val progress_js) {
@@ -306,6 +319,7 @@ EMSCRIPTEN_BINDINGS(heatlens) {
   emscripten::function("loadModel", &load_model);
   emscripten::function("preprocessImage", &preprocess_pixels);
   emscripten::function("predict", &predict);
+  emscripten::function("forwardOutput", &forward_output);
   emscripten::function("explain", &explain_input);
   emscripten::function("render", &render);
   emscripten::function("methods", &methods_json);

@@ -9,5 +9,6 @@ int cmd_onnx_test(int argc, char** argv);
 int cmd_ops(int argc, char** argv);
 int cmd_explain(int argc, char** argv);
 int cmd_methods(int argc, char** argv);
+int cmd_bench(int argc, char** argv);
 
 }  // namespace heatlens::cli

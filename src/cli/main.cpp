@@ -30,6 +30,8 @@ void print_usage(std::FILE* out) {
       "      [--param k=v]... [--out R.npy] [--png H.png [--colormap NAME] [--overlay]]\n"
       "      [--json M.json] [--layer-out MAP.npy]\n"
       "  methods [--json | --markdown]          explanation methods, citations and parameters\n"
+      "  bench MODEL.onnx [--method forward|gradient|lrp] [--batch N] [--threads N] [--iters N]\n"
+      "      [--json]; or bench --gemm M,N,K    time a model, or the GEMM kernel\n"
       "  onnx-test DIR                          run one ONNX backend node test\n"
       "  ops [--json | --markdown]              the operator support matrix\n"
       "  version                                print the version and build\n"
@@ -61,6 +63,7 @@ int main(int argc, char** argv) {
     if (command == "ops") return cmd_ops(argc, argv);
     if (command == "explain") return cmd_explain(argc, argv);
     if (command == "methods") return cmd_methods(argc, argv);
+    if (command == "bench") return cmd_bench(argc, argv);
     std::fprintf(stderr, "heatlens: unknown command '%s' (try 'heatlens help')\n", command.c_str());
     return 2;
   } catch (const UsageError& e) {

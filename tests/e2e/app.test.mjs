@@ -111,6 +111,16 @@ test('a webcam snapshot becomes the input', async () => {
   assert.match(await page.textContent($('status')), /^ready/);
 });
 
+test('ONNX Runtime Web verifies the engine\'s output', async () => {
+  const { page } = session;
+  await page.click($('verify'));
+  await page.waitForFunction(() => /difference|error/.test(document.querySelector('[data-testid="verify-result"]').textContent), null, { timeout: 30000 });
+  const text = await page.textContent($('verify-result'));
+  const m = text.match(/relative ([0-9.e+-]+)/);
+  assert.ok(m, text);
+  assert.ok(Number(m[1]) < 1e-4, text);
+});
+
 test('cancel stops a long run within a second and the page stays usable', async () => {
   const { page } = session;
   await page.selectOption($('method-select'), 'integrated-gradients');

@@ -423,6 +423,16 @@ $('export-npy').addEventListener('click', () => download(`${state.result.meta.me
 $('export-json').addEventListener('click', () => download(`${state.result.meta.method}.json`,
   new Blob([JSON.stringify({ model: state.modelName, ...state.result.meta }, null, 2)], { type: 'application/json' })));
 $('compare-add').addEventListener('click', addToComparison);
+$('verify').addEventListener('click', async () => {
+  if (!state.input) return;
+  $('verify-result').textContent = 'running ONNX Runtime…';
+  try {
+    const v = await engine.call('verify', [state.input.data, state.input.shape]);
+    $('verify-result').textContent = `ONNX Runtime Web: largest difference ${v.maxDiff.toExponential(2)} (relative ${v.relative.toExponential(2)}) over ${v.values} outputs`;
+  } catch (e) {
+    $('verify-result').textContent = `error: ${e.message}`;
+  }
+});
 
 setupDrawing();
 if (navigator.mediaDevices?.getUserMedia) {

@@ -43,6 +43,20 @@ function checked(result) {
   return result;
 }
 
+let modelBytes = null;
+let ortSession = null;
+
+// A second opinion: the same model and input through onnxruntime-web (wasm, one thread).
+async function ortOutputs(data, shape) {
+  const ort = await import(new URL('../vendor/ort/ort.wasm.min.mjs', import.meta.url).href);
+  ort.env.wasm.wasmPaths = new URL('../vendor/ort/', import.meta.url).href;
+  ort.env.wasm.numThreads = 1;
+  if (!ortSession) ortSession = await ort.InferenceSession.create(new Uint8Array(modelBytes), { executionProviders: ['wasm'] });
+  const feeds = { [ortSession.inputNames[0]]: new ort.Tensor('float32', data, shape) };
+  const out = await ortSession.run(feeds);
+  return out[ortSession.outputNames[0]].data;
+}
+
 const methods = {
   info: () => info,
   parallelSum: (n, threads) => engine.parallelSum(n, threads),
@@ -54,7 +68,23 @@ const methods = {
   }),
   methods: () => JSON.parse(engine.methods()),
   colormaps: () => JSON.parse(engine.colormaps()),
-  loadModel: (bytes, cardText) => JSON.parse(checked(engine.loadModel(new Uint8Array(bytes), cardText || '')).json),
+  loadModel: (bytes, cardText) => {
+    modelBytes = bytes;
+    ortSession = null;
+    return JSON.parse(checked(engine.loadModel(new Uint8Array(bytes), cardText || '')).json);
+  },
+  // Runs the model's first output through heatlens and onnxruntime-web and compares them.
+  verify: async (data, shape) => {
+    const ours = checked(engine.forwardOutput(data, shape));
+    const theirs = await ortOutputs(data, shape);
+    let maxDiff = 0;
+    let maxRef = 0;
+    for (let i = 0; i < theirs.length; i++) {
+      maxDiff = Math.max(maxDiff, Math.abs(ours.output[i] - theirs[i]));
+      maxRef = Math.max(maxRef, Math.abs(theirs[i]));
+    }
+    return { maxDiff, relative: maxRef ? maxDiff / maxRef : maxDiff, values: theirs.length };
+  },
   preprocessImage: (rgba, width, height) => {
     const r = checked(engine.preprocessImage(rgba, width, height));
     return { data: r.data, shape: r.shape };

@@ -1,0 +1,93 @@
+// `npm run bench`: heatlens against what a user would run instead, measured in one run on this
+// machine (not part of `npm test`). Prints one Markdown table of milliseconds and ratios:
+//   native forward vs onnxruntime-node (1 and 2 threads), heatlens wasm vs onnxruntime-web wasm
+//   under node (1 thread), heatlens gradient and LRP vs its own forward and vs PyTorch autograd
+//   (2 threads), peak memory of a gradient run vs weights + activations, and GEMM GFLOP/s.
+// onnxruntime-node is installed on demand into tests/bench/.cache (its install script, which
+// downloads GPU libraries, is skipped; the CPU binary is in the package).
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const cache = path.join(root, 'tests/bench/.cache');
+const cli = path.join(root, 'build/native/heatlens');
+const iters = Number(process.env.BENCH_ITERS || 10);
+fs.mkdirSync(cache, { recursive: true });
+
+function heatlens(args) {
+  const r = spawnSync(cli, ['bench', ...args, '--json', '--iters', String(iters)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`heatlens bench ${args.join(' ')}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+function median(xs) { return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]; }
+
+async function timeAsync(fn) {
+  await fn();
+  const ms = [];
+  for (let i = 0; i < iters; i++) {
+    const t0 = performance.now();
+    await fn();
+    ms.push(performance.now() - t0);
+  }
+  return median(ms);
+}
+
+console.error('bench: exporting models and timing PyTorch (Debian torch, 2 threads)…');
+const torch = JSON.parse(execFileSync('/usr/bin/python3', [path.join(root, 'tests/bench/export_models.py'), '--iters', String(iters)],
+  { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
+
+if (!fs.existsSync(path.join(cache, 'node_modules/onnxruntime-node'))) {
+  console.error('bench: installing onnxruntime-node into tests/bench/.cache…');
+  execFileSync('npm', ['install', '--prefix', cache, '--ignore-scripts', '--no-audit', '--no-fund', 'onnxruntime-node@1.30.0'], { stdio: 'inherit' });
+}
+const require = createRequire(path.join(cache, 'package.json'));
+const ortNode = require('onnxruntime-node');
+const ortWeb = await import('onnxruntime-web');
+ortWeb.env.wasm.numThreads = 1;
+
+// heatlens' single-thread wasm build under node.
+globalThis.require = createRequire(import.meta.url);
+globalThis.__dirname = path.join(root, 'build/wasm');
+const { default: createHeatlens } = await import(pathToFileURL(path.join(root, 'build/wasm/heatlens.js')).href);
+const wasm = await createHeatlens({ wasmBinary: fs.readFileSync(path.join(root, 'build/wasm/heatlens.wasm')) });
+
+const input = new Float32Array(3 * 224 * 224).map((_, i) => Math.sin(i));
+const rows = [];
+for (const [name, t] of Object.entries(torch)) {
+  console.error(`bench: ${name}`);
+  const row = { name };
+  for (const threads of [1, 2]) {
+    const session = await ortNode.InferenceSession.create(t.onnx, { intraOpNumThreads: threads, interOpNumThreads: 1 });
+    const feeds = { [session.inputNames[0]]: new ortNode.Tensor('float32', input, [1, 3, 224, 224]) };
+    row[`ort${threads}`] = await timeAsync(() => session.run(feeds));
+    row[`hl${threads}`] = heatlens([t.onnx, '--threads', String(threads)]).median_ms;
+  }
+  const webSession = await ortWeb.InferenceSession.create(fs.readFileSync(t.onnx), { executionProviders: ['wasm'] });
+  const webFeeds = { [webSession.inputNames[0]]: new ortWeb.Tensor('float32', input, [1, 3, 224, 224]) };
+  row.ortWeb = await timeAsync(() => webSession.run(webFeeds));
+  const loaded = wasm.loadModel(fs.readFileSync(t.onnx), '');
+  if (loaded.error) throw new Error(loaded.error);
+  row.hlWasm = await timeAsync(() => { const r = wasm.forwardOutput(input, [1, 3, 224, 224]); if (r.error) throw new Error(r.error); });
+  const grad = heatlens([t.onnx, '--method', 'gradient', '--threads', '2']);
+  row.grad = grad.median_ms;
+  row.gradMem = grad.peak_rss_mib;
+  row.weightsActs = grad.parameters_mib + grad.activations_mib;
+  row.lrp = heatlens([t.onnx, '--method', 'lrp', '--threads', '2']).median_ms;
+  row.torchFwd = t.torch_forward_ms;
+  row.torchGrad = t.torch_gradient_ms;
+  rows.push(row);
+}
+const peak = heatlens(['--gemm', '1024,1024,1024', '--threads', '2']);
+
+const f = (v) => v.toFixed(1);
+const r = (a, b) => `${(a / b).toFixed(2)}×`;
+console.log(`| model | ORT 1t | heatlens 1t | ratio (≤1.25) | ORT 2t | heatlens 2t | ratio (≤1.25) | ORT-web wasm | heatlens wasm | ratio (≤1.0) | gradient | grad/fwd (≤3.0) | LRP | LRP/fwd (≤3.5) | PyTorch fwd+bwd | grad vs PyTorch (<1) | peak MiB / (weights+acts) (≤2) |`);
+console.log(`|${'---|'.repeat(17)}`);
+for (const x of rows) {
+  console.log(`| ${x.name} | ${f(x.ort1)} | ${f(x.hl1)} | ${r(x.hl1, x.ort1)} | ${f(x.ort2)} | ${f(x.hl2)} | ${r(x.hl2, x.ort2)} | ${f(x.ortWeb)} | ${f(x.hlWasm)} | ${r(x.hlWasm, x.ortWeb)} | ${f(x.grad)} | ${r(x.grad, x.hl2)} | ${f(x.lrp)} | ${r(x.lrp, x.hl2)} | ${f(x.torchGrad)} | ${r(x.grad, x.torchGrad)} | ${f(x.gradMem)} / ${f(x.weightsActs)} = ${r(x.gradMem, x.weightsActs)} |`);
+}
+console.log(`\nGEMM 1024³ on 2 threads: ${peak.gflops.toFixed(1)} GFLOP/s (milliseconds are medians of ${iters} runs; batch 1, 224×224).`);
