@@ -231,10 +231,11 @@ val explain_input(val data, val shape, std::string method, std::string params_js
 }
 
 // RGBA pixels of a relevance map ([1, C, H, W]) with the book's conventions.
-val render(val data, val shape, bool signed_map, std::string colormap) {
+// `overlay`: transparent where relevance is zero, for drawing over the input.
+val render(val data, val shape, bool signed_map, std::string colormap, bool overlay) {
   try {
     Tensor r = tensor_of(data, shape);
-    Image img = render_heatmap(r, signed_map, find_colormap(colormap));
+    Image img = render_heatmap(r, signed_map, find_colormap(colormap), overlay);
     val out = val::object();
     val pixels = val::global("Uint8ClampedArray").new_(img.pixels.size());
     pixels.call<void>("set",

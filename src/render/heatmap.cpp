@@ -22,7 +22,8 @@ Tensor channel_sum(const Tensor& r) {
   return out;
 }
 
-Image render_heatmap(const Tensor& relevance, bool signed_map, const Colormap& map) {
+Image render_heatmap(const Tensor& relevance, bool signed_map, const Colormap& map,
+                     bool alpha_by_magnitude) {
   Tensor m = channel_sum(relevance);
   const int64_t n = m.numel();
   double max_abs = 0, lo = m.f32()[0], hi = m.f32()[0];
@@ -47,7 +48,9 @@ Image render_heatmap(const Tensor& relevance, bool signed_map, const Colormap& m
     else
       t = hi > lo ? (v - lo) / (hi - lo) : 0.0;
     colormap_lookup(map, t, &img.pixels[i * 4]);
-    img.pixels[i * 4 + 3] = 255;
+    const double strength = signed_map ? std::fabs(t - 0.5) * 2.0 : t;
+    img.pixels[i * 4 + 3] =
+        alpha_by_magnitude ? static_cast<uint8_t>(std::lround(255.0 * std::sqrt(strength))) : 255;
   }
   return img;
 }

@@ -17,8 +17,11 @@ namespace heatlens {
 // Channel-summed map [H, W] of a relevance tensor [1, C, H, W] (or [1, C, L] as 1 × L).
 Tensor channel_sum(const Tensor& relevance);
 
-// RGBA image of the map; `signed_map` picks centring on zero (the colour map should be diverging).
-Image render_heatmap(const Tensor& relevance, bool signed_map, const Colormap& map);
+// RGBA image of the map; `signed_map` picks centring on zero (the colour map should be
+// diverging). With `alpha_by_magnitude` the opacity grows with |relevance| (zero is fully
+// transparent), which is what an overlay on the input wants.
+Image render_heatmap(const Tensor& relevance, bool signed_map, const Colormap& map,
+                     bool alpha_by_magnitude = false);
 
 // Blends the heatmap over the input (shown in grey), with heat opacity `alpha`.
 Image overlay_heatmap(const Image& heat, const Tensor& input, const ModelCard& card, double alpha);

@@ -104,8 +104,8 @@ const methods = {
     }));
     return { relevance: r.relevance, layerMap: r.layerMap, meta: JSON.parse(r.json) };
   },
-  render: (relevance, shape, signed, colormap) => {
-    const r = checked(engine.render(relevance, shape, signed, colormap));
+  render: (relevance, shape, signed, colormap, overlay = true) => {
+    const r = checked(engine.render(relevance, shape, signed, colormap, overlay));
     return { pixels: r.pixels, width: r.width, height: r.height };
   },
 };
