@@ -88,24 +88,9 @@ int64_t Tensor::dim(int axis) const {
   return shape_[static_cast<size_t>(a)];
 }
 
-float* Tensor::f32() {
-  HEATLENS_CHECK(dtype_ == DType::f32 && defined(),
-                 "expected a float32 tensor, got " << (defined() ? dtype_name(dtype_) : "none"));
-  return static_cast<float*>(storage_.get());
-}
-
-const float* Tensor::f32() const {
-  return const_cast<Tensor*>(this)->f32();
-}
-
-int64_t* Tensor::i64() {
-  HEATLENS_CHECK(dtype_ == DType::i64 && defined(),
-                 "expected an int64 tensor, got " << (defined() ? dtype_name(dtype_) : "none"));
-  return static_cast<int64_t*>(storage_.get());
-}
-
-const int64_t* Tensor::i64() const {
-  return const_cast<Tensor*>(this)->i64();
+void Tensor::wrong_dtype(DType wanted) const {
+  fail(std::string("expected a ") + dtype_name(wanted) + " tensor, got " +
+       (defined() ? dtype_name(dtype_) : "none"));
 }
 
 Tensor Tensor::reshaped(Shape shape) const {

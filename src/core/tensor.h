@@ -49,11 +49,17 @@ class Tensor {
   int64_t numel() const { return numel_; }
   size_t nbytes() const { return static_cast<size_t>(numel_) * dtype_size(dtype_); }
 
-  // Typed access; throws when the dtype does not match.
-  float* f32();
-  const float* f32() const;
-  int64_t* i64();
-  const int64_t* i64() const;
+  // Typed access; throws when the dtype does not match. Inline: kernels call these in loops.
+  float* f32() {
+    if (dtype_ != DType::f32 || !storage_) wrong_dtype(DType::f32);
+    return static_cast<float*>(storage_.get());
+  }
+  const float* f32() const { return const_cast<Tensor*>(this)->f32(); }
+  int64_t* i64() {
+    if (dtype_ != DType::i64 || !storage_) wrong_dtype(DType::i64);
+    return static_cast<int64_t*>(storage_.get());
+  }
+  const int64_t* i64() const { return const_cast<Tensor*>(this)->i64(); }
 
   // A view with another shape of the same number of elements (shares storage).
   Tensor reshaped(Shape shape) const;
@@ -66,6 +72,8 @@ class Tensor {
   Tensor as_f32() const;
 
  private:
+  [[noreturn]] void wrong_dtype(DType wanted) const;
+
   Shape shape_;
   DType dtype_ = DType::f32;
   int64_t numel_ = 0;

@@ -53,6 +53,8 @@ class Engine {
 
   const Graph& graph() const { return *graph_; }
   int threads() const { return pool_->threads(); }
+  // The engine's thread pool, for callers that run operators themselves (LRP rules).
+  ExecContext exec_context() const { return ExecContext{pool_.get()}; }
 
   // The plan for these input shapes (made once per distinct shape set, then cached).
   std::shared_ptr<const Plan> plan(const std::vector<Shape>& shapes,

@@ -44,8 +44,9 @@ Tensor make_baseline(const std::string& kind, const Tensor& x, const ModelCard& 
     return b;
   };
   if (kind == "zero") return Tensor(x.shape());
+  const auto ranges = channel_ranges(card, x);
   if (kind == "black") {
-    return fill_per_channel([&](int64_t c, int64_t) { return input_range(card, x, c).first; });
+    return fill_per_channel([&](int64_t c, int64_t) { return ranges[c].first; });
   }
   if (kind == "blur") {
     HEATLENS_CHECK(x.rank() >= 3, "baseline=blur needs an input with spatial dimensions");
@@ -54,7 +55,7 @@ Tensor make_baseline(const std::string& kind, const Tensor& x, const ModelCard& 
   if (kind == "uniform-noise") {
     Rng rng(seed);
     return fill_per_channel([&](int64_t c, int64_t) {
-      const auto [lo, hi] = input_range(card, x, c);
+      const auto [lo, hi] = ranges[c];
       return static_cast<float>(lo + (hi - lo) * rng.uniform());
     });
   }

@@ -143,6 +143,7 @@ Attribution run_expected_gradients(ExplainModel& m, const Tensor& x, const Targe
   const double stdev = p.number("stdev");
   Rng rng(static_cast<uint64_t>(p.integer("seed")));
   progress.set_total(n);
+  const auto ranges = channel_ranges(m.card(), x);
   std::vector<Tensor> points, bases;
   for (int64_t k = 0; k < n; ++k) {
     Tensor b(x.shape());
@@ -151,14 +152,14 @@ Attribution run_expected_gradients(ExplainModel& m, const Tensor& x, const Targe
     } else {
       const int64_t channels = x.rank() >= 2 ? x.dim(1) : 1, per_channel = x.numel() / channels;
       for (int64_t i = 0; i < x.numel(); ++i) {
-        const auto [lo, hi] = input_range(m.card(), x, (i / per_channel) % channels);
+        const auto [lo, hi] = ranges[(i / per_channel) % channels];
         b.f32()[i] = source == "uniform-noise"
                          ? static_cast<float>(lo + (hi - lo) * rng.uniform())
                          : static_cast<float>(0.5 * (lo + hi) + 0.25 * (hi - lo) * rng.normal());
       }
     }
     const double a = rng.uniform();
-    const auto [lo, hi] = input_range(m.card(), x, 0);
+    const auto [lo, hi] = ranges[0];
     Tensor q(x.shape());
     for (int64_t i = 0; i < x.numel(); ++i) {
       q.f32()[i] = static_cast<float>(b.f32()[i] + a * (x.f32()[i] - b.f32()[i]) +

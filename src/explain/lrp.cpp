@@ -92,7 +92,7 @@ Propagation propagate(Engine& engine, const OutputHead& head, const Tensor& x, c
   // Only nodes up to the logits take part.
   std::vector<bool> upstream(g.values.size(), false);
   upstream[logits_id] = true;
-  ExecContext serial;
+  const ExecContext ctx = engine.exec_context();
   progress.set_total(static_cast<int64_t>(p.steps.size()));
   for (size_t s = p.steps.size(); s-- > 0;) {
     progress.step();
@@ -136,7 +136,7 @@ Propagation propagate(Engine& engine, const OutputHead& head, const Tensor& x, c
         rule.low = setup.low;
         rule.high = setup.high;
       }
-      r_in[data] = apply_rule(node, rule, in, data, r_out[0], serial);
+      r_in[data] = apply_rule(node, rule, in, data, r_out[0], ctx);
       double sum = 0;
       for (int64_t i = 0; i < r_in[data].numel(); ++i) sum += r_in[data].f32()[i];
       out.layer_sums.push_back(
@@ -160,7 +160,7 @@ Propagation propagate(Engine& engine, const OutputHead& head, const Tensor& x, c
         v.omitted = node.inputs[k] < 0;
         types.push_back(v);
       }
-      r_in = node.op->vjp(VjpArgs{types, in, out_vals, r_out, dynamic, serial});
+      r_in = node.op->vjp(VjpArgs{types, in, out_vals, r_out, dynamic, ctx});
     } else if (role == LrpRole::proportional || role == LrpRole::normalization) {
       // Zennit's Norm rule: R_i = x_i · ∂z/∂x_i · R / (z + ε·sign z), with the op's own z. For
       // a BatchNorm the canonizer could not fold, this is the ε rule of the affine map.
@@ -171,7 +171,7 @@ Propagation propagate(Engine& engine, const OutputHead& head, const Tensor& x, c
         types.push_back(v);
       }
       Tensor ratio = stabilized_ratio(r_out[0], out_vals[0], 1e-6);
-      Tensors grads = node.op->vjp(VjpArgs{types, in, out_vals, {ratio}, dynamic, serial});
+      Tensors grads = node.op->vjp(VjpArgs{types, in, out_vals, {ratio}, dynamic, ctx});
       for (size_t k = 0; k < node.inputs.size(); ++k) {
         if (!dynamic[k] || !grads[k].defined()) continue;
         Tensor rk(grads[k].shape());
@@ -213,8 +213,9 @@ void bounds(const ExplainModel& m, const Tensor& x, const ParamValues& p, Tensor
   low = Tensor(x.shape());
   high = Tensor(x.shape());
   const int64_t channels = x.rank() >= 2 ? x.dim(1) : 1, per = x.numel() / channels;
+  const auto ranges = channel_ranges(m.card(), x);
   for (int64_t i = 0; i < x.numel(); ++i) {
-    auto range = input_range(m.card(), x, (i / per) % channels);
+    auto range = ranges[(i / per) % channels];
     if (m.card().input_bounds) range = *m.card().input_bounds;
     low.f32()[i] = p.text("low").empty() ? range.first : static_cast<float>(p.number("low"));
     high.f32()[i] = p.text("high").empty() ? range.second : static_cast<float>(p.number("high"));

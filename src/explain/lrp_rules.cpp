@@ -62,10 +62,13 @@ int linear_data_input(const Node& node, const std::vector<bool>& is_constant) {
 
 Tensor stabilized_ratio(const Tensor& r, const Tensor& z, double epsilon) {
   Tensor out(r.shape());
+  const float* rp = r.f32();
+  const float* zp = z.f32();
+  float* o = out.f32();
   for (int64_t i = 0; i < r.numel(); ++i) {
-    const double zi = z.f32()[i];
+    const double zi = zp[i];
     const double d = zi + epsilon * (zi >= 0 ? 1.0 : -1.0);
-    out.f32()[i] = d == 0 ? 0.0f : static_cast<float>(r.f32()[i] / d);
+    o[i] = d == 0 ? 0.0f : static_cast<float>(rp[i] / d);
   }
   return out;
 }
@@ -77,28 +80,36 @@ enum class Part { all, positive, negative };
 Tensor part(const Tensor& t, Part p) {
   if (p == Part::all) return t;
   Tensor out(t.shape());
-  for (int64_t i = 0; i < t.numel(); ++i) {
-    const float v = t.f32()[i];
-    out.f32()[i] = p == Part::positive ? (v > 0 ? v : 0.0f) : (v < 0 ? v : 0.0f);
-  }
+  const float* x = t.f32();
+  float* o = out.f32();
+  for (int64_t i = 0; i < t.numel(); ++i)
+    o[i] = p == Part::positive ? (x[i] > 0 ? x[i] : 0.0f) : (x[i] < 0 ? x[i] : 0.0f);
   return out;
 }
 
 Tensor map(const Tensor& t, float (*f)(float, float), float arg) {
   Tensor out(t.shape());
-  for (int64_t i = 0; i < t.numel(); ++i) out.f32()[i] = f(t.f32()[i], arg);
+  const float* x = t.f32();
+  float* o = out.f32();
+  for (int64_t i = 0; i < t.numel(); ++i) o[i] = f(x[i], arg);
   return out;
 }
 
 Tensor add(const Tensor& a, const Tensor& b, float sb = 1.0f) {
   Tensor out(a.shape());
-  for (int64_t i = 0; i < a.numel(); ++i) out.f32()[i] = a.f32()[i] + sb * b.f32()[i];
+  const float* x = a.f32();
+  const float* y = b.f32();
+  float* o = out.f32();
+  for (int64_t i = 0; i < a.numel(); ++i) o[i] = x[i] + sb * y[i];
   return out;
 }
 
 Tensor mul(const Tensor& a, const Tensor& b) {
   Tensor out(a.shape());
-  for (int64_t i = 0; i < a.numel(); ++i) out.f32()[i] = a.f32()[i] * b.f32()[i];
+  const float* x = a.f32();
+  const float* y = b.f32();
+  float* o = out.f32();
+  for (int64_t i = 0; i < a.numel(); ++i) o[i] = x[i] * y[i];
   return out;
 }
 

@@ -68,6 +68,17 @@ std::pair<float, float> input_range(const ModelCard& card, const Tensor& x, int6
   return {*mm.first, *mm.second};
 }
 
+std::vector<std::pair<float, float>> channel_ranges(const ModelCard& card, const Tensor& x) {
+  const int64_t channels = x.rank() >= 2 ? x.dim(1) : 1;
+  std::vector<std::pair<float, float>> out;
+  if (card.has_card && card.kind == "image") {
+    for (int64_t c = 0; c < channels; ++c) out.push_back(input_range(card, x, c));
+  } else {
+    out.assign(static_cast<size_t>(channels), input_range(card, x, 0));
+  }
+  return out;
+}
+
 ModelCard load_model_card_beside(const std::string& model_path) {
   size_t slash = model_path.find_last_of('/');
   std::string dir = slash == std::string::npos ? "." : model_path.substr(0, slash);

@@ -30,6 +30,8 @@ struct ModelCard {
 // Lowest and highest value of channel c after normalisation (from the card's range and
 // mean/std), or the input's own minimum and maximum when there is no card.
 std::pair<float, float> input_range(const ModelCard& card, const Tensor& x, int64_t channel);
+// The same for every channel of x ([N, C, ...]) at once: one pass over x, not one per call.
+std::vector<std::pair<float, float>> channel_ranges(const ModelCard& card, const Tensor& x);
 
 ModelCard parse_model_card(const std::string& json_text, const std::string& path);
 // Reads card.json beside the model file; returns a card with has_card = false if none exists.

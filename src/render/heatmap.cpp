@@ -60,10 +60,11 @@ Image overlay_heatmap(const Image& heat, const Tensor& input, const ModelCard& c
                  "overlay needs an image input of the heatmap's size");
   const int64_t c = input.dim(1), hw = static_cast<int64_t>(heat.width) * heat.height;
   Image out = heat;
+  const auto ranges = channel_ranges(card, input);
   for (int64_t i = 0; i < hw; ++i) {
     double grey = 0;
     for (int64_t k = 0; k < c; ++k) {
-      const auto [lo, hi] = input_range(card, input, k);
+      const auto [lo, hi] = ranges[k];
       grey += hi > lo ? (input.f32()[k * hw + i] - lo) / (hi - lo) : 0.5;
     }
     grey = std::clamp(grey / c, 0.0, 1.0) * 255.0;
