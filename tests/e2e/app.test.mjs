@@ -11,7 +11,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 let session;
 
 before(async () => {
-  session = await openPage('/?coi=0');
+  session = await openPage('/?coi=0#model=mnist-cnn');
   await session.page.waitForFunction(() => document.querySelector('[data-testid="prediction"] li'), null, { timeout: 20000 });
 });
 
