@@ -229,14 +229,9 @@ VjpResult Engine::vjp_from(const ForwardResult& forward, const std::map<std::str
     if (!any_need) continue;
     HEATLENS_CHECK(node.info->vjp, node.label << " has no gradient, so gradient-based methods "
                                                  "cannot explain this model");
-    std::vector<ValueType> in_types;
+    const std::vector<ValueType> in_types = node_input_types(node, p);
     Tensors in, out;
-    for (int id : node.inputs) {
-      ValueType omitted;
-      omitted.omitted = true;
-      in_types.push_back(id >= 0 ? p.types[id] : omitted);
-      in.push_back(id >= 0 ? tape.values[id] : Tensor());
-    }
+    for (int id : node.inputs) in.push_back(id >= 0 ? tape.values[id] : Tensor());
     for (int id : node.outputs) out.push_back(id >= 0 ? tape.values[id] : Tensor());
     const VjpArgs args{in_types, in, out, grad_out, need, ctx};
     Tensors grad_in;

@@ -26,6 +26,16 @@ void check_input_shape(const Value& input, const Shape& shape) {
   }
 }
 
+std::vector<ValueType> node_input_types(const Node& node, const Plan& plan) {
+  std::vector<ValueType> types;
+  for (int id : node.inputs) {
+    ValueType v = id >= 0 ? plan.types[id] : ValueType{};
+    v.omitted = id < 0;
+    types.push_back(v);
+  }
+  return types;
+}
+
 Plan make_plan(const Graph& graph, const std::vector<Shape>& input_shapes,
                const std::vector<DType>& input_dtypes) {
   HEATLENS_CHECK(

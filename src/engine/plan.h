@@ -23,6 +23,10 @@ struct Plan {
 Plan make_plan(const Graph& graph, const std::vector<Shape>& input_shapes,
                const std::vector<DType>& input_dtypes);
 
+// The planned types of a node's inputs (omitted optional inputs marked `omitted`), as VjpArgs
+// and other callers that run an operator themselves need them.
+std::vector<ValueType> node_input_types(const Node& node, const Plan& plan);
+
 // Checks a concrete input against what the model declares; throws naming the input.
 void check_input_shape(const Value& input, const Shape& shape);
 

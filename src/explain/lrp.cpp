@@ -154,22 +154,12 @@ Propagation propagate(Engine& engine, const OutputHead& head, const Tensor& x, c
       HEATLENS_CHECK(target >= 0, node.label << ": no input to pass relevance to");
       r_in[target] = r_out[0];
     } else if (role == LrpRole::winner_takes_all || role == LrpRole::data_movement) {
-      std::vector<ValueType> types;
-      for (size_t k = 0; k < node.inputs.size(); ++k) {
-        ValueType v = node.inputs[k] >= 0 ? p.types[node.inputs[k]] : ValueType{};
-        v.omitted = node.inputs[k] < 0;
-        types.push_back(v);
-      }
+      const std::vector<ValueType> types = node_input_types(node, p);
       r_in = node.op->vjp(VjpArgs{types, in, out_vals, r_out, dynamic, ctx});
     } else if (role == LrpRole::proportional || role == LrpRole::normalization) {
       // Zennit's Norm rule: R_i = x_i · ∂z/∂x_i · R / (z + ε·sign z), with the op's own z. For
       // a BatchNorm the canonizer could not fold, this is the ε rule of the affine map.
-      std::vector<ValueType> types;
-      for (size_t k = 0; k < node.inputs.size(); ++k) {
-        ValueType v = node.inputs[k] >= 0 ? p.types[node.inputs[k]] : ValueType{};
-        v.omitted = node.inputs[k] < 0;
-        types.push_back(v);
-      }
+      const std::vector<ValueType> types = node_input_types(node, p);
       Tensor ratio = stabilized_ratio(r_out[0], out_vals[0], 1e-6);
       Tensors grads = node.op->vjp(VjpArgs{types, in, out_vals, {ratio}, dynamic, ctx});
       for (size_t k = 0; k < node.inputs.size(); ++k) {
