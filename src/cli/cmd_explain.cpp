@@ -1,10 +1,13 @@
 // heatlens explain MODEL --input FILE --method NAME [--target K] [--output logit|prob|logprob]
 //   [--param k=v]... --out R.npy [--png H.png [--colormap NAME] [--overlay]] [--json META.json]
-//   [--layer-out MAP.npy]   (Grad-CAM's map at the layer's own resolution)
+//   [--layer-out MAP.npy]   (Grad-CAM's map at the layer's own resolution) [--shared-mask]
 // and heatlens methods [--json | --markdown]: the registry with citations and parameter schemas.
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
 #include <cstdio>
+#include <memory>
 
 #include "cli/args.h"
 #include "cli/commands.h"
@@ -16,6 +19,26 @@
 #include "render/heatmap.h"
 
 namespace heatlens::cli {
+
+namespace {
+
+// Passes done / total on stderr while a long method runs, when stderr is a terminal.
+Progress terminal_progress(const std::string& method) {
+  if (!isatty(2)) return Progress();
+  auto last = std::make_shared<int64_t>(-1);
+  return Progress(
+      [method, last](int64_t done, int64_t total) {
+        const int64_t percent = total > 0 ? done * 100 / total : 0;
+        if (percent == *last) return;
+        *last = percent;
+        std::fprintf(stderr, "\r%s: %lld / %lld passes (%lld%%)", method.c_str(),
+                     static_cast<long long>(done), static_cast<long long>(total),
+                     static_cast<long long>(percent));
+      },
+      nullptr);
+}
+
+}  // namespace
 
 int cmd_methods(int argc, char** argv) {
   Args args(argc, argv, 2, {{"--json", false}, {"--markdown", false}});
@@ -71,6 +94,7 @@ int cmd_explain(int argc, char** argv) {
   }
   flags.push_back({"--param", true, true});
   flags.push_back({"--overlay", false});
+  flags.push_back({"--shared-mask", false});
   Args args(argc, argv, 2, flags);
   if (args.positional().size() != 1 || !args.has("--method")) {
     throw UsageError{
@@ -96,14 +120,21 @@ int cmd_explain(int argc, char** argv) {
   target.space = parse_output_space(args.get("--output", "logit"));
 
   // A batch is explained example by example; outputs keep the batch dimension, and each
-  // example gets its own PNG (H_0.png, H_1.png, ...).
-  const int64_t batch = x.dim(0);
+  // example gets its own PNG (H_0.png, H_1.png, ...). With --shared-mask, one mask explains the
+  // whole batch (a class-level query: rde, matching-pursuit).
+  const bool shared = args.has("--shared-mask");
+  if (shared && !method.shared_mask)
+    throw UsageError{method.name +
+                     " has no shared mask (--shared-mask is for rde and matching-pursuit)"};
+  const int64_t batch = shared ? 1 : x.dim(0);
   std::vector<Tensor> relevances, layer_maps;
   nlohmann::json metas = nlohmann::json::array();
   for (int64_t b = 0; b < batch; ++b) {
     const Tensor xb = batch == 1 ? x : batch_item(x, b);
-    Progress progress;
-    Attribution a = explain(model, xb, method.name, target, params, progress);
+    Progress progress = terminal_progress(method.name);
+    Attribution a = shared ? explain_shared(model, x, method.name, target, params, progress)
+                           : explain(model, xb, method.name, target, params, progress);
+    if (isatty(2)) std::fprintf(stderr, "\r%60s\r", "");
     relevances.push_back(a.relevance);
     if (a.layer_map.defined()) layer_maps.push_back(a.layer_map);
     if (args.has("--png")) {
@@ -111,7 +142,7 @@ int cmd_explain(int argc, char** argv) {
           colormap ? *colormap : find_colormap(a.signed_map ? "seismic" : "inferno");
       Image img = render_heatmap(a.relevance, a.signed_map, map);
       if (args.has("--overlay")) {
-        img = overlay_heatmap(img, xb, card,
+        img = overlay_heatmap(img, shared ? batch_item(x, 0) : xb, card,
                               args.has("--alpha") ? std::stod(args.get("--alpha")) : 0.6);
       }
       std::string path = args.get("--png");

@@ -102,48 +102,9 @@ double ExplainModel::score(const float* row, int64_t classes, const Target& t) {
   return t.space == OutputSpace::prob ? std::exp(logp) : logp;
 }
 
-ExplainModel::Gradient ExplainModel::gradient(const Tensor& x, const Target& t,
-                                              const std::vector<std::string>& capture,
-                                              const std::vector<std::string>& wrt,
-                                              const VjpHook& hook) {
-  if (x.dim(0) > 1 && !batchable()) {
-    // A model exported with a fixed batch of 1 runs its examples one at a time.
-    std::vector<Gradient> parts;
-    for (int64_t b = 0; b < x.dim(0); ++b)
-      parts.push_back(gradient(batch_item(x, b), t, capture, wrt, hook));
-    Gradient out;
-    std::vector<Tensor> grads, logits;
-    for (const Gradient& p : parts) {
-      grads.push_back(p.grad);
-      logits.push_back(p.logits);
-    }
-    out.grad = stack_batch(grads);
-    out.logits = stack_batch(logits);
-    for (const auto& [name, value] : parts[0].captured) {
-      std::vector<Tensor> v;
-      for (const Gradient& p : parts) v.push_back(p.captured.at(name));
-      out.captured[name] = stack_batch(v);
-    }
-    for (const auto& [name, value] : parts[0].value_grads) {
-      std::vector<Tensor> v;
-      for (const Gradient& p : parts) v.push_back(p.value_grads.at(name));
-      out.value_grads[name] = stack_batch(v);
-    }
-    return out;
-  }
-  ForwardOptions opts;
-  opts.record = true;
-  opts.capture = capture;
-  if (!head_.final_activation.empty()) opts.capture.push_back(head_.logits);
-  ForwardResult fwd = engine_.forward({x}, opts);
-  Tensor l = head_.final_activation.empty() ? fwd.outputs[0] : fwd.captured.at(head_.logits);
-  HEATLENS_CHECK(l.rank() == 2, "the model's output has shape "
-                                    << shape_str(l.shape())
-                                    << "; a classifier's is [batch, classes]");
+void ExplainModel::score_seed(const Tensor& l, const Target& t, Tensor& seed) {
   const int64_t n = l.dim(0), classes = l.dim(1);
   HEATLENS_CHECK(t.class_index < classes, "target class " << t.class_index << " is out of range");
-  // Seed at the logits: d score / d logits for each example.
-  Tensor seed(l.shape());
   for (int64_t b = 0; b < n; ++b) {
     const float* row = l.f32() + b * classes;
     float* s = seed.f32() + b * classes;
@@ -162,8 +123,63 @@ ExplainModel::Gradient ExplainModel::gradient(const Tensor& x, const Target& t,
       s[c] = static_cast<float>(t.space == OutputSpace::prob ? pc * d : d);
     }
   }
+}
+
+ExplainModel::Gradient ExplainModel::gradient(const Tensor& x, const Target& t,
+                                              const std::vector<std::string>& capture,
+                                              const std::vector<std::string>& wrt,
+                                              const VjpHook& hook) {
+  return gradient_seeded(
+      x, [&](const Tensor& l, Tensor& seed, int64_t) { score_seed(l, t, seed); }, capture, wrt,
+      hook);
+}
+
+ExplainModel::Gradient ExplainModel::gradient_seeded(const Tensor& x, const SeedFn& seed_fn,
+                                                     const std::vector<std::string>& capture,
+                                                     const std::vector<std::string>& wrt,
+                                                     const VjpHook& hook) {
+  if (x.dim(0) > 1 && !batchable()) {
+    // A model exported with a fixed batch of 1 runs its examples one at a time.
+    std::vector<Gradient> parts;
+    for (int64_t b = 0; b < x.dim(0); ++b) {
+      parts.push_back(gradient_seeded(
+          batch_item(x, b), [&](const Tensor& l, Tensor& seed, int64_t) { seed_fn(l, seed, b); },
+          capture, wrt, hook));
+    }
+    Gradient out;
+    std::vector<Tensor> grads, logits;
+    for (const Gradient& p : parts) {
+      grads.push_back(p.grad);
+      logits.push_back(p.logits);
+    }
+    out.grad = stack_batch(grads);
+    out.logits = stack_batch(logits);
+    for (auto it = parts[0].captured.begin(); it != parts[0].captured.end(); ++it) {
+      std::vector<Tensor> v;
+      for (const Gradient& p : parts) v.push_back(p.captured.at(it->first));
+      out.captured[it->first] = stack_batch(v);
+    }
+    for (auto it = parts[0].value_grads.begin(); it != parts[0].value_grads.end(); ++it) {
+      std::vector<Tensor> v;
+      for (const Gradient& p : parts) v.push_back(p.value_grads.at(it->first));
+      out.value_grads[it->first] = stack_batch(v);
+    }
+    return out;
+  }
+  ForwardOptions opts;
+  opts.record = true;
+  opts.capture = capture;
+  if (!head_.final_activation.empty()) opts.capture.push_back(head_.logits);
+  ForwardResult fwd = engine_.forward({x}, opts);
+  Tensor l = head_.final_activation.empty() ? fwd.outputs[0] : fwd.captured.at(head_.logits);
+  HEATLENS_CHECK(l.rank() == 2, "the model's output has shape "
+                                    << shape_str(l.shape())
+                                    << "; a classifier's is [batch, classes]");
+  // Seed at the logits (d score / d logits for each example, or the caller's vector).
+  Tensor seed(l.shape());
+  seed_fn(l, seed, 0);
   VjpResult g = engine_.vjp_from(fwd, {{head_.logits, seed}}, wrt, hook);
-  passes_ += 2 * n;  // one forward and one backward per example
+  passes_ += 2 * l.dim(0);  // one forward and one backward per example
   Gradient out;
   out.grad = g.input_grads[0];
   out.logits = l;

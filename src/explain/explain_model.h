@@ -6,6 +6,7 @@
 //   Tensor g = m.gradient(x, t).grad;                   // ∂ logit_c / ∂x
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -60,6 +61,14 @@ class ExplainModel {
     std::map<std::string, Tensor> value_grads;
   };
   // Gradients of the target score of every example of the batch x (one pass each way).
+  // Gradients of Σ_b <seed_b, logits_b>, the seed rows written by seed_fn(logits, seed,
+  // index of the batch's first example) (RDE's distortion seeds every class).
+  using SeedFn = std::function<void(const Tensor& logits, Tensor& seed, int64_t first)>;
+  Gradient gradient_seeded(const Tensor& x, const SeedFn& seed_fn,
+                           const std::vector<std::string>& capture = {},
+                           const std::vector<std::string>& wrt = {}, const VjpHook& hook = {});
+  // d score / d logits of each row of l (written into seed, [N, classes], zero-filled).
+  static void score_seed(const Tensor& l, const Target& t, Tensor& seed);
   Gradient gradient(const Tensor& x, const Target& t, const std::vector<std::string>& capture = {},
                     const std::vector<std::string>& wrt = {}, const VjpHook& hook = {});
 

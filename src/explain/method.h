@@ -54,6 +54,8 @@ struct MethodInfo {
   std::string summary;   // one line for humans
   std::vector<ParamSpec> params;
   MethodRun run;
+  // Accepts a batch [N, ...] explained by one shared mask (a class-level query).
+  bool shared_mask = false;
 };
 
 const std::vector<MethodInfo>& method_registry();
@@ -64,6 +66,12 @@ Attribution explain(ExplainModel& model, const Tensor& x, const std::string& met
                     const TargetSpec& target, const std::map<std::string, std::string>& params,
                     Progress& progress);
 
+// One mask shared by a batch of inputs [N, ...] (a class-level query; methods with
+// shared_mask). The target class is the one given or the most frequent prediction.
+Attribution explain_shared(ExplainModel& model, const Tensor& xs, const std::string& method,
+                           const TargetSpec& target,
+                           const std::map<std::string, std::string>& params, Progress& progress);
+
 // Registration hooks, one per file in src/explain/ (called once by method_registry()).
 void register_gradient_methods(std::vector<MethodInfo>& r);
 void register_integrated_gradients(std::vector<MethodInfo>& r);
@@ -72,5 +80,12 @@ void register_guided_backprop(std::vector<MethodInfo>& r);
 void register_grad_cam(std::vector<MethodInfo>& r);
 void register_deeplift(std::vector<MethodInfo>& r);
 void register_lrp(std::vector<MethodInfo>& r);
+void register_occlusion(std::vector<MethodInfo>& r);
+void register_rise(std::vector<MethodInfo>& r);
+void register_lime(std::vector<MethodInfo>& r);
+void register_shapley(std::vector<MethodInfo>& r);
+void register_meaningful_perturbation(std::vector<MethodInfo>& r);
+void register_rde(std::vector<MethodInfo>& r);
+void register_matching_pursuit(std::vector<MethodInfo>& r);
 
 }  // namespace heatlens

@@ -94,7 +94,17 @@ Tensor parse_npy(const uint8_t* data, size_t size, const std::string& what) {
     if (n) std::memcpy(t.i64(), data + offset, n * 8);
     return t;
   }
-  fail(what + ": .npy dtype " + descr + " is not supported (float32, float64 or int64)");
+  if (descr == "'<i4'") {  // segment maps from NumPy/scikit-image are often int32
+    need(4);
+    Tensor t(shape, DType::i64);
+    for (int64_t i = 0; i < n; ++i) {
+      int32_t v;
+      std::memcpy(&v, data + offset + i * 4, 4);
+      t.i64()[i] = v;
+    }
+    return t;
+  }
+  fail(what + ": .npy dtype " + descr + " is not supported (float32, float64, int32 or int64)");
 }
 
 Tensor read_npy(const std::string& path) {

@@ -183,3 +183,29 @@ test('explain reports bad methods and parameters before running', () => {
   assert.ok(j.layer_sums.length >= 3);
   assert.ok('conservation_delta' in j);
 });
+
+test('perturbation methods explain a bundled model; rde and matching-pursuit share one mask over a batch', () => {
+  const mnist = path.join(root, 'models/mnist-cnn/model.onnx');
+  const digit = path.join(tmp, 'digit.png');
+  // A white "1": a vertical bar on black.
+  writePng(digit, 28, 28, (x, y) => (x >= 12 && x <= 15 && y >= 4 && y <= 23 ? [255, 255, 255] : [0, 0, 0]));
+  const meta = path.join(tmp, 'lime.json');
+  let r = heatlens('explain', mnist, '--input', digit, '--method', 'lime', '--param', 'regression=k-lasso', '--param', 'k=5',
+    '--param', 'refine=distribution', '--json', meta);
+  assert.equal(r.code, 0, r.err);
+  const j = JSON.parse(fs.readFileSync(meta, 'utf8'));
+  assert.equal(j.notes['selected-groups'].split(',').length, 5);
+  assert.match(j.notes.refined, /distribution/);
+  assert.equal(j.signed, false);
+  // One rde mask for the two inputs of a batch.
+  const out = path.join(tmp, 'shared.npy');
+  r = heatlens('explain', golden('vgg_mini', 'model.onnx'), '--input', golden('vgg_mini', 'input.npy'), '--method', 'rde',
+    '--param', 'steps=10', '--shared-mask', '--out', out);
+  assert.equal(r.code, 0, r.err);
+  assert.doesNotMatch(r.out, /example 1/);
+  const header = fs.readFileSync(out).subarray(0, 128).toString('latin1');
+  assert.match(header, /'shape': \(1, 3, 32, 32\)/);
+  assertUsageError(heatlens('explain', golden('vgg_mini', 'model.onnx'), '--input', golden('vgg_mini', 'input.npy'), '--method', 'occlusion',
+    '--shared-mask', '--out', out), /no shared mask/);
+  assertUsageError(heatlens('explain', mnist, '--input', digit, '--method', 'lime', '--param', 'grouping=file', '--out', out), /segment-file/);
+});

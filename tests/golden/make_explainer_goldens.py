@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""PyTorch references for heatlens' deterministic explanation methods and every LRP rule and
-composite, on three small networks: a plain CNN, a CNN with BatchNorm and residual adds, and a
+"""PyTorch references for heatlens' deterministic explanation methods (and RISE with a fixed
+seed), every LRP rule and composite, on three small networks: a plain CNN, a CNN with BatchNorm and residual adds, and a
 depthwise (MobileNet-style) network.
 
 The references are written here from the methods' definitions, independently of heatlens:
@@ -339,6 +339,85 @@ COMPOSITES = {
 }
 
 
+M64 = (1 << 64) - 1
+
+
+class PortableRng:
+    """heatlens' Rng (src/core/rng.h): xoshiro256** seeded by splitmix64, so RISE's masks for a
+    seed are the same here as in heatlens."""
+
+    def __init__(self, seed):
+        self.s = []
+        for _ in range(4):
+            seed = (seed + 0x9E3779B97F4A7C15) & M64
+            z = seed
+            z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
+            z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
+            self.s.append(z ^ (z >> 31))
+
+    @staticmethod
+    def rotl(x, k):
+        return ((x << k) | (x >> (64 - k))) & M64
+
+    def next(self):
+        s = self.s
+        result = (self.rotl((s[1] * 5) & M64, 7) * 9) & M64
+        t = (s[1] << 17) & M64
+        s[2] ^= s[0]
+        s[3] ^= s[1]
+        s[1] ^= s[2]
+        s[0] ^= s[3]
+        s[2] ^= t
+        s[3] = self.rotl(s[3], 45)
+        return result
+
+    def uniform(self):
+        return (self.next() >> 11) * (1.0 / 9007199254740992.0)
+
+    def below(self, n):
+        return int(self.uniform() * n)
+
+
+def occlusion(model, x, target, window, stride, baseline):
+    """Captum's Occlusion semantics: windows over H and W (all channels), mean of f(x) − f(x_occ)
+    over the windows covering each pixel."""
+    _, _, h, w = x.shape
+    with torch.no_grad():
+        fx = model(x)[0, target]
+        total = torch.zeros(h, w, dtype=x.dtype)
+        count = torch.zeros(h, w, dtype=x.dtype)
+        for y0 in range(0, h - window + 1, stride):
+            for x0 in range(0, w - window + 1, stride):
+                occluded = x.clone()
+                occluded[:, :, y0:y0 + window, x0:x0 + window] = baseline
+                total[y0:y0 + window, x0:x0 + window] += fx - model(occluded)[0, target]
+                count[y0:y0 + window, x0:x0 + window] += 1
+        return (total / count.clamp(min=1) * (count > 0)).expand_as(x[0])[None]
+
+
+def rise(model, x, target, masks, cell, keep, seed, center):
+    """Petsiuk et al.'s RISE: coarse binary grids upsampled bilinearly, shifted by < 1 cell."""
+    _, _, h, w = x.shape
+    gh, gw = -(-h // cell), -(-w // cell)
+    rng = PortableRng(seed)
+    saliency = torch.zeros(h, w, dtype=x.dtype)
+    coverage = torch.zeros(h, w, dtype=x.dtype)
+    scores = []
+    with torch.no_grad():
+        for _ in range(masks):
+            grid = torch.tensor([1.0 if rng.uniform() < keep else 0.0 for _ in range(gh * gw)], dtype=x.dtype)
+            dy, dx = rng.below(cell), rng.below(cell)
+            up = F.interpolate(grid.view(1, 1, gh, gw), size=((gh + 1) * cell, (gw + 1) * cell),
+                               mode="bilinear", align_corners=False)[0, 0, dy:dy + h, dx:dx + w]
+            f = model(x * up)[0, target]
+            scores.append(float(f))
+            saliency += f * up
+            coverage += up
+    if center:
+        saliency -= sum(scores) / masks * coverage
+    return (saliency / (masks * keep)).expand_as(x[0])[None]
+
+
 def main():
     for i, (name, cls) in enumerate(NETS.items()):
         torch.manual_seed(200 + i)
@@ -395,6 +474,15 @@ def main():
             save(f"lrp_{comp}", "lrp", {"composite": comp, **bounds}, lrp(model, x, target, rules, p))
         save("deep_taylor", "deep-taylor", dict(bounds),
              lrp(model, x, target, {"first": "zbox", "conv": "zplus", "dense": "zplus"}, p))
+        for window, stride, base in [(3, 2, 0.0), (4, 3, 0.5), (1, 1, 0.0)]:
+            save(f"occlusion_w{window}_s{stride}", "occlusion",
+                 {"window": str(window), "stride": str(stride), "baseline": str(base)},
+                 occlusion(model, x, target, window, stride, base))
+        for masks, cell, keep, seed, center in [(48, 4, 0.5, 7, False), (40, 3, 0.3, 11, True)]:
+            save(f"rise_c{cell}_{'centered' if center else 'paper'}", "rise",
+                 {"masks": str(masks), "cell": str(cell), "keep": str(keep), "seed": str(seed),
+                  "center": "true" if center else "false", "batch-size": "7"},
+                 rise(model, x, target, masks, cell, keep, seed, center))
         with open(os.path.join(folder, "cases.json"), "w") as fh:
             json.dump({"target": target, "cases": cases}, fh, indent=1)
         print(f"{name}: {len(cases)} cases, target {target}")

@@ -1,6 +1,7 @@
-// Every deterministic explanation method, every LRP rule and every composite against the
-// PyTorch references of tests/golden/make_explainer_goldens.py on three networks (plain CNN,
-// BatchNorm + residual CNN, depthwise CNN): max |heatlens − torch| / max |torch| ≤ 1e-3.
+// Every deterministic explanation method (and RISE with a fixed seed), every LRP rule and every
+// composite against the PyTorch references of tests/golden/make_explainer_goldens.py on three
+// networks (plain CNN, BatchNorm + residual CNN, depthwise CNN): max |heatlens − torch| / max
+// |torch| ≤ 1e-3.
 #include <catch2/catch.hpp>
 
 #include <nlohmann/json.hpp>
@@ -56,6 +57,8 @@ TEST_CASE("explanation methods match the PyTorch references", "[explain][golden]
       CHECK(diff <= 1e-3 * scale);
     }
   }
+  REQUIRE(methods_seen.count("occlusion"));
+  REQUIRE(methods_seen.count("rise"));
   // Every LRP rule but z^B (input layer only, covered by the composites) and every composite.
   for (const char* rule : {"0", "epsilon", "gamma", "alpha-beta", "zplus", "flat", "wsquare"}) {
     REQUIRE(methods_seen.count(std::string("lrp:") + rule));

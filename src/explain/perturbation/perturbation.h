@@ -1,0 +1,85 @@
+// Shared machinery of the perturbation methods: feature groupings (which input elements are
+// kept or removed together), obfuscation (what replaces removed features) and batched,
+// cancellable scoring of perturbed inputs.
+//
+//   FeatureGroups g = make_groups(params, x, model.card());       // e.g. SLIC superpixels
+//   Obfuscator obf(params, x, model.card());                      // e.g. Gaussian blur
+//   BatchScorer scorer(model, target, params.integer("batch-size"), progress);
+//   std::vector<double> f = scorer.scores(n, [&](int64_t i, float* input) { ... });
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/progress.h"
+#include "core/rng.h"
+#include "explain/explain_model.h"
+#include "explain/params.h"
+
+namespace heatlens {
+
+// A partition of one example's elements into `count` groups.
+struct FeatureGroups {
+  std::vector<int32_t> group;  // per element of the example, in [0, count)
+  int64_t count = 0;
+  std::string kind;
+  std::vector<int64_t> sizes() const;
+};
+
+// Parameters of the grouping (grouping, patch, tile-freq, tile-time, segments, compactness,
+// segment-file); `default_kind` is the method's default grouping.
+std::vector<ParamSpec> grouping_params(const std::string& default_kind,
+                                       const std::string& default_patch = "4");
+FeatureGroups make_groups(const ParamValues& p, const Tensor& x, const ModelCard& card);
+// Groups over the last two dims of x ([1, C, H, W]: shared by all channels) from a label map
+// of H×W integers (any values; relabelled densely in order of first appearance).
+FeatureGroups groups_from_labels(const std::vector<int64_t>& labels, const Tensor& x);
+// Paints one value per group onto an input-shaped map.
+Tensor paint_groups(const FeatureGroups& g, const std::vector<double>& values, const Shape& shape);
+
+// Parameters of the obfuscation (obfuscation, blur-sigma, noise-scale).
+std::vector<ParamSpec> obfuscation_params(const std::string& default_kind);
+
+// What replaces removed features: a fixed tensor (zero, the dataset mean, the per-channel mean
+// of x, a Gaussian blur of x) or a fresh draw of noise each time (uniform in the input range,
+// Gaussian with x's per-channel mean and std times noise-scale).
+class Obfuscator {
+ public:
+  Obfuscator(const ParamValues& p, const Tensor& x, const ModelCard& card);
+  bool random() const { return random_; }
+  // A replacement for x (same shape); fixed kinds return the same tensor every time.
+  const Tensor& sample(Rng& rng);
+  const std::string& kind() const { return kind_; }
+
+ private:
+  std::string kind_;
+  bool random_ = false;
+  Tensor fixed_;
+  std::vector<std::pair<float, float>> ranges_;  // per channel: noise bounds or mean/std
+  int64_t channels_ = 1, per_channel_ = 1;
+};
+
+// The parameters every perturbation method shares: batch-size and seed.
+std::vector<ParamSpec> batch_params();
+
+// Runs perturbed inputs through the model in batches: `build(i, input)` writes the i-th
+// perturbed example (x's numel floats); each batch is one engine run, reports progress and
+// honours cancellation.
+class BatchScorer {
+ public:
+  BatchScorer(ExplainModel& model, const Tensor& x, int64_t batch_size, Progress& progress);
+  using Build = std::function<void(int64_t i, float* input)>;
+  // Logits rows [count][classes].
+  std::vector<std::vector<float>> logits(int64_t count, const Build& build);
+  // The target score of each perturbed input.
+  std::vector<double> scores(int64_t count, const Target& t, const Build& build);
+
+ private:
+  ExplainModel& model_;
+  Shape example_shape_;
+  int64_t batch_size_;
+  Progress& progress_;
+};
+
+}  // namespace heatlens
