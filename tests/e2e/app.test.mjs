@@ -48,7 +48,9 @@ test('a digit goes through every registered method and gives a non-blank heatmap
   const methods = await page.$$eval(`${$('method-select')} option`, (os) => os.map((o) => o.value));
   assert.ok(methods.length >= 15);
   const small = { smoothgrad: { samples: '6' }, 'smoothgrad-square': { samples: '6' }, vargrad: { samples: '6' },
-    'integrated-gradients': { steps: '8' }, 'expected-gradients': { samples: '6' } };
+    'integrated-gradients': { steps: '8' }, 'expected-gradients': { samples: '6' },
+    rise: { masks: '200' }, lime: { samples: '200' }, 'kernel-shap': { samples: '200' }, 'shapley-sampling': { samples: '3' },
+    'meaningful-perturbation': { iterations: '60' }, rde: { steps: '40' }, 'matching-pursuit': { k: '4' } };
   const maps = {};
   for (const m of methods) {
     const pixels = await runMethod(page, m, small[m] || {});
@@ -134,6 +136,25 @@ test('cancel stops a long run within a second and the page stays usable', async 
   assert.ok(Date.now() - t0 < 1500, `cancel took ${Date.now() - t0} ms`);
   await page.fill($('param-steps'), '8');
   await runMethod(page, 'gradient');
+});
+
+test('a segment map chosen in the form groups lime\'s features', async () => {
+  const { page } = session;
+  await page.selectOption($('method-select'), 'lime');
+  await page.selectOption($('param-grouping'), 'file');
+  await page.fill($('param-samples'), '60');
+  // An int64 .npy labelling the left and right halves of the 28×28 input.
+  const header = "{'descr': '<i8', 'fortran_order': False, 'shape': (28, 28), }";
+  const pad = 64 - ((10 + header.length + 1) % 64);
+  const head = Buffer.from(`\x93NUMPY\x01\x00xx${header}${' '.repeat(pad)}\n`, 'latin1');
+  head.writeUInt16LE(head.length - 10, 8);
+  const body = Buffer.alloc(28 * 28 * 8);
+  for (let i = 0; i < 28 * 28; i++) body.writeBigInt64LE(i % 28 < 14 ? 7n : 9n, i * 8);
+  await page.setInputFiles($('param-segment-file'), { name: 'halves.npy', mimeType: 'application/octet-stream', buffer: Buffer.concat([head, body]) });
+  await page.click($('run'));
+  await page.waitForFunction(() => /^(done|error:)/.test(document.querySelector('[data-testid="status"]').textContent), null, { timeout: 30000 });
+  assert.match(await page.textContent($('status')), /^done/);
+  assert.match(await page.textContent($('numbers')), /groups\s*2/);
 });
 
 test('a bring-your-own ONNX model runs with the preprocessing form', async () => {

@@ -5,7 +5,7 @@
 import { EngineClient } from './engine-client.js';
 import { decodeImage } from './image-input.js';
 import { encodeNpy } from './npy.js';
-import './param-form.js';
+import { SEGMENT_PATH } from './param-form.js';
 
 const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
 const MAX_MODEL_BYTES = 512 << 20;
@@ -268,6 +268,8 @@ async function run() {
   $('progress').value = 0;
   started = performance.now();
   try {
+    const segments = $('param-form').segmentFile;
+    if (segments) await engine.call('writeFile', [SEGMENT_PATH, new Uint8Array(await segments.arrayBuffer())]);
     const r = await engine.call('explain', [state.input.data, state.input.shape, method, params, state.target, $('output-select').value], {
       onProgress: (done, total) => {
         $('progress').value = total ? done / total : 0;

@@ -104,6 +104,11 @@ const methods = {
     }));
     return { relevance: r.relevance, layerMap: r.layerMap, meta: JSON.parse(r.json) };
   },
+  // A user's file (a segment map) placed where the engine's parameters can name it.
+  writeFile: (path, bytes) => {
+    engine.FS.writeFile(path, bytes);
+    return true;
+  },
   render: (relevance, shape, signed, colormap, overlay = true) => {
     const r = checked(engine.render(relevance, shape, signed, colormap, overlay));
     return { pixels: r.pixels, width: r.width, height: r.height };

@@ -2,6 +2,8 @@
 // default, range or choices, help). Every input has data-testid="param-<name>".
 //
 //   form.schema = method.params;   form.values = {steps: '64'};   form.values  // → {steps: '64', ...}
+export const SEGMENT_PATH = '/segments.npy';
+
 class ParamForm extends HTMLElement {
   set schema(params) {
     this._schema = params.filter((p) => !p.name.endsWith('*'));
@@ -22,6 +24,12 @@ class ParamForm extends HTMLElement {
       if (p.type === 'choice') {
         input = document.createElement('select');
         for (const c of p.choices) input.append(new Option(c, c));
+      } else if (p.name === 'segment-file') {
+        // A segment map (.npy of integer labels) chosen here is written into the engine's
+        // file system before the run (see segmentFile).
+        input = document.createElement('input');
+        input.type = 'file';
+        input.accept = '.npy';
       } else if (p.type === 'boolean') {
         input = document.createElement('input');
         input.type = 'checkbox';
@@ -53,7 +61,13 @@ class ParamForm extends HTMLElement {
     }
   }
 
+  // The chosen segment-map file, if any.
+  get segmentFile() {
+    return this.querySelector('input[type="file"][name="segment-file"]')?.files?.[0] || null;
+  }
+
   setValue(input, value) {
+    if (input.type === 'file') return;  // a browser only lets the user choose files
     if (input.type === 'checkbox') input.checked = value === 'true';
     else input.value = value ?? '';
   }
@@ -63,7 +77,8 @@ class ParamForm extends HTMLElement {
     const out = {};
     for (const p of this.schema) {
       const input = this.querySelector(`[name="${CSS.escape(p.name)}"]`);
-      const v = input.type === 'checkbox' ? String(input.checked) : input.value;
+      const v = input.type === 'checkbox' ? String(input.checked)
+        : input.type === 'file' ? (input.files?.length ? SEGMENT_PATH : '') : input.value;
       if (v !== '' || p.default !== '') out[p.name] = v;
     }
     const area = this.querySelector('[data-testid="param-node"]');
