@@ -10,5 +10,7 @@ int cmd_ops(int argc, char** argv);
 int cmd_explain(int argc, char** argv);
 int cmd_methods(int argc, char** argv);
 int cmd_bench(int argc, char** argv);
+int cmd_eval(int argc, char** argv);
+int cmd_metrics(int argc, char** argv);
 
 }  // namespace heatlens::cli

@@ -26,7 +26,17 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 
 Tensor load_input(const Args& args, const Graph& graph, const ModelCard& card) {
   if (!args.has("--input")) throw UsageError{"--input FILE is required"};
-  const std::string path = args.get("--input");
+  return load_input_file(args.get("--input"), args, graph, card);
+}
+
+bool is_input_file(const std::string& path) {
+  for (const char* ext : {".npy", ".png", ".jpg", ".jpeg", ".bmp", ".gif"})
+    if (ends_with(path, ext)) return true;
+  return false;
+}
+
+Tensor load_input_file(const std::string& path, const Args& args, const Graph& graph,
+                       const ModelCard& card) {
   if (graph.inputs.size() != 1)
     throw UsageError{"the model takes " + std::to_string(graph.inputs.size()) +
                      " inputs; heatlens explains single-input models"};

@@ -15,5 +15,10 @@ namespace heatlens::cli {
 std::vector<FlagSpec> input_flags();
 
 Tensor load_input(const Args& args, const Graph& graph, const ModelCard& card);
+// The same for one path (the image flags --size/--mean/--std/--range still apply).
+Tensor load_input_file(const std::string& path, const Args& args, const Graph& graph,
+                       const ModelCard& card);
+// .npy or an image the loader reads.
+bool is_input_file(const std::string& path);
 
 }  // namespace heatlens::cli

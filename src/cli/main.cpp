@@ -28,9 +28,14 @@ void print_usage(std::FILE* out) {
       "      [--range lo,hi]\n"
       "  explain MODEL.onnx --input FILE --method NAME [--target K] [--output logit|prob|logprob]\n"
       "      [--param k=v]... [--out R.npy] [--png H.png [--colormap NAME] [--overlay]]\n"
-      "      [--json M.json] [--layer-out MAP.npy] [--shared-mask (rde, matching-pursuit: one mask\n"
+      "      [--json M.json] [--layer-out MAP.npy] [--shared-mask (rde, matching-pursuit: one "
+      "mask\n"
       "      for the whole batch)]\n"
       "  methods [--json | --markdown]          explanation methods, citations and parameters\n"
+      "  eval MODEL.onnx --inputs DIR|LIST|X.npy --methods a,b:k=v --metrics x,y:k=v\n"
+      "      [--boxes BOXES.json] [--target K] [--out results.csv|.json|.md] [--curves C.json]\n"
+      "                                         a method × metric table (mean ± std over inputs)\n"
+      "  metrics [--json | --markdown]          evaluation metrics, citations and parameters\n"
       "  bench MODEL.onnx [--method forward|gradient|lrp] [--batch N] [--threads N] [--iters N]\n"
       "      [--json]; or bench --gemm M,N,K    time a model, or the GEMM kernel\n"
       "  onnx-test DIR                          run one ONNX backend node test\n"
@@ -64,6 +69,8 @@ int main(int argc, char** argv) {
     if (command == "ops") return cmd_ops(argc, argv);
     if (command == "explain") return cmd_explain(argc, argv);
     if (command == "methods") return cmd_methods(argc, argv);
+    if (command == "eval") return cmd_eval(argc, argv);
+    if (command == "metrics") return cmd_metrics(argc, argv);
     if (command == "bench") return cmd_bench(argc, argv);
     std::fprintf(stderr, "heatlens: unknown command '%s' (try 'heatlens help')\n", command.c_str());
     return 2;

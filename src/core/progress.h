@@ -39,6 +39,8 @@ class Progress {
   void check_cancel() const {
     if (cancel_ && cancel_->load()) throw Cancelled();
   }
+  // For a nested computation that reports nothing but stops with this one.
+  const std::atomic<bool>* cancel_flag() const { return cancel_; }
   int64_t done() const { return done_; }
   int64_t total() const { return total_; }
 
