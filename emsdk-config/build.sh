@@ -5,7 +5,7 @@
 #   wasm     build/wasm     heatlens.{js,wasm} (single thread, SIMD128) + unit tests for node
 #   wasm-mt  build/wasm-mt  heatlens-mt.{js,wasm} (pthreads + SIMD128)
 #   web      copies the wasm modules into web/engine/ (served by npm start)
-#   docs     regenerates web/docs/{operators,methods}.md from the registries (needs native)
+#   docs     regenerates web/docs/{operators,methods,metrics}.md from the registries (needs native)
 # Builds run one after another: these machines have two cores.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -52,7 +52,8 @@ for t in "${targets[@]}"; do
       ;;
     docs)  # generated documentation tables (committed; tests/docs_check.mjs keeps them current)
       build/native/heatlens ops --markdown > web/docs/operators.md
-      build/native/heatlens methods --markdown > web/docs/methods.md ;;
+      build/native/heatlens methods --markdown > web/docs/methods.md
+      build/native/heatlens metrics --markdown > web/docs/metrics.md ;;
     *) echo "build: unknown target '$t'" >&2; exit 2 ;;
   esac
 done

@@ -1,5 +1,5 @@
-// Generated documentation stays in step with the code: web/docs/operators.md and methods.md must
-// equal `heatlens ops --markdown` and `heatlens methods --markdown` (regenerate with
+// Generated documentation stays in step with the code: web/docs/operators.md, methods.md and
+// metrics.md must equal `heatlens ops|methods|metrics --markdown` (regenerate with
 // `bash emsdk-config/build.sh docs`).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -10,6 +10,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const checks = [
   { file: 'web/docs/operators.md', args: ['ops', '--markdown'] },
   { file: 'web/docs/methods.md', args: ['methods', '--markdown'] },
+  { file: 'web/docs/metrics.md', args: ['metrics', '--markdown'] },
 ];
 let passed = 0;
 let failed = 0;

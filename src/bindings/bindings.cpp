@@ -22,6 +22,7 @@
 #include "core/error.h"
 #include "core/thread_pool.h"
 #include "core/version.h"
+#include "eval/evaluate.h"
 #include "explain/method.h"
 #include "explain/method_json.h"
 #include "gpu/affine_round_trip.h"
@@ -230,6 +231,53 @@ val explain_input(val data, val shape, std::string method, std::string params_js
   }
 }
 
+// Scores each method (a "name:k=v" spec) with each metric on one input: the method × metric
+// table and every record with its curve. box: [x0, y0, x1, y1] in input pixels, or null.
+val evaluate(val data, val shape, std::string methods_json, std::string metrics_json,
+             std::string box_json, int target, std::string output, val progress_js) {
+  try {
+    Session& s = loaded();
+    const EvalPlan plan = parse_plan(nlohmann::json::parse(methods_json).get<std::vector<std::string>>(),
+                                     nlohmann::json::parse(metrics_json).get<std::vector<std::string>>());
+    const Tensor x = tensor_of(data, shape);
+    std::optional<std::vector<uint8_t>> box;
+    const nlohmann::json b = box_json.empty() ? nlohmann::json() : nlohmann::json::parse(box_json);
+    if (!b.is_null()) {
+      HEATLENS_CHECK(b.is_array() && b.size() == 4, "the box must be [x0, y0, x1, y1]");
+      const auto [h, w] = spatial_size(x);
+      const auto v = b.get<std::vector<double>>();
+      const int64_t x0 = std::max<int64_t>(0, static_cast<int64_t>(v[0]));
+      const int64_t y0 = std::max<int64_t>(0, static_cast<int64_t>(v[1]));
+      const int64_t x1 = std::min<int64_t>(w, static_cast<int64_t>(v[2]));
+      const int64_t y1 = std::min<int64_t>(h, static_cast<int64_t>(v[3]));
+      HEATLENS_CHECK(x1 > x0 && y1 > y0, "the box is empty inside the " << h << "×" << w << " input");
+      box = std::vector<uint8_t>(h * w, 0);
+      for (int64_t y = y0; y < y1; ++y)
+        for (int64_t xx = x0; xx < x1; ++xx) (*box)[y * w + xx] = 1;
+    }
+    TargetSpec spec;
+    spec.class_index = target;
+    spec.space = parse_output_space(output);
+    Progress progress(
+        [progress_js](int64_t done, int64_t total) {
+          if (!progress_js.isUndefined())
+            progress_js(static_cast<double>(done), static_cast<double>(total));
+        },
+        nullptr);
+    progress.set_total(static_cast<int64_t>(plan.methods.size() * (1 + plan.metrics.size())));
+    const auto records = evaluate_input(*s.model, x, 0, box, plan, spec, progress);
+    val out = val::object();
+    out.set("json", nlohmann::json({{"table", table_json(summarise(plan, records))},
+                                    {"records", records_json(records)}})
+                        .dump());
+    return out;
+  } catch (const std::exception& e) {
+    return error_object(e.what());
+  }
+}
+
+std::string metrics_json() { return metric_registry_json().dump(); }
+
 // RGBA pixels of a relevance map ([1, C, H, W]) with the book's conventions.
 // `overlay`: transparent where relevance is zero, for drawing over the input.
 val render(val data, val shape, bool signed_map, std::string colormap, bool overlay) {
@@ -324,5 +372,7 @@ EMSCRIPTEN_BINDINGS(heatlens) {
   emscripten::function("explain", &explain_input);
   emscripten::function("render", &render);
   emscripten::function("methods", &methods_json);
+  emscripten::function("evaluate", &evaluate);
+  emscripten::function("metrics", &metrics_json);
   emscripten::function("colormaps", &colormaps_json);
 }

@@ -209,3 +209,32 @@ test('perturbation methods explain a bundled model; rde and matching-pursuit sha
     '--shared-mask', '--out', out), /no shared mask/);
   assertUsageError(heatlens('explain', mnist, '--input', digit, '--method', 'lime', '--param', 'grouping=file', '--out', out), /segment-file/);
 });
+
+test('eval scores methods with metrics over a folder of inputs and writes the table and curves', () => {
+  const mnist = path.join(root, 'models/mnist-cnn/model.onnx');
+  const dir = fs.mkdtempSync(path.join(tmp, 'eval-'));
+  writePng(path.join(dir, 'one.png'), 28, 28, (x, y) => (x >= 12 && x <= 15 && y >= 4 && y <= 23 ? [255, 255, 255] : [0, 0, 0]));
+  writePng(path.join(dir, 'seven.png'), 28, 28, (x, y) => ((y >= 5 && y <= 7 && x >= 6 && x <= 21) || (x >= 17 - (y - 5) / 2 && x <= 20 - (y - 5) / 2 && y >= 5 && y <= 23) ? [255, 255, 255] : [0, 0, 0]));
+  const boxes = path.join(dir, 'boxes.json');
+  fs.writeFileSync(boxes, JSON.stringify({ 'one.png': [10, 3, 18, 25] }));
+  const csv = path.join(tmp, 'eval.csv');
+  const curves = path.join(tmp, 'curves.json');
+  const r = heatlens('eval', mnist, '--inputs', dir, '--methods', 'gradient,occlusion:window=4', '--metrics', 'deletion:steps=8,pointing-game,sparseness',
+    '--boxes', boxes, '--out', csv, '--curves', curves);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /2 input\(s\)/);
+  assert.match(r.out, /\| method \| deletion:steps=8 ↓ \| pointing-game ↑ \| sparseness ↑ \|/);
+  const rows = fs.readFileSync(csv, 'utf8').trim().split('\n');
+  assert.equal(rows.length, 1 + 2 * 3);
+  assert.match(rows.find((l) => l.startsWith('"gradient","pointing-game"')), /,1$/, 'one input has a box');
+  const c = JSON.parse(fs.readFileSync(curves, 'utf8'));
+  assert.deepEqual(c.inputs, ['one.png', 'seven.png']);
+  const del = c.records.find((x) => x.metric === 'deletion:steps=8');
+  assert.equal(del.curve.y_values.length, 9);
+  assert.ok(del.curve.y_values[0] >= del.curve.y_values[8]);
+  assertUsageError(heatlens('eval', mnist, '--inputs', dir, '--methods', 'gradient', '--metrics', 'magic'), /unknown metric 'magic'/);
+  assertUsageError(heatlens('eval', mnist, '--inputs', path.join(tmp, 'none'), '--methods', 'gradient', '--metrics', 'sparseness'), /none/);
+  const metrics = JSON.parse(heatlens('metrics', '--json').out);
+  assert.ok(metrics.length >= 18);
+  for (const m of metrics) assert.ok(m.citation.length > 10, `${m.name} cites its source`);
+});

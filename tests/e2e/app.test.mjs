@@ -157,6 +157,26 @@ test('a segment map chosen in the form groups lime\'s features', async () => {
   assert.match(await page.textContent($('numbers')), /groups\s*2/);
 });
 
+test('the Evaluate tab scores the compared methods and plots their deletion and insertion curves', async () => {
+  const { page } = session;
+  for (const m of ['gradient', 'occlusion']) {
+    await runMethod(page, m);
+    await page.click($('compare-add'));
+  }
+  await page.click(`${$('eval-tab')} summary`);
+  await page.check($('metric-pointing-game'));
+  await page.fill($('eval-box'), '6,4,22,24');
+  await page.click($('eval-run'));
+  await page.waitForFunction(() => /^(done|error)/.test(document.querySelector('[data-testid="eval-status"]').textContent), null, { timeout: 60000 });
+  assert.equal(await page.textContent($('eval-status')), 'done');
+  const table = await page.$$eval(`${$('eval-table')} tr`, (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
+  assert.deepEqual(table.map((r) => r[0]), ['method', 'gradient', 'occlusion']);
+  assert.ok(table[0].includes('pointing-game ↑') && table[0].includes('deletion ↓'));
+  for (const row of table.slice(1)) for (const v of row.slice(1)) assert.ok(Number.isFinite(Number(v)), `${row[0]}: ${v}`);
+  const charts = await page.$$eval(`${$('eval-curves')} svg`, (svgs) => svgs.map((s) => [s.dataset.metric, s.querySelectorAll('polyline').length]));
+  assert.deepEqual(charts.filter(([m]) => m === 'deletion' || m === 'insertion'), [['deletion', 2], ['insertion', 2]]);
+});
+
 test('a bring-your-own ONNX model runs with the preprocessing form', async () => {
   const { page } = session;
   await page.setInputFiles($('model-file-input'), path.join(root, 'tests/golden/fixtures/vgg_mini/model.onnx'));

@@ -2,7 +2,7 @@
 // marked, copied into web/vendor/ at build time. ?page=NAME shows NAME.md.
 import { marked } from '../vendor/marked.esm.js';
 
-const pages = new Set(['operators', 'methods']);
+const pages = new Set(['operators', 'methods', 'metrics', 'results']);
 const params = new URLSearchParams(location.search);
 const page = pages.has(params.get('page')) ? params.get('page') : 'operators';
 const article = document.querySelector('[data-testid="doc"]');

@@ -6,6 +6,7 @@ import { EngineClient } from './engine-client.js';
 import { decodeImage } from './image-input.js';
 import { encodeNpy } from './npy.js';
 import { SEGMENT_PATH } from './param-form.js';
+import './evaluate-panel.js';
 
 const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
 const MAX_MODEL_BYTES = 512 << 20;
@@ -334,11 +335,19 @@ function download(name, blob) {
   setTimeout(() => URL.revokeObjectURL(a.href), 1000);
 }
 
+// "name:k=v:…" with the parameters that differ from the method's defaults (the Evaluate tab's rows).
+function methodSpec(meta) {
+  const schema = state.methods.find((m) => m.name === meta.method)?.params || [];
+  const changed = Object.entries(meta.params || {}).filter(([k, v]) => schema.find((p) => p.name === k)?.default !== v);
+  return [meta.method, ...changed.map(([k, v]) => `${k}=${v}`)].join(':');
+}
+
 async function addToComparison() {
   const grid = $('compare-grid');
   grid.querySelector('.hint')?.remove();
   const fig = document.createElement('figure');
   fig.dataset.testid = 'compare-item';
+  fig.dataset.spec = methodSpec(state.result.meta);
   const canvas = Object.assign(document.createElement('canvas'), { width: 140, height: 140 });
   await renderResult(state.result, canvas);
   fig.append(canvas, Object.assign(document.createElement('figcaption'), {
@@ -358,6 +367,17 @@ async function main() {
       `${info.build.includes('simd128') ? ' + SIMD' : ''}${info.webgpu ? ' · WebGPU available (not yet used)' : ''}`;
     state.methods = await engine.call('methods');
     fillMethods(state.methods);
+    const evaluate = $('eval-panel');
+    evaluate.configure({
+      engine,
+      current: () => {
+        const specs = [...document.querySelectorAll('[data-testid="compare-item"]')].map((f) => f.dataset.spec);
+        const params = $('param-form').values;
+        const current = methodSpec({ method: $('method-select').value, params });
+        return { input: state.input, target: state.target, output: $('output-select').value, methods: specs.length ? [...new Set(specs)] : [current] };
+      },
+    });
+    evaluate.metrics = await engine.call('metrics');
     for (const c of await engine.call('colormaps')) $('colormap-select').append(new Option(c.name, c.name));
     $('colormap-select').prepend(new Option('auto', ''));
     $('colormap-select').value = '';

@@ -104,6 +104,19 @@ const methods = {
     }));
     return { relevance: r.relevance, layerMap: r.layerMap, meta: JSON.parse(r.json) };
   },
+  evaluate: (id, data, shape, methods, metrics, box, target, output) => {
+    let last = 0;
+    const r = checked(engine.evaluate(data, shape, JSON.stringify(methods), JSON.stringify(metrics),
+      box ? JSON.stringify(box) : '', target, output, (done, total) => {
+        const now = performance.now();
+        if (now - last > 50 || done === total) {
+          last = now;
+          self.postMessage({ id, event: 'progress', done, total });
+        }
+      }));
+    return JSON.parse(r.json);
+  },
+  metrics: () => JSON.parse(engine.metrics()),
   // A user's file (a segment map) placed where the engine's parameters can name it.
   writeFile: (path, bytes) => {
     engine.FS.writeFile(path, bytes);
@@ -123,7 +136,7 @@ self.onmessage = async (event) => {
     await ready;
     const fn = methods[method];
     if (!fn) throw new Error(`unknown engine method '${method}'`);
-    const result = method === 'explain' ? await fn(id, ...args) : await fn(...args);
+    const result = method === 'explain' || method === 'evaluate' ? await fn(id, ...args) : await fn(...args);
     self.postMessage({ id, result });
   } catch (e) {
     self.postMessage({ id, error: String((e && e.message) || e) });
