@@ -1,0 +1,117 @@
+// The papers' evaluation tables on the bundled models, written to web/docs/results.md:
+//   fashion-cnn: fidelity-to-input and faithfulness of "Posthoc Interpretation via
+//     Quantization" (Table 1's metrics) for the methods heatlens has;
+//   cifar10-resnet: M_F of "Distribution-Guided Local Explanation" (its Table 1's methods),
+//     with and without the distribution-guided refinement.
+// Run with `npm run eval-tables` (not part of `npm test`: it takes tens of minutes).
+// Inputs come from Debian's dataset-fashion-mnist and from ../shared/datasets/cifar10-jpg.tar;
+// neither is committed.
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const cli = path.join(root, 'build/native/heatlens');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'heatlens-eval-'));
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : fallback;
+};
+const fashionCount = Number(arg('--fashion', 200));
+const cifarPerClass = Number(arg('--cifar-per-class', 10));
+const only = arg('--only', 'all');
+
+function writeNpy(file, shape, values) {
+  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  header += ' '.repeat(64 - ((10 + header.length + 1) % 64)) + '\n';
+  const head = Buffer.alloc(10);
+  Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]).copy(head);
+  head.writeUInt16LE(header.length, 8);
+  fs.writeFileSync(file, Buffer.concat([head, Buffer.from(header, 'latin1'), Buffer.from(new Float32Array(values).buffer)]));
+}
+
+function run(args) {
+  const started = Date.now();
+  const r = spawnSync(cli, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(`heatlens ${args.join(' ')}\n${r.stderr}`);
+  return { out: r.stdout, minutes: (Date.now() - started) / 60000 };
+}
+
+const sections = [];
+
+if (only === 'all' || only === 'fashion') {
+  const folder = '/usr/share/datasets/fashion-mnist';
+  const images = zlib.gunzipSync(fs.readFileSync(path.join(folder, 't10k-images-idx3-ubyte.gz'))).subarray(16);
+  const values = new Float32Array(fashionCount * 784);
+  for (let i = 0; i < values.length; i++) values[i] = (images[i] / 255 - 0.5) / 0.5;
+  const batch = path.join(tmp, 'fashion.npy');
+  writeNpy(batch, [fashionCount, 1, 28, 28], values);
+  const methods = ['gradient', 'gradient-x-input', 'smoothgrad', 'integrated-gradients', 'guided-backprop', 'grad-cam',
+    'lrp:composite=epsilon-plus', 'occlusion', 'rise', 'lime', 'kernel-shap'];
+  const metrics = ['fidelity-to-input', 'faithfulness-l2i'];
+  const args = ['eval', 'models/fashion-cnn/model.onnx', '--inputs', batch, '--methods', methods.join(','), '--metrics', metrics.join(',')];
+  const r = run(args);
+  sections.push(`## fashion-cnn: fidelity-to-input and faithfulness ("Posthoc Interpretation via Quantization", Table 1's metrics)
+
+The first ${fashionCount} images of FashionMNIST's official test split, each explained for its predicted class.
+fidelity-to-input (eq. 3): the share of inputs on which the classifier decides the same on the interpretation
+x ⊙ r (r: positive relevance scaled to [0, 1], in the input's [0, 1] range) as on x. faithfulness-l2i (eq. 4):
+f_c(x) − f_c(x − x_int), f_c the class probability. Mean ± std over inputs. ${r.minutes.toFixed(1)} minutes on this machine.
+
+\`\`\`sh
+heatlens ${args.join(' ').replace(batch, 'fashion-test-first-' + fashionCount + '.npy')}
+\`\`\`
+
+${r.out.split('\n').slice(2).join('\n')}`);
+}
+
+if (only === 'all' || only === 'cifar') {
+  const tar = path.join(root, '..', 'shared', 'datasets', 'cifar10-jpg.tar');
+  const digits = String(cifarPerClass - 1).length;
+  const names = [];
+  for (let i = 0; i < cifarPerClass; i++) names.push(String(i).padStart(4, '0'));
+  const dir = path.join(tmp, 'cifar');
+  fs.mkdirSync(dir);
+  const ex = spawnSync('tar', ['-xf', tar, '-C', dir, '--wildcards', ...names.map((n) => `cifar10/test/*/${n}.jpg`)], { encoding: 'utf8' });
+  if (ex.status !== 0) throw new Error(`cannot extract CIFAR-10 test images: ${ex.stderr}`);
+  // One folder: class_index.jpg, so the table's inputs have readable names.
+  const flat = path.join(tmp, 'cifar-flat');
+  fs.mkdirSync(flat);
+  for (const cls of fs.readdirSync(path.join(dir, 'cifar10/test'))) {
+    for (const f of fs.readdirSync(path.join(dir, 'cifar10/test', cls))) fs.renameSync(path.join(dir, 'cifar10/test', cls, f), path.join(flat, `${cls}_${f}`));
+  }
+  const base = ['gradient', 'smoothgrad', 'integrated-gradients', 'grad-cam', 'grad-cam-plus-plus', 'meaningful-perturbation'];
+  const methods = base.flatMap((m) => [m, `${m}:refine=distribution`]);
+  const metrics = ['faithfulness-mf', 'deletion', 'insertion'];
+  const args = ['eval', 'models/cifar10-resnet/model.onnx', '--inputs', flat, '--methods', methods.join(','), '--metrics', metrics.join(',')];
+  const r = run(args);
+  void digits;
+  sections.push(`## cifar10-resnet: M_F with and without the distribution-guided refinement ("Distribution-Guided Local Explanation", Table 1's methods)
+
+The first ${cifarPerClass} test images of each CIFAR-10 class (${cifarPerClass * 10} images, official test split), each explained
+for its predicted class. faithfulness-mf (eq. 8): area under the class probability as the top 0, 1/32, …, 1 of the
+pixels are kept and the rest blurred (σ = 10 px), normalised by q_O − q_F. \`:refine=distribution\` adds the
+distribution controller (η = 1.5, h = 2.5) and insertion-curve fine-tuning. Deletion and insertion (blur) for
+reference. Mean ± std over inputs. ${r.minutes.toFixed(1)} minutes on this machine.
+
+\`\`\`sh
+heatlens ${args.join(' ').replace(flat, 'cifar10-test-first-' + cifarPerClass + '-per-class/')}
+\`\`\`
+
+${r.out.split('\n').slice(2).join('\n')}`);
+}
+
+const page = `# Results tables
+
+Produced by \`npm run eval-tables\` (\`tests/bench/eval_tables.mjs\`) with heatlens ${run(['version']).out.trim()},
+on 2 CPU cores. ↑: higher is better, ↓: lower is better. The metrics are documented on the
+[metrics page](?page=metrics), the methods on the [methods page](?page=methods).
+
+${sections.join('\n')}`;
+const out = path.join(root, 'web/docs/results.md');
+if (only === 'all') fs.writeFileSync(out, page);
+else console.log(page);
+fs.rmSync(tmp, { recursive: true, force: true });
