@@ -237,8 +237,9 @@ val evaluate(val data, val shape, std::string methods_json, std::string metrics_
              std::string box_json, int target, std::string output, val progress_js) {
   try {
     Session& s = loaded();
-    const EvalPlan plan = parse_plan(nlohmann::json::parse(methods_json).get<std::vector<std::string>>(),
-                                     nlohmann::json::parse(metrics_json).get<std::vector<std::string>>());
+    const EvalPlan plan =
+        parse_plan(nlohmann::json::parse(methods_json).get<std::vector<std::string>>(),
+                   nlohmann::json::parse(metrics_json).get<std::vector<std::string>>());
     const Tensor x = tensor_of(data, shape);
     std::optional<std::vector<uint8_t>> box;
     const nlohmann::json b = box_json.empty() ? nlohmann::json() : nlohmann::json::parse(box_json);
@@ -250,7 +251,8 @@ val evaluate(val data, val shape, std::string methods_json, std::string metrics_
       const int64_t y0 = std::max<int64_t>(0, static_cast<int64_t>(v[1]));
       const int64_t x1 = std::min<int64_t>(w, static_cast<int64_t>(v[2]));
       const int64_t y1 = std::min<int64_t>(h, static_cast<int64_t>(v[3]));
-      HEATLENS_CHECK(x1 > x0 && y1 > y0, "the box is empty inside the " << h << "×" << w << " input");
+      HEATLENS_CHECK(x1 > x0 && y1 > y0,
+                     "the box is empty inside the " << h << "×" << w << " input");
       box = std::vector<uint8_t>(h * w, 0);
       for (int64_t y = y0; y < y1; ++y)
         for (int64_t xx = x0; xx < x1; ++xx) (*box)[y * w + xx] = 1;
@@ -276,7 +278,9 @@ val evaluate(val data, val shape, std::string methods_json, std::string metrics_
   }
 }
 
-std::string metrics_json() { return metric_registry_json().dump(); }
+std::string metrics_json() {
+  return metric_registry_json().dump();
+}
 
 // RGBA pixels of a relevance map ([1, C, H, W]) with the book's conventions.
 // `overlay`: transparent where relevance is zero, for drawing over the input.

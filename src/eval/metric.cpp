@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include "core/error.h"
+#include "explain/perturbation/perturbation.h"
 
 namespace heatlens {
 
@@ -30,8 +31,7 @@ const MetricInfo& find_metric(const std::string& name) {
 }
 
 std::pair<int64_t, int64_t> spatial_size(const Tensor& x) {
-  if (x.rank() >= 3) return {x.dim(x.rank() - 2), x.dim(x.rank() - 1)};
-  return {1, x.dim(x.rank() - 1)};
+  return plane_size(x);
 }
 
 std::vector<double> spatial_relevance(const Tensor& r) {

@@ -6,6 +6,7 @@
 #include <numeric>
 
 #include "core/error.h"
+#include "explain/perturbation/perturbation.h"
 #include "media/filters.h"
 
 namespace heatlens {
@@ -92,8 +93,9 @@ void refine_attribution(ExplainModel& model, const Tensor& x, const Target& t, c
                         Attribution& a, Progress& progress) {
   const std::string kind = p.text("refine");
   if (kind == "none") return;
-  // Features are spatial positions (channels summed) for [1, C, H, W], elements otherwise.
-  const int64_t hw = x.rank() >= 3 ? x.dim(x.rank() - 1) * x.dim(x.rank() - 2) : x.numel();
+  // Features are positions of the plane (channels summed): pixels, time–frequency bins, samples.
+  const auto [ph, pw] = plane_size(x);
+  const int64_t hw = ph * pw;
   std::vector<double> r(hw, 0.0);
   for (int64_t i = 0; i < x.numel(); ++i) r[i % hw] += a.relevance.f32()[i];
   std::vector<double> m = distribution_transform(r, p.number("refine-eta"), p.number("refine-h"),
@@ -109,7 +111,7 @@ void refine_attribution(ExplainModel& model, const Tensor& x, const Target& t, c
     const int64_t samples = std::min<int64_t>(p.integer("refine-samples"), hw);
     std::vector<int64_t> positions;
     for (int64_t k = 0; k <= samples; ++k) positions.push_back(k * hw / samples);
-    const Tensor start = p.text("refine-baseline") == "blur" && x.rank() >= 3
+    const Tensor start = p.text("refine-baseline") == "blur" && x.rank() >= 4
                              ? gaussian_blur(x, p.number("refine-blur-sigma"))
                              : Tensor(x.shape());
     Target prob = t;

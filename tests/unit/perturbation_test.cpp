@@ -203,6 +203,18 @@ TEST_CASE("feature groupings partition the input as asked", "[perturbation]") {
   CHECK(tiles.count == 2);
   CHECK(groups({{"grouping", "channels"}}).count == 3);
   CHECK(groups({{"grouping", "features"}}).count == x.numel());
+  // A two-channel signal [1, C, L] (e.g. magnitude and phase of a spectrum): bins of 4
+  // frequencies shared by both channels, or one group per channel.
+  const Tensor signal = random_tensor({1, 2, 12}, 10);
+  auto signal_groups = [&](std::map<std::string, std::string> p) {
+    return heatlens::make_groups(
+        heatlens::ParamValues::resolve(heatlens::grouping_params("grid"), p), signal, ModelCard{});
+  };
+  heatlens::FeatureGroups bins = signal_groups({{"grouping", "grid"}, {"patch", "4"}});
+  CHECK(bins.count == 3);
+  CHECK(bins.group[5] == 1);
+  CHECK(bins.group[12 + 5] == 1);
+  CHECK(signal_groups({{"grouping", "channels"}}).count == 2);
   // A segment map from a file, any label values.
   const std::string path = "perturbation_test_segments.npy";
   Tensor labels({10, 7}, heatlens::DType::i64);

@@ -20,7 +20,7 @@ struct PlaneView {
 PlaneView plane_view(const Tensor& x) {
   HEATLENS_CHECK(x.rank() >= 2 && x.dim(0) == 1,
                  "perturbation methods take one example [1, ...], got " << shape_str(x.shape()));
-  const int64_t h = x.rank() >= 3 ? x.dim(x.rank() - 2) : 1, w = x.dim(x.rank() - 1);
+  const auto [h, w] = plane_size(x);
   return {x.numel() / (h * w), h, w};
 }
 
@@ -46,6 +46,11 @@ FeatureGroups patch_groups(const PlaneView& v, int64_t ph, int64_t pw, const std
 }
 
 }  // namespace
+
+std::pair<int64_t, int64_t> plane_size(const Tensor& x) {
+  if (x.rank() >= 4) return {x.dim(x.rank() - 2), x.dim(x.rank() - 1)};
+  return {1, x.dim(x.rank() - 1)};
+}
 
 std::vector<int64_t> FeatureGroups::sizes() const {
   std::vector<int64_t> s(count, 0);

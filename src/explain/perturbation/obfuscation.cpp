@@ -79,7 +79,7 @@ Obfuscator::Obfuscator(const ParamValues& p, const Tensor& x, const ModelCard& c
   } else if (kind_ == "channel-mean") {
     fixed_ = per_channel_fill(mean);
   } else if (kind_ == "blur") {
-    HEATLENS_CHECK(x.rank() >= 3, "obfuscation=blur needs an input with spatial dimensions, got "
+    HEATLENS_CHECK(x.rank() >= 4, "obfuscation=blur needs an image input [1, C, H, W], got "
                                       << shape_str(x.shape()));
     fixed_ = gaussian_blur(x, p.number("blur-sigma"));
   } else if (kind_ == "uniform-noise") {

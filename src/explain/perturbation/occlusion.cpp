@@ -15,13 +15,12 @@ Attribution run_occlusion(ExplainModel& m, const Tensor& x, const Target& t, con
                           Progress& progress) {
   HEATLENS_CHECK(x.rank() >= 2, "occlusion needs an input [1, ...], got " << shape_str(x.shape()));
   // Windows slide over the last two dims (the last one for a rank-2 input), across all channels.
-  const int64_t h = x.rank() >= 3 ? x.dim(x.rank() - 2) : 1, w = x.dim(x.rank() - 1);
+  const auto [h, w] = plane_size(x);
   const int64_t planes = x.numel() / (h * w);
   const int64_t k = p.integer("window"), s = p.integer("stride");
-  const int64_t kh = x.rank() >= 3 ? k : 1, sh = x.rank() >= 3 ? s : 1;
+  const int64_t kh = h > 1 ? k : 1, sh = h > 1 ? s : 1;
   HEATLENS_CHECK(kh <= h && k <= w, "window " << k << " is larger than the input's "
-                                              << (x.rank() >= 3 ? std::to_string(h) + "×" : "")
-                                              << w);
+                                              << (h > 1 ? std::to_string(h) + "×" : "") << w);
   const int64_t ny = (h - kh) / sh + 1, nx = (w - k) / s + 1;
   const float baseline = static_cast<float>(p.number("baseline"));
   progress.set_total(ny * nx + 1);

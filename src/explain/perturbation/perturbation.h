@@ -19,6 +19,10 @@
 
 namespace heatlens {
 
+// The plane the spatial groupings, windows and masks act on: the last two dims of an image
+// [1, C, H, W] (or [1, C, F, T] spectrogram); a signal [1, C, L] or vector [1, D] is one row.
+std::pair<int64_t, int64_t> plane_size(const Tensor& x);
+
 // A partition of one example's elements into `count` groups.
 struct FeatureGroups {
   std::vector<int32_t> group;  // per element of the example, in [0, count)
