@@ -41,3 +41,25 @@ if [[ ! -f "$stamp" ]] || ! cmp -s package-lock.json "$stamp"; then
   npm ci --no-audit --no-fund --loglevel=error
   cp package-lock.json "$stamp"
 fi
+
+# Sample photos for the cifar10-resnet demo inputs and model test: scikit-image's data files,
+# taken from Debian's python3-skimage package without installing it (its dependency tree is
+# large and nothing else needs it).
+skimage_data=build/skimage-data
+if [[ ! -f "$skimage_data/chelsea.png" ]]; then
+  installed=/usr/lib/python3/dist-packages/skimage/data
+  mkdir -p "$skimage_data"
+  if [[ -f "$installed/chelsea.png" ]]; then
+    cp "$installed"/{chelsea.png,horse.png} "$skimage_data"/
+  else
+    echo "setup: scikit-image sample photos (python3-skimage's data files)"
+    tmp=$(mktemp -d)
+    chmod 777 "$tmp"
+    if (cd "$tmp" && apt-get download -qq python3-skimage 2>/dev/null) && dpkg-deb -x "$tmp"/python3-skimage_*.deb "$tmp/x"; then
+      cp "$tmp"/x/usr/lib/python3/dist-packages/skimage/data/{chelsea.png,horse.png} "$skimage_data"/
+    else
+      echo "setup: could not fetch python3-skimage; the cifar10-resnet demo photos are skipped" >&2
+    fi
+    rm -rf "$tmp"
+  fi
+fi

