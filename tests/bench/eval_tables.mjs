@@ -40,7 +40,13 @@ function run(args) {
   return { out: r.stdout, minutes: (Date.now() - started) / 60000 };
 }
 
-const sections = [];
+// Each table is kept in build/cache/results-<name>.md, so `--only cifar` refreshes one table
+// and the page is rebuilt from all of them.
+const cache = path.join(root, 'build', 'cache');
+fs.mkdirSync(cache, { recursive: true });
+const sections = {
+  push(name, text) { fs.writeFileSync(path.join(cache, `results-${name}.md`), text); },
+};
 
 if (only === 'all' || only === 'fashion') {
   const folder = '/usr/share/datasets/fashion-mnist';
@@ -54,7 +60,7 @@ if (only === 'all' || only === 'fashion') {
   const metrics = ['fidelity-to-input', 'faithfulness-l2i'];
   const args = ['eval', 'models/fashion-cnn/model.onnx', '--inputs', batch, '--methods', methods.join(','), '--metrics', metrics.join(',')];
   const r = run(args);
-  sections.push(`## fashion-cnn: fidelity-to-input and faithfulness ("Posthoc Interpretation via Quantization", Table 1's metrics)
+  sections.push('fashion', `## fashion-cnn: fidelity-to-input and faithfulness ("Posthoc Interpretation via Quantization", Table 1's metrics)
 
 The first ${fashionCount} images of FashionMNIST's official test split, each explained for its predicted class.
 fidelity-to-input (eq. 3): the share of inputs on which the classifier decides the same on the interpretation
@@ -70,7 +76,6 @@ ${r.out.split('\n').slice(2).join('\n')}`);
 
 if (only === 'all' || only === 'cifar') {
   const tar = path.join(root, '..', 'shared', 'datasets', 'cifar10-jpg.tar');
-  const digits = String(cifarPerClass - 1).length;
   const names = [];
   for (let i = 0; i < cifarPerClass; i++) names.push(String(i).padStart(4, '0'));
   const dir = path.join(tmp, 'cifar');
@@ -88,8 +93,7 @@ if (only === 'all' || only === 'cifar') {
   const metrics = ['faithfulness-mf', 'deletion', 'insertion'];
   const args = ['eval', 'models/cifar10-resnet/model.onnx', '--inputs', flat, '--methods', methods.join(','), '--metrics', metrics.join(',')];
   const r = run(args);
-  void digits;
-  sections.push(`## cifar10-resnet: M_F with and without the distribution-guided refinement ("Distribution-Guided Local Explanation", Table 1's methods)
+  sections.push('cifar', `## cifar10-resnet: M_F with and without the distribution-guided refinement ("Distribution-Guided Local Explanation", Table 1's methods)
 
 The first ${cifarPerClass} test images of each CIFAR-10 class (${cifarPerClass * 10} images, official test split), each explained
 for its predicted class. faithfulness-mf (eq. 8): area under the class probability as the top 0, 1/32, …, 1 of the
@@ -110,8 +114,8 @@ Produced by \`npm run eval-tables\` (\`tests/bench/eval_tables.mjs\`) with heatl
 on 2 CPU cores. ↑: higher is better, ↓: lower is better. The metrics are documented on the
 [metrics page](?page=metrics), the methods on the [methods page](?page=methods).
 
-${sections.join('\n')}`;
-const out = path.join(root, 'web/docs/results.md');
-if (only === 'all') fs.writeFileSync(out, page);
-else console.log(page);
+${['fashion', 'cifar'].map((n) => path.join(cache, `results-${n}.md`)).filter((f) => fs.existsSync(f))
+    .map((f) => fs.readFileSync(f, 'utf8')).join('\n')}`;
+fs.writeFileSync(path.join(root, 'web/docs/results.md'), page);
+console.log(page);
 fs.rmSync(tmp, { recursive: true, force: true });
