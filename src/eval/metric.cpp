@@ -1,6 +1,7 @@
 #include "eval/metric.h"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 #include "core/error.h"
@@ -54,6 +55,19 @@ std::vector<std::pair<float, float>> element_ranges(const ModelCard& card, const
   const int64_t per = x.numel() / static_cast<int64_t>(ranges.size());
   for (int64_t i = 0; i < x.numel(); ++i) out[i] = ranges[i / per];
   return out;
+}
+
+double pearson(const std::vector<double>& a, const std::vector<double>& b) {
+  const double n = static_cast<double>(a.size());
+  double ma = 0, mb = 0;
+  for (size_t i = 0; i < a.size(); ++i) ma += a[i] / n, mb += b[i] / n;
+  double cov = 0, va = 0, vb = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    cov += (a[i] - ma) * (b[i] - mb);
+    va += (a[i] - ma) * (a[i] - ma);
+    vb += (b[i] - mb) * (b[i] - mb);
+  }
+  return va > 0 && vb > 0 ? cov / std::sqrt(va * vb) : 0.0;
 }
 
 double trapezoid(const std::vector<double>& x, const std::vector<double>& y) {

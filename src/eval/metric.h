@@ -64,6 +64,8 @@ double trapezoid(const std::vector<double>& x, const std::vector<double>& y);
 // Indices sorted by value, largest first (ties keep index order).
 std::vector<int64_t> rank_descending(const std::vector<double>& v);
 
+// Pearson correlation (0 when either side is constant).
+double pearson(const std::vector<double>& a, const std::vector<double>& b);
 // Spearman rank correlation (ties share their mean rank).
 double spearman(const std::vector<double>& a, const std::vector<double>& b);
 // SSIM of two h×w maps after scaling each to [0, 1] by its largest |value| (7×7 windows).

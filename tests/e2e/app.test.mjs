@@ -159,6 +159,8 @@ test('a segment map chosen in the form groups lime\'s features', async () => {
 
 test('the Evaluate tab scores the compared methods and plots their deletion and insertion curves', async () => {
   const { page } = session;
+  await page.click($('compare-clear'));
+  assert.equal(await page.$$eval($('compare-item'), (items) => items.length), 0);
   for (const m of ['gradient', 'occlusion']) {
     await runMethod(page, m);
     await page.click($('compare-add'));
@@ -171,8 +173,7 @@ test('the Evaluate tab scores the compared methods and plots their deletion and 
   assert.equal(await page.textContent($('eval-status')), 'done');
   const table = await page.$$eval(`${$('eval-table')} tr`, (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
   const methods = table.map((r) => r[0]);
-  assert.equal(methods[0], 'method');
-  assert.ok(methods.includes('gradient') && methods.includes('occlusion'), methods.join(', '));
+  assert.deepEqual(methods, ['method', 'gradient', 'occlusion']);
   assert.ok(table[0].includes('pointing-game ↑') && table[0].includes('deletion ↓'));
   for (const row of table.slice(1)) for (const v of row.slice(1)) assert.ok(Number.isFinite(Number(v)), `${row[0]}: ${v}`);
   const charts = await page.$$eval(`${$('eval-curves')} svg`, (svgs) => svgs.map((s) => [s.dataset.metric, s.querySelectorAll('polyline').length]));

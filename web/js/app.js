@@ -424,6 +424,10 @@ document.addEventListener('paste', (e) => {
   const item = [...(e.clipboardData?.items || [])].find((i) => i.type.startsWith('image/'));
   if (item) setImage(item.getAsFile());
 });
+$('compare-clear').addEventListener('click', () => {
+  $('compare-grid').replaceChildren(Object.assign(document.createElement('p'), {
+    className: 'hint', textContent: 'Run methods and add them here to compare side by side.' }));
+});
 $('method-select').addEventListener('change', () => { showMethod(); writeHash(); });
 $('preset-select').addEventListener('change', (e) => {
   const m = $('method-select').value;
