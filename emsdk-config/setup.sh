@@ -11,6 +11,7 @@ packages=(
   cmake ninja-build g++ clang-format     # native toolchain
   emscripten                             # wasm toolchain (3.1.6, clang 14)
   catch2 libstb-dev nlohmann-json3-dev   # header-only libraries
+  libeigen3-dev                          # header-only: its FFT module (audio front end)
   chromium                               # browser tests (playwright-core drives it)
   libonnx-testdata                       # ONNX operator conformance tests
   python3-numpy                          # reading .npy fixtures in scripts

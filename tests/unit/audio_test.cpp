@@ -1,0 +1,225 @@
+// The audio front end: WAV decoding of every supported sample format and its errors,
+// resampling that keeps the passband and removes what the new rate cannot hold, STFT/ISTFT
+// against torch.stft and as a round trip, mel filter banks, log-mel and the log-frequency DFT
+// against the references of tests/golden/make_audio_goldens.py.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+
+#include "media/audio_features.h"
+#include "media/npy.h"
+#include "media/resample.h"
+#include "media/wav.h"
+
+using heatlens::Audio;
+
+namespace {
+
+const std::string kDir = std::string(HEATLENS_SOURCE_DIR) + "/tests/golden/audio/";
+
+// A WAV with the given format code, bits, channels and raw sample bytes.
+std::vector<uint8_t> wav(uint16_t format, uint16_t bits, uint16_t channels, int rate,
+                         const std::vector<uint8_t>& data, bool extensible = false) {
+  std::vector<uint8_t> out;
+  auto put = [&](uint32_t v, int n) {
+    for (int i = 0; i < n; ++i) out.push_back(static_cast<uint8_t>(v >> (8 * i)));
+  };
+  auto tag = [&](const char* s) {
+    for (int i = 0; i < 4; ++i) out.push_back(static_cast<uint8_t>(s[i]));
+  };
+  const uint32_t fmt_size = extensible ? 40 : 16;
+  tag("RIFF");
+  put(4 + 8 + fmt_size + 8 + static_cast<uint32_t>(data.size()), 4);
+  tag("WAVE");
+  tag("fmt ");
+  put(fmt_size, 4);
+  put(extensible ? 0xFFFE : format, 2);
+  put(channels, 2);
+  put(rate, 4);
+  put(rate * channels * bits / 8, 4);
+  put(channels * bits / 8, 2);
+  put(bits, 2);
+  if (extensible) {
+    put(22, 2);
+    put(bits, 2);
+    put(0, 4);
+    put(format, 2);
+    for (int i = 0; i < 14; ++i) out.push_back(0);
+  }
+  tag("data");
+  put(static_cast<uint32_t>(data.size()), 4);
+  out.insert(out.end(), data.begin(), data.end());
+  return out;
+}
+
+Audio decode(const std::vector<uint8_t>& bytes) {
+  return heatlens::decode_wav(bytes.data(), bytes.size(), "test.wav");
+}
+
+double rms(const std::vector<float>& x, size_t from = 0, size_t to = 0) {
+  to = to ? to : x.size();
+  double s = 0;
+  for (size_t i = from; i < to; ++i) s += static_cast<double>(x[i]) * x[i];
+  return std::sqrt(s / (to - from));
+}
+
+std::vector<float> sine(double hz, int rate, int n, double amp = 0.5) {
+  std::vector<float> x(n);
+  for (int i = 0; i < n; ++i)
+    x[i] = static_cast<float>(amp * std::sin(2 * 3.14159265358979 * hz * i / rate));
+  return x;
+}
+
+std::vector<float> load(const std::string& name) {
+  const heatlens::Tensor t = heatlens::read_npy(kDir + name);
+  return std::vector<float>(t.f32(), t.f32() + t.numel());
+}
+
+double max_abs(const std::vector<float>& v) {
+  double m = 0;
+  for (float x : v) m = std::max(m, static_cast<double>(std::fabs(x)));
+  return m;
+}
+
+}  // namespace
+
+TEST_CASE("WAV: every sample format decodes to the same mono signal", "[audio]") {
+  // 8-bit unsigned, 16/24/32-bit signed, float32/64: the values 0.5 and −0.25.
+  const Audio u8 = decode(wav(1, 8, 1, 8000, {192, 96}));
+  CHECK(u8.samples == std::vector<float>{0.5f, -0.25f});
+  const Audio s16 = decode(wav(1, 16, 1, 8000, {0x00, 0x40, 0x00, 0xE0}));
+  CHECK(s16.samples == std::vector<float>{0.5f, -0.25f});
+  const Audio s24 = decode(wav(1, 24, 1, 8000, {0, 0, 0x40, 0, 0, 0xE0}));
+  CHECK(s24.samples == std::vector<float>{0.5f, -0.25f});
+  const Audio s32 = decode(wav(1, 32, 1, 8000, {0, 0, 0, 0x40, 0, 0, 0, 0xE0}, true));
+  CHECK(s32.samples == std::vector<float>{0.5f, -0.25f});
+  std::vector<uint8_t> f64(16);
+  const double v[2] = {0.5, -0.25};
+  std::memcpy(f64.data(), v, 16);
+  CHECK(decode(wav(3, 64, 1, 8000, f64)).samples == std::vector<float>{0.5f, -0.25f});
+  // Stereo is mixed down: (0.5 + 0) / 2, (−0.25 − 0.25) / 2.
+  const Audio stereo = decode(wav(1, 16, 2, 44100, {0x00, 0x40, 0, 0, 0x00, 0xE0, 0x00, 0xE0}));
+  CHECK(stereo.samples == std::vector<float>{0.25f, -0.25f});
+  CHECK(stereo.file_channels == 2);
+  CHECK(stereo.sample_rate == 44100);
+  // Encoding round trips (float exactly, 16-bit within a step).
+  const std::vector<float> x = sine(440, 16000, 100);
+  CHECK(decode(heatlens::encode_wav(x, 16000)).samples == x);
+  const Audio p16 = decode(heatlens::encode_wav(x, 16000, true));
+  for (size_t i = 0; i < x.size(); ++i) CHECK(std::fabs(p16.samples[i] - x[i]) < 1.0 / 32767);
+}
+
+TEST_CASE("WAV: malformed and truncated files are errors that name the problem", "[audio]") {
+  std::vector<uint8_t> good = wav(1, 16, 1, 8000, {0, 0, 0, 0});
+  CHECK_THROWS_WITH(decode({'R', 'I', 'F', 'X'}), Catch::Contains("not a WAV file"));
+  std::vector<uint8_t> truncated(good.begin(), good.end() - 2);
+  CHECK_THROWS_WITH(decode(truncated), Catch::Contains("truncated"));
+  CHECK_THROWS_WITH(decode(wav(1, 12, 1, 8000, {0, 0})), Catch::Contains("12-bit PCM"));
+  CHECK_THROWS_WITH(decode(wav(2, 16, 1, 8000, {0, 0})), Catch::Contains("format 2"));
+  CHECK_THROWS_WITH(decode(wav(1, 16, 0, 8000, {0, 0})), Catch::Contains("0 channels"));
+  std::vector<uint8_t> no_data(good.begin(), good.begin() + 36);
+  no_data[4] = 28;
+  CHECK_THROWS_WITH(decode(no_data), Catch::Contains("no data chunk"));
+  CHECK_THROWS_WITH(heatlens::read_wav("/nonexistent.wav"), Catch::Contains("cannot open"));
+}
+
+TEST_CASE("resampling keeps a 1 kHz tone and removes what the new rate cannot hold", "[audio]") {
+  // 44.1 kHz → 16 kHz: 1 kHz stays 1 kHz at the same level.
+  const std::vector<float> y = heatlens::resample(sine(1000, 44100, 44100), 44100, 16000);
+  REQUIRE(y.size() == 16000);
+  const auto spectrum = heatlens::rfft(std::vector<float>(y.begin(), y.end()));
+  size_t peak = 1;
+  for (size_t k = 1; k < spectrum.size(); ++k)
+    if (std::abs(spectrum[k]) > std::abs(spectrum[peak])) peak = k;
+  CHECK(peak == 1000);  // 16000-point FFT of 1 s: one bin per Hz
+  CHECK(rms(y, 2000, 14000) == Approx(0.5 / std::sqrt(2.0)).epsilon(0.01));
+  // 12 kHz cannot exist at 16 kHz: attenuated by at least 60 dB.
+  const std::vector<float> alias = heatlens::resample(sine(12000, 44100, 44100), 44100, 16000);
+  CHECK(rms(alias, 2000, 14000) < 1e-3 * (0.5 / std::sqrt(2.0)));
+  // Upsampling 16 kHz → 44.1 kHz keeps the tone too.
+  const std::vector<float> up = heatlens::resample(sine(1000, 16000, 16000), 16000, 44100);
+  CHECK(up.size() == 44100);
+  const std::vector<float> ref = sine(1000, 44100, 44100);
+  double err = 0;
+  for (size_t i = 4000; i < 40000; ++i)
+    err = std::max(err, static_cast<double>(std::fabs(up[i] - ref[i])));
+  CHECK(err < 2e-3);
+}
+
+TEST_CASE("STFT matches torch.stft and the inverse reconstructs the signal", "[audio]") {
+  std::ifstream f(kDir + "cases.json");
+  REQUIRE(f.good());
+  const nlohmann::json cases = nlohmann::json::parse(f);
+  const std::vector<float> x = load("signal.npy");
+  for (const auto& c : cases.at("stft")) {
+    INFO(c.dump());
+    heatlens::StftConfig cfg;
+    cfg.n_fft = c.at("n_fft");
+    cfg.hop = c.at("hop");
+    cfg.win_length = c.at("win_length");
+    cfg.window = c.at("window");
+    const heatlens::Spectrum s = heatlens::stft(x, cfg);
+    const std::vector<float> ref = load(c.at("file"));  // [2, frames, bins]
+    REQUIRE(static_cast<int64_t>(ref.size()) == 2 * s.frames * s.bins);
+    double diff = 0;
+    const int64_t n = s.frames * s.bins;
+    for (int64_t i = 0; i < n; ++i)
+      diff = std::max(diff, std::abs(s.values[i] - std::complex<float>(ref[i], ref[n + i])) * 1.0);
+    CHECK(diff <= 1e-4 * max_abs(ref));
+    // Round trip: relative error < 1e-5.
+    const std::vector<float> y = heatlens::istft(s, cfg, static_cast<int64_t>(x.size()));
+    double num = 0, den = 0;
+    for (size_t i = 0; i < x.size(); ++i) {
+      num += (y[i] - x[i]) * (y[i] - x[i]);
+      den += static_cast<double>(x[i]) * x[i];
+    }
+    CHECK(std::sqrt(num / den) < 1e-5);
+  }
+}
+
+TEST_CASE("mel filter banks, log-mel, log-magnitude and the log-frequency DFT match the references",
+          "[audio]") {
+  std::ifstream f(kDir + "cases.json");
+  const nlohmann::json cases = nlohmann::json::parse(f);
+  const std::vector<float> x = load("signal.npy");
+  heatlens::StftConfig cfg;
+  cfg.n_fft = 256;
+  cfg.hop = 64;
+  const heatlens::Spectrum s = heatlens::stft(x, cfg);
+  for (const auto& c : cases.at("mel")) {
+    INFO(c.dump());
+    const auto scale =
+        c.at("scale") == "htk" ? heatlens::MelScale::htk : heatlens::MelScale::slaney;
+    const std::vector<float> fb = heatlens::mel_filterbank(
+        129, 16000, c.at("n_mels"), c.at("f_min"), c.at("f_max"), scale, c.at("slaney_norm"));
+    const std::vector<float> ref = load(c.at("fbank"));
+    REQUIRE(fb.size() == ref.size());
+    for (size_t i = 0; i < fb.size(); ++i)
+      CHECK(fb[i] == Approx(ref[i]).margin(1e-6 * max_abs(ref)));
+    const std::vector<float> lm = heatlens::log_mel(s, fb, c.at("n_mels"));
+    const std::vector<float> lref = load(c.at("logmel"));
+    REQUIRE(lm.size() == lref.size());
+    for (size_t i = 0; i < lm.size(); ++i) CHECK(lm[i] == Approx(lref[i]).margin(1e-3));
+  }
+  const std::vector<float> mag = heatlens::log_magnitude(s), mref = load("logmag.npy");
+  REQUIRE(mag.size() == mref.size());
+  for (size_t i = 0; i < mag.size(); ++i) CHECK(mag[i] == Approx(mref[i]).margin(1e-3));
+  const std::vector<float> dft = heatlens::log_frequency_dft(x, 16000, 128, 20, 8000);
+  const std::vector<float> dref = load("logfreq_dft.npy");
+  REQUIRE(dft.size() == dref.size());
+  for (size_t i = 0; i < 128; ++i) CHECK(dft[i] == Approx(dref[i]).margin(1e-5));
+  // Phases: compare as angles (±π are the same), where the magnitude is not negligible.
+  for (size_t i = 0; i < 128; ++i) {
+    if (dref[i] < 1e-4) continue;
+    const double d = std::remainder(dft[128 + i] - dref[128 + i], 2 * 3.14159265358979);
+    CHECK(std::fabs(d) < 1e-3);
+  }
+  CHECK(heatlens::mel_to_hz(heatlens::hz_to_mel(3000, heatlens::MelScale::slaney),
+                            heatlens::MelScale::slaney) == Approx(3000));
+  CHECK_THROWS_WITH(heatlens::log_frequency_dft(x, 16000, 128, 20, 9000),
+                    Catch::Contains("Nyquist"));
+}
