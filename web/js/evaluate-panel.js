@@ -39,6 +39,9 @@ class EvaluatePanel extends HTMLElement {
     const run = Object.assign(document.createElement('button'), { type: 'button', textContent: 'Evaluate' });
     run.dataset.testid = 'eval-run';
     run.addEventListener('click', () => this.run());
+    const cancel = Object.assign(document.createElement('button'), { type: 'button', textContent: 'Cancel', disabled: true });
+    cancel.dataset.testid = 'eval-cancel';
+    cancel.addEventListener('click', () => this.engine.cancel());
     const progress = Object.assign(document.createElement('progress'), { max: 1, value: 0 });
     progress.dataset.testid = 'eval-progress';
     const status = Object.assign(document.createElement('div'), { className: 'status' });
@@ -47,8 +50,8 @@ class EvaluatePanel extends HTMLElement {
     table.dataset.testid = 'eval-table';
     const curves = Object.assign(document.createElement('div'), { className: 'eval-curves' });
     curves.dataset.testid = 'eval-curves';
-    this.append(choose, boxLabel, run, progress, status, table, curves);
-    Object.assign(this, { runButton: run, progress, status, table, curves, boxInput });
+    this.append(choose, boxLabel, run, cancel, progress, status, table, curves);
+    Object.assign(this, { runButton: run, cancelButton: cancel, progress, status, table, curves, boxInput });
   }
 
   chosen() {
@@ -75,6 +78,7 @@ class EvaluatePanel extends HTMLElement {
       }
     }
     this.runButton.disabled = true;
+    this.cancelButton.disabled = false;
     this.status.textContent = `evaluating ${now.methods.length} method(s) × ${metrics.length} metric(s)…`;
     this.progress.value = 0;
     try {
@@ -86,9 +90,10 @@ class EvaluatePanel extends HTMLElement {
       this.showCurves(r.records, now.methods);
       this.status.textContent = 'done';
     } catch (e) {
-      this.status.textContent = `error: ${e.message}`;
+      this.status.textContent = e.message === 'cancelled' ? 'cancelled' : `error: ${e.message}`;
     }
     this.runButton.disabled = false;
+    this.cancelButton.disabled = true;
   }
 
   showTable(rows, methods, metrics) {
