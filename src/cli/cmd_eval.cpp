@@ -212,7 +212,8 @@ int cmd_eval(int argc, char** argv) {
                                  : boxes.contains(bare)  ? &boxes[bare]
                                                          : nullptr;
     if (spec) {
-      const auto [h, w] = spatial_size(x);
+      const auto plane = spatial_size(x);
+      const int64_t h = plane.first, w = plane.second;
       box = box_mask(*spec, h, w, key);
     }
     const auto rows =

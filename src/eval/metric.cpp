@@ -36,7 +36,8 @@ std::pair<int64_t, int64_t> spatial_size(const Tensor& x) {
 }
 
 std::vector<double> spatial_relevance(const Tensor& r) {
-  const auto [h, w] = spatial_size(r);
+  const auto plane = spatial_size(r);
+  const int64_t h = plane.first, w = plane.second;
   std::vector<double> out(h * w, 0.0);
   for (int64_t i = 0; i < r.numel(); ++i) out[i % (h * w)] += r.f32()[i];
   return out;

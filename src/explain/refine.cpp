@@ -94,7 +94,8 @@ void refine_attribution(ExplainModel& model, const Tensor& x, const Target& t, c
   const std::string kind = p.text("refine");
   if (kind == "none") return;
   // Features are positions of the plane (channels summed): pixels, time–frequency bins, samples.
-  const auto [ph, pw] = plane_size(x);
+  const auto plane = plane_size(x);
+  const int64_t ph = plane.first, pw = plane.second;
   const int64_t hw = ph * pw;
   std::vector<double> r(hw, 0.0);
   for (int64_t i = 0; i < x.numel(); ++i) r[i % hw] += a.relevance.f32()[i];

@@ -179,6 +179,13 @@ test('the Evaluate tab scores the compared methods and plots their deletion and 
   const charts = await page.$$eval(`${$('eval-curves')} svg`, (svgs) => svgs.map((s) => [s.dataset.metric, s.querySelectorAll('polyline').length]));
   const rows = methods.length - 1;
   assert.deepEqual(charts.filter(([m]) => m === 'deletion' || m === 'insertion'), [['deletion', rows], ['insertion', rows]]);
+  // A long evaluation can be cancelled.
+  await page.check($('metric-max-sensitivity'));
+  await page.check($('metric-randomisation'));
+  await page.click($('eval-run'));
+  await page.click($('eval-cancel'));
+  await page.waitForFunction(() => document.querySelector('[data-testid="eval-status"]').textContent === 'cancelled', null, { timeout: 5000 });
+  assert.equal(await page.isDisabled($('eval-run')), false);
 });
 
 test('a bring-your-own ONNX model runs with the preprocessing form', async () => {

@@ -20,7 +20,8 @@ struct PlaneView {
 PlaneView plane_view(const Tensor& x) {
   HEATLENS_CHECK(x.rank() >= 2 && x.dim(0) == 1,
                  "perturbation methods take one example [1, ...], got " << shape_str(x.shape()));
-  const auto [h, w] = plane_size(x);
+  const auto plane = plane_size(x);
+  const int64_t h = plane.first, w = plane.second;
   return {x.numel() / (h * w), h, w};
 }
 

@@ -15,7 +15,8 @@ Attribution run_occlusion(ExplainModel& m, const Tensor& x, const Target& t, con
                           Progress& progress) {
   HEATLENS_CHECK(x.rank() >= 2, "occlusion needs an input [1, ...], got " << shape_str(x.shape()));
   // Windows slide over the last two dims (the last one for a rank-2 input), across all channels.
-  const auto [h, w] = plane_size(x);
+  const auto plane = plane_size(x);
+  const int64_t h = plane.first, w = plane.second;
   const int64_t planes = x.numel() / (h * w);
   const int64_t k = p.integer("window"), s = p.integer("stride");
   const int64_t kh = h > 1 ? k : 1, sh = h > 1 ? s : 1;

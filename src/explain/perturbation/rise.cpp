@@ -16,7 +16,8 @@ namespace {
 Attribution run_rise(ExplainModel& m, const Tensor& x, const Target& t, const ParamValues& p,
                      Progress& progress) {
   HEATLENS_CHECK(x.rank() >= 2, "rise needs an input [1, ...], got " << shape_str(x.shape()));
-  const auto [h, w] = plane_size(x);
+  const auto plane = plane_size(x);
+  const int64_t h = plane.first, w = plane.second;
   const int64_t count = p.integer("masks"), cell = p.integer("cell");
   const double keep = p.number("keep");
   // A coarse grid of gh×gw cells, upsampled to (gh+1)·cell × (gw+1)·cell and cropped at a
