@@ -125,9 +125,9 @@ def main():
     k = int(flat_box.sum())
     add("relevance-rank", {}, flat_box[order[:k]].mean())
 
-    # Interpretation metrics: ranges are the input's own per-channel min and max (no card).
-    lo = x0.reshape(c, -1).min(1)[:, None, None]
-    hi = x0.reshape(c, -1).max(1)[:, None, None]
+    # Interpretation metrics: without a card the range is the input's own min and max.
+    lo = np.full((c, 1, 1), x0.min())
+    hi = np.full((c, 1, 1), x0.max())
     r = np.maximum(spatial, 0).reshape(h, w)
     r = r / r.max()
     raw = (x0 - lo) / (hi - lo)
@@ -175,7 +175,34 @@ def main():
     q = np.abs(spatial) / np.abs(spatial).sum()
     add("complexity", {}, -np.sum(q[q > 0] * np.log(q[q > 0])))
 
+    # Metrics that re-run the method, with the gradient computed here by autograd.
+    def gradient(inp):
+        t = torch.tensor(np.asarray(inp, dtype=np.float32)[None], dtype=torch.float64, requires_grad=True)
+        model(t)[0, target].backward()
+        return t.grad[0].numpy()
+
+    g0 = gradient(x0)
     os.makedirs(OUT, exist_ok=True)
+    np.save(os.path.join(OUT, "gradient_x_input.npy"), (g0 * x0)[None].astype(np.float32))
+    # Input shift: g(x + c) = f(x), so the gradient is unchanged and Gradient×Input gains g·c.
+    shift = 0.7
+    gxi_shifted = g0 * (x0.astype(np.float32) + np.float32(shift))
+    cases.append({"metric": "input-shift", "method": "gradient-x-input", "relevance": "gradient_x_input.npy",
+                  "params": {"shift": str(shift)},
+                  "value": float(np.linalg.norm(gxi_shifted - g0 * x0) / np.linalg.norm(g0 * x0))})
+    cases.append({"metric": "input-shift", "method": "gradient", "params": {"shift": str(shift)}, "value": 0.0})
+    # Max-sensitivity: uniform perturbations in the L∞ ball of radius·(per-channel range).
+    rng = Rng(3)
+    radius, samples = 0.05, 4
+    span = (hi - lo).reshape(c, 1, 1) * np.ones((c, h, w))
+    worst = 0.0
+    for _ in range(samples):
+        delta = np.array([radius * span.reshape(-1)[i] * (2 * rng.uniform() - 1) for i in range(x0.size)]).reshape(x0.shape)
+        moved = (x0.astype(np.float32) + delta.astype(np.float32)).astype(np.float32)
+        worst = max(worst, np.linalg.norm(gradient(moved) - rel) / np.linalg.norm(rel))
+    cases.append({"metric": "max-sensitivity", "method": "gradient",
+                  "params": {"samples": str(samples), "radius": str(radius), "seed": "3"}, "value": worst})
+
     with open(os.path.join(OUT, "cases.json"), "w") as fh:
         json.dump({"target": target, "box": [3, 2, 11, 9], "relevance": "../explainers/plain_cnn/gradient.npy",
                    "cases": cases}, fh, indent=1)

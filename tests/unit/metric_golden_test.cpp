@@ -45,12 +45,21 @@ TEST_CASE("metrics match the NumPy/PyTorch references", "[eval][golden]") {
     INFO(name << " " << c.at("params").dump());
     const heatlens::MetricInfo& m = heatlens::find_metric(name);
     heatlens::Progress progress;
-    heatlens::EvalInput in{model, x, a, {}, box, progress};
+    // Metrics that re-run a method may name another method and its map.
+    heatlens::Attribution map = a;
+    if (c.contains("method")) map.method = c.at("method");
+    if (c.contains("relevance"))
+      map.relevance = heatlens::read_npy(kDir + "metrics/" + c.at("relevance").get<std::string>());
+    heatlens::EvalInput in{model, x, map, {}, box, progress};
     const heatlens::MetricResult r =
         m.run(in, heatlens::ParamValues::resolve(
                       m.params, c.at("params").get<std::map<std::string, std::string>>()));
     INFO("heatlens " << r.value << ", reference " << c.at("value").get<double>());
-    CHECK(close(r.value, c.at("value")));
+    // Re-run gradients of a ReLU net are piecewise constant: a float32 activation that lands on
+    // the other side of zero than in float64 moves max-sensitivity a little.
+    const double tol = name == "max-sensitivity" ? 2e-2 : 1e-4;
+    CHECK(std::fabs(r.value - c.at("value").get<double>()) <=
+          tol * std::max(1e-2, std::fabs(c.at("value").get<double>())));
     if (c.contains("curve_y")) {
       const auto ys = c.at("curve_y").get<std::vector<double>>();
       const auto xs = c.at("curve_x").get<std::vector<double>>();
@@ -65,6 +74,7 @@ TEST_CASE("metrics match the NumPy/PyTorch references", "[eval][golden]") {
         CHECK(close(r.extras.at(it.key()), it.value().get<double>()));
     }
   }
+  // Every metric but the cascading randomisation (tested by hand in metric_test.cpp).
   for (const heatlens::MetricInfo& m : heatlens::metric_registry())
-    if (m.needs != "method") CHECK(seen.count(m.name));
+    if (m.name != "randomisation") CHECK(seen.count(m.name));
 }
