@@ -8,6 +8,7 @@
 #include "core/rng.h"
 #include "explain/method.h"
 #include "onnx_builder.h"
+#include "test_models.h"
 
 using heatlens::Attribution;
 using heatlens::Engine;
@@ -16,32 +17,12 @@ using heatlens::ModelCard;
 using heatlens::Progress;
 using heatlens::TargetSpec;
 using heatlens::Tensor;
+using heatlens::test::load;
 using heatlens::test::OnnxBuilder;
+using heatlens::test::random_tensor;
+using heatlens::test::run;
 
 namespace {
-
-Engine load(const OnnxBuilder& b) {
-  std::vector<uint8_t> bytes = b.bytes();
-  return Engine::load_bytes(bytes.data(), bytes.size(), 1);
-}
-
-Attribution run(Engine& e, const Tensor& x, const std::string& method,
-                std::map<std::string, std::string> params = {}, int64_t target = -1) {
-  ExplainModel m(e, ModelCard{});
-  Progress progress;
-  TargetSpec t;
-  t.class_index = target;
-  return heatlens::explain(m, x, method, t, params, progress);
-}
-
-Tensor random_tensor(const heatlens::Shape& s, unsigned seed, float scale = 1.0f,
-                     bool positive = false) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> n(0.0f, scale);
-  Tensor t(s);
-  for (int64_t i = 0; i < t.numel(); ++i) t.f32()[i] = positive ? std::fabs(n(rng)) : n(rng);
-  return t;
-}
 
 // A bias-free ReLU CNN with a free batch dimension: Conv → ReLU → MaxPool → Conv → ReLU →
 // Flatten → Gemm (3 classes).

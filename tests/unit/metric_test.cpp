@@ -7,6 +7,7 @@
 
 #include "eval/evaluate.h"
 #include "onnx_builder.h"
+#include "test_models.h"
 
 using heatlens::Attribution;
 using heatlens::Engine;
@@ -16,20 +17,11 @@ using heatlens::MetricResult;
 using heatlens::ModelCard;
 using heatlens::Progress;
 using heatlens::Tensor;
+using heatlens::test::load;
 using heatlens::test::OnnxBuilder;
+using heatlens::test::tensor;
 
 namespace {
-
-Tensor tensor(const heatlens::Shape& s, std::vector<float> v) {
-  Tensor t(s);
-  for (int64_t i = 0; i < t.numel(); ++i) t.f32()[i] = v[i];
-  return t;
-}
-
-Engine load(const OnnxBuilder& b) {
-  std::vector<uint8_t> bytes = b.bytes();
-  return Engine::load_bytes(bytes.data(), bytes.size(), 1);
-}
 
 // logits = [x·w, 0] on x [N, 4].
 Engine linear_engine(std::vector<float> w) {

@@ -14,6 +14,7 @@
 #include "explain/refine.h"
 #include "media/npy.h"
 #include "onnx_builder.h"
+#include "test_models.h"
 
 using heatlens::Attribution;
 using heatlens::Engine;
@@ -22,14 +23,12 @@ using heatlens::ModelCard;
 using heatlens::Progress;
 using heatlens::TargetSpec;
 using heatlens::Tensor;
+using heatlens::test::load;
 using heatlens::test::OnnxBuilder;
+using heatlens::test::random_tensor;
+using heatlens::test::tensor;
 
 namespace {
-
-Engine load(const OnnxBuilder& b) {
-  std::vector<uint8_t> bytes = b.bytes();
-  return Engine::load_bytes(bytes.data(), bytes.size(), 1);
-}
 
 Attribution run(Engine& e, const Tensor& x, const std::string& method,
                 std::map<std::string, std::string> params = {}, int64_t target = 0) {
@@ -38,20 +37,6 @@ Attribution run(Engine& e, const Tensor& x, const std::string& method,
   TargetSpec t;
   t.class_index = target;
   return heatlens::explain(m, x, method, t, params, progress);
-}
-
-Tensor tensor(const heatlens::Shape& s, std::vector<float> v) {
-  Tensor t(s);
-  for (int64_t i = 0; i < t.numel(); ++i) t.f32()[i] = v[i];
-  return t;
-}
-
-Tensor random_tensor(const heatlens::Shape& s, unsigned seed, float scale = 1.0f) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> n(0.0f, scale);
-  Tensor t(s);
-  for (int64_t i = 0; i < t.numel(); ++i) t.f32()[i] = n(rng);
-  return t;
 }
 
 // logits = x·W + b, x [N, 6], 3 classes.
