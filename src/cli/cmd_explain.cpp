@@ -1,6 +1,7 @@
 // heatlens explain MODEL --input FILE --method NAME [--target K] [--output logit|prob|logprob]
 //   [--param k=v]... --out R.npy [--png H.png [--colormap NAME] [--overlay]] [--json META.json]
 //   [--layer-out MAP.npy]   (Grad-CAM's map at the layer's own resolution) [--shared-mask]
+//   [--audio-out E.wav] [--residual-out R.wav] [--audio-threshold T]   (audio models)
 // and heatlens methods [--json | --markdown]: the registry with citations and parameter schemas.
 #include <nlohmann/json.hpp>
 
@@ -16,6 +17,7 @@
 #include "explain/method.h"
 #include "explain/method_json.h"
 #include "media/npy.h"
+#include "media/wav.h"
 #include "render/heatmap.h"
 
 namespace heatlens::cli {
@@ -88,8 +90,9 @@ int cmd_methods(int argc, char** argv) {
 
 int cmd_explain(int argc, char** argv) {
   std::vector<FlagSpec> flags = input_flags();
-  for (const char* f : {"--method", "--target", "--output", "--out", "--png", "--colormap",
-                        "--json", "--threads", "--alpha", "--layer-out"}) {
+  for (const char* f :
+       {"--method", "--target", "--output", "--out", "--png", "--colormap", "--json", "--threads",
+        "--alpha", "--layer-out", "--audio-out", "--residual-out", "--audio-threshold"}) {
     flags.push_back({f, true});
   }
   flags.push_back({"--param", true, true});
@@ -101,8 +104,12 @@ int cmd_explain(int argc, char** argv) {
         "usage: heatlens explain MODEL.onnx --input FILE --method NAME [--param k=v]... --out "
         "R.npy [--png H.png]"};
   }
-  if (!args.has("--out") && !args.has("--png") && !args.has("--json") && !args.has("--layer-out"))
-    throw UsageError{"give --out R.npy, --png H.png, --json META.json or --layer-out MAP.npy"};
+  const bool audio_out = args.has("--audio-out") || args.has("--residual-out");
+  if (!args.has("--out") && !args.has("--png") && !args.has("--json") && !args.has("--layer-out") &&
+      !audio_out)
+    throw UsageError{
+        "give --out R.npy, --png H.png, --json META.json, --layer-out MAP.npy or --audio-out "
+        "E.wav"};
   const std::string model_path = args.positional()[0];
   const MethodInfo& method = find_method(args.get("--method"));
   std::map<std::string, std::string> params;
@@ -160,6 +167,22 @@ int cmd_explain(int argc, char** argv) {
                 a.score, a.relevance_sum,
                 a.delta ? (", " + a.delta_name + " delta " + std::to_string(*a.delta)).c_str() : "",
                 static_cast<long long>(a.passes), a.wall_ms);
+  }
+  if (audio_out) {
+    // Listenable explanation: the input's spectrogram under the relevance mask, with its phase.
+    const std::string in = args.get("--input");
+    if (in.size() < 4 || in.compare(in.size() - 4, 4, ".wav") != 0 || !card.has_audio_frontend)
+      throw UsageError{
+          "--audio-out and --residual-out need a .wav input and a model card with an "
+          "audio_frontend"};
+    const std::vector<float> clip = audio_clip(card.audio, read_wav(in));
+    const Listenable l = listenable_explanation(
+        card.audio, clip, relevances[0],
+        args.has("--audio-threshold") ? std::stod(args.get("--audio-threshold")) : 0.1);
+    if (args.has("--audio-out"))
+      write_wav(args.get("--audio-out"), l.explanation, card.audio.sample_rate);
+    if (args.has("--residual-out"))
+      write_wav(args.get("--residual-out"), l.residual, card.audio.sample_rate);
   }
   if (args.has("--out")) write_npy(args.get("--out"), stack_batch(relevances));
   if (args.has("--layer-out")) {

@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "media/image.h"
 #include "media/npy.h"
+#include "media/wav.h"
 
 namespace heatlens::cli {
 
@@ -30,7 +31,7 @@ Tensor load_input(const Args& args, const Graph& graph, const ModelCard& card) {
 }
 
 bool is_input_file(const std::string& path) {
-  for (const char* ext : {".npy", ".png", ".jpg", ".jpeg", ".bmp", ".gif"})
+  for (const char* ext : {".npy", ".png", ".jpg", ".jpeg", ".bmp", ".gif", ".wav"})
     if (ends_with(path, ext)) return true;
   return false;
 }
@@ -78,8 +79,14 @@ Tensor load_input_file(const std::string& path, const Args& args, const Graph& g
       }
     }
     x = preprocess_image(read_image(path), p);
+  } else if (ends_with(path, ".wav")) {
+    if (!card.has_audio_frontend)
+      throw UsageError{"'" + path +
+                       "' is audio, but the model's card has no audio_frontend saying how to "
+                       "turn sound into its input"};
+    x = audio_features(card.audio, audio_clip(card.audio, read_wav(path)));
   } else {
-    throw UsageError{"cannot read '" + path + "': use .npy, .png, .jpg, .bmp or .gif"};
+    throw UsageError{"cannot read '" + path + "': use .npy, .png, .jpg, .bmp, .gif or .wav"};
   }
   if (x.dtype() == DType::f32) {
     const float* v = x.f32();

@@ -31,6 +31,8 @@ void print_usage(std::FILE* out) {
       "      [--json M.json] [--layer-out MAP.npy] [--shared-mask (rde, matching-pursuit: one "
       "mask\n"
       "      for the whole batch)]\n"
+      "      [--audio-out E.wav] [--residual-out R.wav] [--audio-threshold T] (a .wav input:\n"
+      "      the sound under the relevance mask, and the rest)\n"
       "  methods [--json | --markdown]          explanation methods, citations and parameters\n"
       "  eval MODEL.onnx --inputs DIR|LIST|X.npy --methods a,b:k=v --metrics x,y:k=v\n"
       "      [--boxes BOXES.json] [--target K] [--out results.csv|.json|.md] [--curves C.json]\n"

@@ -43,6 +43,10 @@ ModelCard parse_model_card(const std::string& json_text, const std::string& path
       if (p.contains("mean")) card.image.mean = p.at("mean").get<std::vector<float>>();
       if (p.contains("std")) card.image.std = p.at("std").get<std::vector<float>>();
     }
+    if (j.contains("audio_frontend")) {
+      card.audio = parse_audio_frontend(j.at("audio_frontend"));
+      card.has_audio_frontend = true;
+    }
     if (j.contains("input_bounds")) {
       auto b = j.at("input_bounds").get<std::vector<float>>();
       HEATLENS_CHECK(b.size() == 2, "'input_bounds' must be [low, high]");

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "media/audio_frontend.h"
 #include "media/image.h"
 
 namespace heatlens {
@@ -22,6 +23,8 @@ struct ModelCard {
   std::string name;
   std::string kind = "image";  // image | audio | spectrum
   ImagePreprocessing image;    // for kind == image
+  bool has_audio_frontend = false;
+  AudioFrontend audio;  // for kind == audio or spectrum ("audio_frontend")
   std::vector<std::string> labels;
   std::string gradcam_layer;  // default layer for Grad-CAM, if the card names one
   std::optional<std::pair<float, float>> input_bounds;  // z^B bounds (after normalisation)

@@ -238,3 +238,40 @@ test('eval scores methods with metrics over a folder of inputs and writes the ta
   assert.ok(metrics.length >= 18);
   for (const m of metrics) assert.ok(m.citation.length > 10, `${m.name} cites its source`);
 });
+
+// A mono 16-bit PCM WAV.
+function writeWav(file, rate, samples) {
+  const data = Buffer.alloc(samples.length * 2);
+  samples.forEach((v, i) => data.writeInt16LE(Math.round(Math.max(-1, Math.min(1, v)) * 32767), i * 2));
+  const head = Buffer.alloc(44);
+  head.write('RIFF', 0); head.writeUInt32LE(36 + data.length, 4); head.write('WAVE', 8);
+  head.write('fmt ', 12); head.writeUInt32LE(16, 16); head.writeUInt16LE(1, 20); head.writeUInt16LE(1, 22);
+  head.writeUInt32LE(rate, 24); head.writeUInt32LE(rate * 2, 28); head.writeUInt16LE(2, 32); head.writeUInt16LE(16, 34);
+  head.write('data', 36); head.writeUInt32LE(data.length, 40);
+  fs.writeFileSync(file, Buffer.concat([head, data]));
+}
+
+test('a WAV goes through an audio model\'s front end, and explain writes the explanation and residual as sound', () => {
+  const model = path.join(root, 'tests/golden/audio/tiny_model/model.onnx');
+  const wav = path.join(tmp, 'tone.wav');
+  // 0.4 s at 22.05 kHz: resampled to 16 kHz and padded to the card's 0.5 s.
+  writeWav(wav, 22050, Array.from({ length: 8820 }, (_, i) => 0.4 * Math.sin(2 * Math.PI * 880 * i / 22050)));
+  let r = heatlens('run', model, '--input', wav, '--top', '1');
+  assert.equal(r.code, 0, r.err);
+  const expl = path.join(tmp, 'explanation.wav');
+  const rest = path.join(tmp, 'residual.wav');
+  r = heatlens('explain', model, '--input', wav, '--method', 'gradient-x-input', '--audio-out', expl, '--residual-out', rest);
+  assert.equal(r.code, 0, r.err);
+  for (const f of [expl, rest]) {
+    const b = fs.readFileSync(f);
+    assert.equal(b.toString('latin1', 0, 4), 'RIFF');
+    assert.equal(b.readUInt32LE(24), 16000);
+    assert.equal(b.length, 44 + 8000 * 4, 'float32 samples of the 0.5 s clip');
+  }
+  assertUsageError(heatlens('run', path.join(root, 'models/mnist-cnn/model.onnx'), '--input', wav), /no audio_frontend/);
+  const broken = path.join(tmp, 'broken.wav');
+  fs.writeFileSync(broken, Buffer.from('RIFF....WAVEjunk'));
+  assertUsageError(heatlens('run', model, '--input', broken), /no fmt chunk/);
+  assertUsageError(heatlens('explain', path.join(root, 'models/mnist-cnn/model.onnx'), '--input', path.join(root, 'web/demo/mnist-cnn/digit-1.png'),
+    '--method', 'gradient', '--audio-out', expl), /need a \.wav input/);
+});

@@ -84,6 +84,20 @@ def main():
     spec = np.stack([np.abs(X) / np.sqrt((np.abs(X) ** 2).sum()), np.angle(X)])
     np.save(os.path.join(OUT, "logfreq_dft.npy"), spec.astype(np.float32))
     cases["logfreq_dft"] = {"file": "logfreq_dft.npy", "bins": 128, "f_min": 20.0, "f_max": 8000.0}
+    # A tiny spectrogram classifier with a card that names its front end, for the CLI's audio
+    # tests (a .wav through heatlens run / explain --audio-out).
+    torch.manual_seed(3)
+    net = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 5, stride=2), torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(1),
+                              torch.nn.Flatten(), torch.nn.Linear(4, 3)).float().eval()
+    folder = os.path.join(OUT, "tiny_model")
+    os.makedirs(folder, exist_ok=True)
+    torch.onnx.export(net, torch.zeros(1, 1, 129, 126), os.path.join(folder, "model.onnx"), opset_version=13,
+                      input_names=["spectrogram"], output_names=["logits"],
+                      dynamic_axes={"spectrogram": {0: "batch"}, "logits": {0: "batch"}})
+    with open(os.path.join(folder, "card.json"), "w") as fh:
+        json.dump({"name": "tiny-audio", "kind": "audio", "labels": ["low", "mid", "high"],
+                   "audio_frontend": {"sample_rate": 16000, "duration": 0.5, "feature": "log-magnitude",
+                                      "n_fft": 256, "hop": 64, "window": "hann"}}, fh, indent=1)
     with open(os.path.join(OUT, "cases.json"), "w") as fh:
         json.dump(cases, fh, indent=1)
     print(f"audio references: {len(cases['stft'])} spectra, {len(cases['mel'])} mel banks")

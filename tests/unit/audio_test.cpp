@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "media/audio_features.h"
+#include "media/audio_frontend.h"
 #include "media/npy.h"
 #include "media/resample.h"
 #include "media/wav.h"
@@ -222,4 +223,83 @@ TEST_CASE("mel filter banks, log-mel, log-magnitude and the log-frequency DFT ma
                             heatlens::MelScale::slaney) == Approx(3000));
   CHECK_THROWS_WITH(heatlens::log_frequency_dft(x, 16000, 128, 20, 9000),
                     Catch::Contains("Nyquist"));
+}
+
+TEST_CASE("an audio card's front end makes the model input and listenable explanations",
+          "[audio]") {
+  CHECK_THROWS_WITH(heatlens::parse_audio_frontend({{"feature", "cqt"}}),
+                    Catch::Contains("log-magnitude, log-mel"));
+  heatlens::AudioFrontend f = heatlens::parse_audio_frontend({{"sample_rate", 16000},
+                                                              {"duration", 0.5},
+                                                              {"feature", "log-magnitude"},
+                                                              {"n_fft", 256},
+                                                              {"hop", 64}});
+  CHECK(f.f_max == 8000);
+  // A 0.25 s recording at 44.1 kHz: resampled to 16 kHz and zero-padded to 0.5 s.
+  Audio a;
+  a.sample_rate = 44100;
+  a.samples = sine(440, 44100, 11025);
+  const std::vector<float> clip = heatlens::audio_clip(f, a);
+  REQUIRE(clip.size() == 8000);
+  CHECK(clip[7000] == 0.0f);
+  CHECK(rms(clip, 500, 3500) == Approx(0.5 / std::sqrt(2.0)).epsilon(0.01));
+  const heatlens::Tensor x = heatlens::audio_features(f, clip);
+  CHECK(x.shape() == heatlens::Shape{1, 1, 129, 126});  // frequency rows, 1 + 8000 / 64 frames
+  heatlens::AudioFrontend mel = f;
+  mel.feature = "log-mel";
+  mel.n_mels = 40;
+  CHECK(heatlens::audio_features(mel, clip).shape() == heatlens::Shape{1, 1, 40, 126});
+  heatlens::AudioFrontend dft = f;
+  dft.feature = "log-frequency-dft";
+  dft.bins = 64;
+  dft.f_min = 20;
+  CHECK(heatlens::audio_features(dft, clip).shape() == heatlens::Shape{1, 2, 64});
+  CHECK_THROWS_WITH(heatlens::listenable_explanation(dft, clip, heatlens::Tensor({1, 2, 64}), 0.1),
+                    Catch::Contains("spectrogram"));
+
+  // Two tones; relevance everywhere gives back the input, nowhere gives silence.
+  std::vector<float> two = sine(440, 16000, 8000);
+  const std::vector<float> high = sine(3000, 16000, 8000);
+  for (size_t i = 0; i < two.size(); ++i) two[i] += high[i];
+  heatlens::Tensor all({1, 1, 129, 126});
+  for (int64_t i = 0; i < all.numel(); ++i) all.f32()[i] = 1.0f;
+  heatlens::Listenable l = heatlens::listenable_explanation(f, two, all, 0.1);
+  CHECK(rms(l.residual) < 1e-5 * rms(two));
+  l = heatlens::listenable_explanation(f, two, heatlens::Tensor({1, 1, 129, 126}), 0.1);
+  CHECK(rms(l.explanation) == 0.0);
+  // Relevance on the rows around 3 kHz (bin 48 of 129 at 62.5 Hz per bin): the explanation is
+  // the 3 kHz tone, the residual the 440 Hz one.
+  heatlens::Tensor band({1, 1, 129, 126});
+  for (int64_t r = 44; r <= 52; ++r)
+    for (int64_t t = 0; t < 126; ++t) band.f32()[r * 126 + t] = 1.0f;
+  for (const heatlens::AudioFrontend* cfg : {&f, &mel}) {
+    INFO(cfg->feature);
+    heatlens::Tensor rel = band;
+    if (cfg == &mel) {
+      // The mel bands covering 2.8–3.2 kHz.
+      rel = heatlens::Tensor({1, 1, 40, 126});
+      for (int64_t m = 0; m < 40; ++m) {
+        const double lo =
+            heatlens::mel_to_hz(heatlens::hz_to_mel(8000, heatlens::MelScale::slaney) * m / 41,
+                                heatlens::MelScale::slaney);
+        const double hi = heatlens::mel_to_hz(
+            heatlens::hz_to_mel(8000, heatlens::MelScale::slaney) * (m + 2) / 41,
+            heatlens::MelScale::slaney);
+        if (lo < 3000 && hi > 3000)
+          for (int64_t t = 0; t < 126; ++t) rel.f32()[m * 126 + t] = 1.0f;
+      }
+    }
+    l = heatlens::listenable_explanation(*cfg, two, rel, 0.1);
+    const auto e =
+        heatlens::rfft(std::vector<float>(l.explanation.begin(), l.explanation.begin() + 8000));
+    const auto r =
+        heatlens::rfft(std::vector<float>(l.residual.begin(), l.residual.begin() + 8000));
+    // 8000-point FFT at 16 kHz: 2 Hz per bin; 440 Hz → bin 220, 3 kHz → bin 1500.
+    CHECK(std::abs(e[1500]) > 30 * std::abs(e[220]));
+    // Mel bands overlap, so a mel mask is soft at the band edges: only the linear one removes the
+    // tone from the residual completely.
+    if (cfg == &f) CHECK(std::abs(r[220]) > 30 * std::abs(r[1500]));
+    CHECK(std::abs(r[220]) >
+          0.99 * std::abs(heatlens::rfft(std::vector<float>(two.begin(), two.end()))[220]));
+  }
 }
