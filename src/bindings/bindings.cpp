@@ -198,6 +198,16 @@ val forward_output(val data, val shape) {
   }
 }
 
+// Progress reported to a JS callback `progress(done, total)` (if one is given).
+Progress js_progress(val progress_js) {
+  return Progress(
+      [progress_js](int64_t done, int64_t total) {
+        if (!progress_js.isUndefined())
+          progress_js(static_cast<double>(done), static_cast<double>(total));
+      },
+      nullptr);
+}
+
 // Runs a method; `progress(done, total)` is called after each batch of passes.
 val explain_input(val data, val shape, std::string method, std::string params_json, int target,
                   std::string output, val progress_js) {
@@ -213,12 +223,7 @@ val explain_input(val data, val shape, std::string method, std::string params_js
     TargetSpec spec;
     spec.class_index = target;
     spec.space = parse_output_space(output);
-    Progress progress(
-        [progress_js](int64_t done, int64_t total) {
-          if (!progress_js.isUndefined())
-            progress_js(static_cast<double>(done), static_cast<double>(total));
-        },
-        nullptr);
+    Progress progress = js_progress(progress_js);
     Attribution a = explain(*s.model, tensor_of(data, shape), method, spec, params, progress);
     val out = val::object();
     out.set("relevance", float_array(a.relevance.f32(), static_cast<size_t>(a.relevance.numel())));
@@ -261,12 +266,7 @@ val evaluate(val data, val shape, std::string methods_json, std::string metrics_
     TargetSpec spec;
     spec.class_index = target;
     spec.space = parse_output_space(output);
-    Progress progress(
-        [progress_js](int64_t done, int64_t total) {
-          if (!progress_js.isUndefined())
-            progress_js(static_cast<double>(done), static_cast<double>(total));
-        },
-        nullptr);
+    Progress progress = js_progress(progress_js);
     progress.set_total(static_cast<int64_t>(plan.methods.size() * (1 + plan.metrics.size())));
     const auto records = evaluate_input(*s.model, x, 0, box, plan, spec, progress);
     val out = val::object();
