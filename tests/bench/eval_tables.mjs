@@ -3,7 +3,8 @@
 //     Quantization" (Table 1's metrics) for the methods heatlens has;
 //   cifar10-resnet: M_F of "Distribution-Guided Local Explanation" (its Table 1's methods),
 //     with and without the distribution-guided refinement.
-// Run with `npm run eval-tables` (not part of `npm test`: it takes tens of minutes).
+// Run with `npm run eval-tables` (not part of `npm test`: it takes tens of minutes); `--only
+// fashion|cifar|none` refreshes one table (or none) and rebuilds the page from the cached ones.
 // Inputs come from Debian's dataset-fashion-mnist and from ../shared/datasets/cifar10-jpg.tar;
 // neither is committed.
 import { spawnSync } from 'node:child_process';
@@ -110,7 +111,7 @@ ${r.out.split('\n').slice(2).join('\n')}`);
 
 const page = `# Results tables
 
-Produced by \`npm run eval-tables\` (\`tests/bench/eval_tables.mjs\`) with heatlens ${run(['version']).out.trim()},
+Produced by \`npm run eval-tables\` (\`tests/bench/eval_tables.mjs\`) with ${run(['version']).out.trim()},
 on 2 CPU cores. ↑: higher is better, ↓: lower is better. The metrics are documented on the
 [metrics page](?page=metrics), the methods on the [methods page](?page=methods).
 
