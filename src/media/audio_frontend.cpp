@@ -36,31 +36,6 @@ AudioFrontend parse_audio_frontend(const nlohmann::json& j) {
   return f;
 }
 
-nlohmann::json audio_frontend_json(const AudioFrontend& f) {
-  nlohmann::json j = {
-      {"sample_rate", f.sample_rate}, {"duration", f.duration}, {"feature", f.feature}};
-  if (f.feature == "log-frequency-dft") {
-    j["bins"] = f.bins;
-    j["f_min"] = f.f_min;
-    j["f_max"] = f.f_max;
-    return j;
-  }
-  j["n_fft"] = f.stft.n_fft;
-  j["hop"] = f.stft.hop;
-  j["win_length"] = f.stft.win_length ? f.stft.win_length : f.stft.n_fft;
-  j["window"] = f.stft.window;
-  j["center"] = f.stft.center;
-  j["eps"] = f.eps;
-  if (f.feature == "log-mel") {
-    j["n_mels"] = f.n_mels;
-    j["f_min"] = f.f_min;
-    j["f_max"] = f.f_max;
-    j["mel_scale"] = f.mel_scale == MelScale::htk ? "htk" : "slaney";
-    j["mel_norm"] = f.mel_norm ? "slaney" : "none";
-  }
-  return j;
-}
-
 std::vector<float> audio_clip(const AudioFrontend& f, const Audio& audio) {
   HEATLENS_CHECK(!audio.samples.empty(), "the recording has no samples");
   std::vector<float> clip = resample(audio.samples, audio.sample_rate, f.sample_rate);

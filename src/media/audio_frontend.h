@@ -36,7 +36,6 @@ struct AudioFrontend {
 };
 
 AudioFrontend parse_audio_frontend(const nlohmann::json& j);
-nlohmann::json audio_frontend_json(const AudioFrontend& f);
 
 // The recording resampled to the front end's rate, mono, cut or zero-padded to its duration.
 std::vector<float> audio_clip(const AudioFrontend& f, const Audio& audio);

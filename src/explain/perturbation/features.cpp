@@ -53,12 +53,6 @@ std::pair<int64_t, int64_t> plane_size(const Tensor& x) {
   return {1, x.dim(x.rank() - 1)};
 }
 
-std::vector<int64_t> FeatureGroups::sizes() const {
-  std::vector<int64_t> s(count, 0);
-  for (int32_t g : group) ++s[g];
-  return s;
-}
-
 std::vector<ParamSpec> grouping_params(const std::string& default_kind,
                                        const std::string& default_patch) {
   return {

@@ -28,7 +28,6 @@ struct FeatureGroups {
   std::vector<int32_t> group;  // per element of the example, in [0, count)
   int64_t count = 0;
   std::string kind;
-  std::vector<int64_t> sizes() const;
 };
 
 // Parameters of the grouping (grouping, patch, tile-freq, tile-time, segments, compactness,
@@ -51,10 +50,8 @@ std::vector<ParamSpec> obfuscation_params(const std::string& default_kind);
 class Obfuscator {
  public:
   Obfuscator(const ParamValues& p, const Tensor& x, const ModelCard& card);
-  bool random() const { return random_; }
   // A replacement for x (same shape); fixed kinds return the same tensor every time.
   const Tensor& sample(Rng& rng);
-  const std::string& kind() const { return kind_; }
 
  private:
   std::string kind_;
