@@ -250,7 +250,7 @@ val evaluate(val data, val shape, std::string methods_json, std::string metrics_
     const nlohmann::json b = box_json.empty() ? nlohmann::json() : nlohmann::json::parse(box_json);
     if (!b.is_null()) {
       HEATLENS_CHECK(b.is_array() && b.size() == 4, "the box must be [x0, y0, x1, y1]");
-      const auto plane = spatial_size(x);
+      const auto plane = plane_size(x);
       const int64_t h = plane.first, w = plane.second;
       const auto v = b.get<std::vector<double>>();
       const int64_t x0 = std::max<int64_t>(0, static_cast<int64_t>(v[0]));

@@ -212,7 +212,7 @@ int cmd_eval(int argc, char** argv) {
                                  : boxes.contains(bare)  ? &boxes[bare]
                                                          : nullptr;
     if (spec) {
-      const auto plane = spatial_size(x);
+      const auto plane = plane_size(x);
       const int64_t h = plane.first, w = plane.second;
       box = box_mask(*spec, h, w, key);
     }

@@ -29,18 +29,13 @@ Tensor interpretation(const EvalInput& in, bool keep) {
   return out;
 }
 
-int64_t argmax(const Tensor& logits) {
-  int64_t best = 0;
-  for (int64_t c = 1; c < logits.dim(1); ++c)
-    if (logits.f32()[c] > logits.f32()[best]) best = c;
-  return best;
-}
-
 MetricResult fidelity_to_input(EvalInput& in, const ParamValues&) {
   const Tensor both = stack_batch({in.x, interpretation(in, true)});
   const Tensor l = in.model.logits(both);
   MetricResult r;
-  r.value = argmax(batch_item(l, 0)) == argmax(batch_item(l, 1)) ? 1.0 : 0.0;
+  // The decision on each: the arg-max class.
+  const int64_t on_input = ExplainModel::resolve_target(batch_item(l, 0), {}).class_index;
+  r.value = on_input == ExplainModel::resolve_target(batch_item(l, 1), {}).class_index ? 1.0 : 0.0;
   return r;
 }
 

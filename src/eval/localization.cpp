@@ -21,7 +21,7 @@ Located locate(const EvalInput& in, const std::string& metric) {
   Located l;
   l.relevance = spatial_relevance(in.attribution.relevance);
   l.box = *in.box;
-  l.width = spatial_size(in.x).second;
+  l.width = plane_size(in.x).second;
   HEATLENS_CHECK(l.box.size() == l.relevance.size(), metric << ": the box mask has " << l.box.size()
                                                             << " pixels, the input "
                                                             << l.relevance.size());

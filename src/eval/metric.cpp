@@ -31,12 +31,8 @@ const MetricInfo& find_metric(const std::string& name) {
   fail("unknown metric '" + name + "' (available: " + names + ")");
 }
 
-std::pair<int64_t, int64_t> spatial_size(const Tensor& x) {
-  return plane_size(x);
-}
-
 std::vector<double> spatial_relevance(const Tensor& r) {
-  const auto plane = spatial_size(r);
+  const auto plane = plane_size(r);
   const int64_t h = plane.first, w = plane.second;
   std::vector<double> out(h * w, 0.0);
   for (int64_t i = 0; i < r.numel(); ++i) out[i % (h * w)] += r.f32()[i];

@@ -16,6 +16,7 @@
 #include "core/progress.h"
 #include "explain/method.h"
 #include "explain/params.h"
+#include "explain/perturbation/perturbation.h"  // plane_size
 
 namespace heatlens {
 
@@ -54,8 +55,6 @@ const MetricInfo& find_metric(const std::string& name);
 // The relevance summed over channels: one value per spatial position ([1, C, H, W] → H·W) or
 // per element for other ranks.
 std::vector<double> spatial_relevance(const Tensor& relevance);
-// Size (H, W) of the plane a map covers (plane_size: an image's H×W; 1×L for [1, C, L]).
-std::pair<int64_t, int64_t> spatial_size(const Tensor& x);
 // The value range of each element (its channel's, for an image; one range over all features
 // of a vector input), from the model card or the input itself.
 std::vector<std::pair<float, float>> element_ranges(const ModelCard& card, const Tensor& x);

@@ -13,7 +13,7 @@ namespace heatlens {
 namespace {
 
 std::vector<ParamSpec> curve_params(const std::string& steps) {
-  return {
+  std::vector<ParamSpec> params = {
       {"replacement",
        ParamType::choice,
        "blur",
@@ -39,9 +39,9 @@ std::vector<ParamSpec> curve_params(const std::string& steps) {
        0,
        {"prob", "logit", "logprob"},
        "the target score the curve follows"},
-      {"batch-size", ParamType::integer, "32", 1, 4096, {}, "perturbed inputs per engine run"},
-      {"seed", ParamType::integer, "0", 0, 2147483647, {}, "random seed (uniform-noise)"},
   };
+  for (const ParamSpec& s : batch_params()) params.push_back(s);
+  return params;
 }
 
 struct Curve {

@@ -131,6 +131,12 @@ MetricResult max_sensitivity(EvalInput& in, const ParamValues& p) {
   return r;
 }
 
+// The metric's own parameters followed by batch-size and seed (shared with the methods).
+std::vector<ParamSpec> with_batch(std::vector<ParamSpec> params) {
+  for (const ParamSpec& s : batch_params()) params.push_back(s);
+  return params;
+}
+
 ParamSpec score_param(const std::string& def) {
   return {"score", ParamType::choice, def, 0, 0, {"logit", "prob", "logprob"}, "the target score"};
 }
@@ -139,34 +145,26 @@ ParamSpec score_param(const std::string& def) {
 
 void register_robustness(std::vector<MetricInfo>& r) {
   r.push_back(
-      {"sensitivity-n",
-       "faithfulness",
-       "map",
-       true,
+      {"sensitivity-n", "faithfulness", "map", true,
        "Ancona et al. 2018, \"Towards better understanding of gradient-based attribution "
        "methods\"; Samek et al. 2019, ch. 9",
        "Pearson correlation between the relevance of random pixel subsets and the score "
        "drop when they are zeroed",
-       {{"fraction", ParamType::number, "0.1", 0.0001, 1, {}, "n as a fraction of the pixels"},
-        {"samples", ParamType::integer, "64", 2, 100000, {}, "random subsets"},
-        score_param("logit"),
-        {"batch-size", ParamType::integer, "32", 1, 4096, {}, "inputs per engine run"},
-        {"seed", ParamType::integer, "0", 0, 2147483647, {}, "random seed"}},
+       with_batch(
+           {{"fraction", ParamType::number, "0.1", 0.0001, 1, {}, "n as a fraction of the pixels"},
+            {"samples", ParamType::integer, "64", 2, 100000, {}, "random subsets"},
+            score_param("logit")}),
        sensitivity_n});
   r.push_back(
-      {"infidelity",
-       "faithfulness",
-       "map",
-       false,
+      {"infidelity", "faithfulness", "map", false,
        "Yeh et al. 2019, \"On the (In)fidelity and Sensitivity of Explanations\"",
        "mean squared error between Iᵀ R and the score change f(x) − f(x − I) under Gaussian "
        "perturbations I",
-       {{"samples", ParamType::integer, "64", 2, 100000, {}, "perturbations"},
-        {"std", ParamType::number, "0.1", 0, 1000, {}, "σ of the Gaussian perturbation"},
-        {"normalise", ParamType::boolean, "true", 0, 0, {}, "scale R by the optimal β first"},
-        score_param("logit"),
-        {"batch-size", ParamType::integer, "32", 1, 4096, {}, "inputs per engine run"},
-        {"seed", ParamType::integer, "0", 0, 2147483647, {}, "random seed"}},
+       with_batch(
+           {{"samples", ParamType::integer, "64", 2, 100000, {}, "perturbations"},
+            {"std", ParamType::number, "0.1", 0, 1000, {}, "σ of the Gaussian perturbation"},
+            {"normalise", ParamType::boolean, "true", 0, 0, {}, "scale R by the optimal β first"},
+            score_param("logit")}),
        infidelity});
   r.push_back({"max-sensitivity",
                "robustness",

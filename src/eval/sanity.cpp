@@ -138,7 +138,7 @@ MetricResult randomisation(EvalInput& in, const ParamValues& p) {
   std::reverse(layers.begin(), layers.end());
   const int64_t count = std::min<int64_t>(p.integer("layers"), static_cast<int64_t>(layers.size()));
   const std::vector<double> base = spatial_relevance(in.attribution.relevance);
-  const auto plane = spatial_size(in.x);
+  const auto plane = plane_size(in.x);
   const int64_t h = plane.first, w = plane.second;
   Rng rng(static_cast<uint64_t>(p.integer("seed")));
   Graph g = original;
