@@ -16,9 +16,11 @@ packages=(
   libonnx-testdata                       # ONNX operator conformance tests
   python3-numpy                          # reading .npy fixtures in scripts
   dataset-fashion-mnist                  # test inputs for the bundled fashion-cnn model
+  fluidsynth musescore-general-soundfont # notes for the instruments models' tests and demos
 )
 if [[ "${1:-}" == "--python" ]]; then
   packages+=(python3-torch python3-torchvision python3-onnx)
+  packages+=(fluid-soundfont-gm timgm6mb-soundfont)  # the instruments models' training fonts
 fi
 
 missing=()

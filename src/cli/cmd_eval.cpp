@@ -1,6 +1,8 @@
 // heatlens eval MODEL --inputs DIR|LIST|X.npy --methods a,b:k=v --metrics x,y:k=v
 //   [--boxes BOXES.json] [--target K] [--output logit|prob|logprob] [--out R.csv|.json|.md]
 //   [--curves CURVES.json] — a method × metric table over inputs, like the papers' tables;
+// heatlens eval MODEL --inputs DIR --query magnitude-phase [--param k=v]... [--out R.json|.md]
+//   — the "magnitude or phase?" table of a spectrum model (eval/magnitude_phase.h);
 // and heatlens metrics [--json | --markdown]: the metric registry.
 #include <dirent.h>
 #include <unistd.h>
@@ -18,6 +20,7 @@
 #include "cli/input_loader.h"
 #include "core/error.h"
 #include "eval/evaluate.h"
+#include "eval/magnitude_phase.h"
 #include "media/npy.h"
 
 namespace heatlens::cli {
@@ -98,6 +101,62 @@ std::vector<uint8_t> box_mask(const nlohmann::json& spec, int64_t h, int64_t w,
   return mask;
 }
 
+// heatlens eval MODEL --inputs DIR --query magnitude-phase: the table of Heiß et al.'s Table 1
+// (and, in --out R.json, the per-frequency maps of their Figure 2).
+int eval_query(const Args& args) {
+  if (args.get("--query") != "magnitude-phase")
+    throw UsageError{"unknown --query '" + args.get("--query") + "' (there is magnitude-phase)"};
+  if (args.positional().size() != 1 || !args.has("--inputs"))
+    throw UsageError{
+        "usage: heatlens eval MODEL.onnx --inputs DIR --query magnitude-phase [--param k=v]... "
+        "[--no-maps] [--out R.json|.md]"};
+  for (const char* other : {"--methods", "--metrics", "--boxes", "--curves", "--target"})
+    if (args.has(other))
+      throw UsageError{std::string(other) + " does not apply to --query magnitude-phase"};
+  const std::string out = args.get("--out", "");
+  if (!out.empty() && !ends_with(out, ".json") && !ends_with(out, ".md"))
+    throw UsageError{"--out must end in .json or .md"};
+  std::map<std::string, std::string> params;
+  for (const std::string& p : args.get_all("--param")) params.insert(parse_param(p));
+  std::map<std::string, std::string> check = params;
+  check["grouping"] = "channels";
+  ParamValues::resolve(find_method("rde").params, check);  // bad parameters before any work
+  const std::string model_path = args.positional()[0];
+  Engine engine = Engine::load_file(model_path, static_cast<int>(args.get_int("--threads", 0)));
+  ModelCard card = load_model_card_beside(model_path);
+  ExplainModel model(engine, card);
+  std::vector<Tensor> inputs;
+  for (const std::string& path : input_paths(args.get("--inputs"))) {
+    const Tensor x = load_input_file(path, args, engine.graph(), card);
+    for (int64_t b = 0; b < x.dim(0); ++b) inputs.push_back(x.dim(0) == 1 ? x : batch_item(x, b));
+  }
+  auto last = std::make_shared<int64_t>(-1);
+  const bool tty = isatty(2);
+  Progress progress(
+      [tty, last](int64_t done, int64_t total) {
+        if (!tty || total <= 0 || done * 100 / total == *last) return;
+        *last = done * 100 / total;
+        std::fprintf(stderr, "\rmagnitude-phase: %lld / %lld RDE masks (%lld%%)",
+                     static_cast<long long>(done), static_cast<long long>(total),
+                     static_cast<long long>(*last));
+      },
+      nullptr);
+  const MagnitudePhaseResult r =
+      magnitude_phase_query(model, inputs, params, !args.has("--no-maps"), progress);
+  if (tty) std::fprintf(stderr, "\r%70s\r", "");
+  const std::string table = magnitude_phase_markdown(r);
+  std::printf(
+      "%zu input(s); RDE masks on the magnitude and the phase channel (1: needed, 0: can be "
+      "replaced by noise), per sample and one per class\n\n%s",
+      inputs.size(), table.c_str());
+  if (!out.empty()) {
+    const std::string text =
+        ends_with(out, ".json") ? magnitude_phase_json(r).dump(1) + "\n" : table;
+    write_file(out, std::vector<uint8_t>(text.begin(), text.end()));
+  }
+  return 0;
+}
+
 }  // namespace
 
 int cmd_metrics(int argc, char** argv) {
@@ -142,9 +201,16 @@ int cmd_eval(int argc, char** argv) {
   for (const FlagSpec& f : input_flags())
     if (f.name != "--input") flags.push_back(f);
   for (const char* f : {"--inputs", "--methods", "--metrics", "--boxes", "--target", "--output",
-                        "--out", "--curves", "--threads"})
+                        "--out", "--curves", "--threads", "--query"})
     flags.push_back({f, true});
+  flags.push_back({"--param", true, true});
+  flags.push_back({"--no-maps", false});
   Args args(argc, argv, 2, flags);
+  if (args.has("--query")) return eval_query(args);
+  if (args.has("--param") || args.has("--no-maps"))
+    throw UsageError{
+        "--param and --no-maps belong to --query; give a method's parameters as "
+        "--methods name:k=v"};
   if (args.positional().size() != 1 || !args.has("--inputs") || !args.has("--methods") ||
       !args.has("--metrics")) {
     throw UsageError{

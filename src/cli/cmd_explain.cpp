@@ -7,6 +7,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 
@@ -14,6 +15,7 @@
 #include "cli/commands.h"
 #include "cli/input_loader.h"
 #include "core/error.h"
+#include "engine/output_head.h"
 #include "explain/method.h"
 #include "explain/method_json.h"
 #include "media/npy.h"
@@ -120,11 +122,24 @@ int cmd_explain(int argc, char** argv) {
 
   Engine engine = Engine::load_file(model_path, static_cast<int>(args.get_int("--threads", 0)));
   ModelCard card = load_model_card_beside(model_path);
-  Tensor x = load_input(args, engine.graph(), card);
+  const std::optional<AudioWindows> windows = load_audio_windows(args, card);
+  const Tensor x = windows ? windows->inputs : load_input(args, engine.graph(), card);
   ExplainModel model(engine, card);
   TargetSpec target;
   target.class_index = args.get_int("--target", -1);
   target.space = parse_output_space(args.get("--output", "logit"));
+  // A recording longer than the model's window: every window explains the class with the
+  // highest mean probability over the windows (or --target), and the relevance goes back onto
+  // the recording's frame grid.
+  const bool long_audio = windows && windows->starts.size() > 1;
+  if (long_audio && args.has("--shared-mask"))
+    throw UsageError{"--shared-mask explains a batch of examples, not the windows of a recording"};
+  if (long_audio && target.class_index < 0) {
+    const Tensor probs = softmax_rows(model.logits(x));
+    std::vector<double> mean(probs.dim(1), 0.0);
+    for (int64_t i = 0; i < probs.numel(); ++i) mean[i % probs.dim(1)] += probs.f32()[i];
+    target.class_index = std::max_element(mean.begin(), mean.end()) - mean.begin();
+  }
 
   // A batch is explained example by example; outputs keep the batch dimension, and each
   // example gets its own PNG (H_0.png, H_1.png, ...). With --shared-mask, one mask explains the
@@ -133,8 +148,9 @@ int cmd_explain(int argc, char** argv) {
   if (shared && !method.shared_mask)
     throw UsageError{method.name +
                      " has no shared mask (--shared-mask is for rde and matching-pursuit)"};
-  const int64_t batch = shared ? 1 : x.dim(0);
+  int64_t batch = shared ? 1 : x.dim(0);
   std::vector<Tensor> relevances, layer_maps;
+  bool signed_map = true;
   nlohmann::json metas = nlohmann::json::array();
   for (int64_t b = 0; b < batch; ++b) {
     const Tensor xb = batch == 1 ? x : batch_item(x, b);
@@ -143,8 +159,9 @@ int cmd_explain(int argc, char** argv) {
                            : explain(model, xb, method.name, target, params, progress);
     if (isatty(2)) std::fprintf(stderr, "\r%60s\r", "");
     relevances.push_back(a.relevance);
+    signed_map = a.signed_map;
     if (a.layer_map.defined()) layer_maps.push_back(a.layer_map);
-    if (args.has("--png")) {
+    if (args.has("--png") && !long_audio) {
       const Colormap& map =
           colormap ? *colormap : find_colormap(a.signed_map ? "seismic" : "inferno");
       Image img = render_heatmap(a.relevance, a.signed_map, map);
@@ -161,23 +178,48 @@ int cmd_explain(int argc, char** argv) {
       write_png(path, img);
     }
     metas.push_back(attribution_json(a, card));
+    if (long_audio) {
+      metas.back()["start"] = windows->seconds(b);
+      metas.back()["end"] = windows->seconds(b) + card.audio.duration;
+    }
+    const std::string who =
+        long_audio  ? "window " + std::to_string(windows->seconds(b)).substr(0, 5) + " s: "
+        : batch > 1 ? "example " + std::to_string(b) + ": "
+                    : "";
     std::printf("%s%s: class %lld (%s %.4f), relevance sum %.4g%s, %lld passes, %.0f ms\n",
-                batch > 1 ? ("example " + std::to_string(b) + ": ").c_str() : "", a.method.c_str(),
-                static_cast<long long>(a.target.class_index), output_space_name(a.target.space),
-                a.score, a.relevance_sum,
+                who.c_str(), a.method.c_str(), static_cast<long long>(a.target.class_index),
+                output_space_name(a.target.space), a.score, a.relevance_sum,
                 a.delta ? (", " + a.delta_name + " delta " + std::to_string(*a.delta)).c_str() : "",
                 static_cast<long long>(a.passes), a.wall_ms);
   }
+  if (long_audio) {
+    // One relevance for the whole recording; the per-window explanations stay in the JSON.
+    const Tensor placed = place_relevance(card.audio, *windows, stack_batch(relevances));
+    relevances = {placed};
+    layer_maps.clear();
+    metas = nlohmann::json{
+        {"windows", metas},
+        {"target", target.class_index},
+        {"label", card.labels.empty() ? std::to_string(target.class_index)
+                                      : card.labels.at(target.class_index)},
+        {"shape", placed.shape()},
+        {"frame_seconds", static_cast<double>(card.audio.stft.hop) / card.audio.sample_rate}};
+    if (args.has("--png")) {
+      const Colormap& map =
+          colormap ? *colormap : find_colormap(signed_map ? "seismic" : "inferno");
+      write_png(args.get("--png"), render_heatmap(placed, signed_map, map));
+    }
+    batch = 1;
+  }
   if (audio_out) {
     // Listenable explanation: the input's spectrogram under the relevance mask, with its phase.
-    const std::string in = args.get("--input");
-    if (in.size() < 4 || in.compare(in.size() - 4, 4, ".wav") != 0 || !card.has_audio_frontend)
+    if (!windows)
       throw UsageError{
           "--audio-out and --residual-out need a .wav input and a model card with an "
           "audio_frontend"};
-    const std::vector<float> clip = audio_clip(card.audio, read_wav(in));
+    const AudioFrontend front = recording_frontend(card.audio, *windows);
     const Listenable l = listenable_explanation(
-        card.audio, clip, relevances[0],
+        front, windows->recording, relevances[0],
         args.has("--audio-threshold") ? std::stod(args.get("--audio-threshold")) : 0.1);
     if (args.has("--audio-out"))
       write_wav(args.get("--audio-out"), l.explanation, card.audio.sample_rate);
@@ -193,7 +235,7 @@ int cmd_explain(int argc, char** argv) {
     write_npy(args.get("--layer-out"), stack_batch(layer_maps));
   }
   if (args.has("--json")) {
-    const std::string text = (batch == 1 ? metas[0] : metas).dump(2) + "\n";
+    const std::string text = (long_audio || batch > 1 ? metas : metas[0]).dump(2) + "\n";
     write_file(args.get("--json"), std::vector<uint8_t>(text.begin(), text.end()));
   }
   return 0;

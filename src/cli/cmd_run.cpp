@@ -1,5 +1,8 @@
 // heatlens run MODEL.onnx --input FILE [--top K] [--json] [--threads N] [--out Y.npy]: the top-K
 // classes with logits and probabilities (labels from the model card); --out saves the raw output.
+// A recording longer than an audio model's window is classified window by window
+// (--window-hop S apart): each window's top class with its time, then the top-K of the mean
+// probabilities over the windows.
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -29,7 +32,8 @@ int cmd_run(int argc, char** argv) {
   if (top < 1) throw UsageError{"--top must be at least 1"};
   Engine engine = Engine::load_file(model_path, static_cast<int>(args.get_int("--threads", 0)));
   ModelCard card = load_model_card_beside(model_path);
-  Tensor x = load_input(args, engine.graph(), card);
+  const std::optional<AudioWindows> windows = load_audio_windows(args, card);
+  const Tensor x = windows ? windows->inputs : load_input(args, engine.graph(), card);
 
   OutputHead head = find_output_head(engine.graph());
   ForwardOptions opts;
@@ -46,27 +50,57 @@ int cmd_run(int argc, char** argv) {
     throw UsageError{"the model card has " + std::to_string(card.labels.size()) + " labels for " +
                      std::to_string(classes) + " classes"};
   }
-  nlohmann::json j = nlohmann::json::array();
-  for (int64_t b = 0; b < batch; ++b) {
-    const float* l = logits.f32() + b * classes;
-    const float* p = probs.f32() + b * classes;
+  const bool json = args.has("--json");
+  auto label_of = [&](int64_t c) {
+    return card.labels.empty() ? std::to_string(c) : card.labels[c];
+  };
+  // The top-k classes by score (logits, or mean probabilities when l is null).
+  auto ranked = [&](const float* l, const float* p, int64_t k, bool print) {
+    const float* key = l ? l : p;
     std::vector<int64_t> order(classes);
     std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](int64_t i, int64_t k) { return l[i] > l[k]; });
-    order.resize(std::min<int64_t>(top, classes));
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int64_t i, int64_t m) { return key[i] > key[m]; });
+    order.resize(std::min<int64_t>(k, classes));
     nlohmann::json item = nlohmann::json::array();
-    if (!args.has("--json") && batch > 1) std::printf("example %lld\n", static_cast<long long>(b));
     for (int64_t c : order) {
-      std::string label = card.labels.empty() ? std::to_string(c) : card.labels[c];
-      item.push_back({{"class", c}, {"label", label}, {"logit", l[c]}, {"probability", p[c]}});
-      if (!args.has("--json")) {
-        std::printf("%4lld  %-20s logit %9.4f  p %.4f\n", static_cast<long long>(c), label.c_str(),
-                    l[c], p[c]);
-      }
+      item.push_back({{"class", c}, {"label", label_of(c)}, {"probability", p[c]}});
+      if (l) item.back()["logit"] = l[c];
+      if (print && l)
+        std::printf("%4lld  %-20s logit %9.4f  p %.4f\n", static_cast<long long>(c),
+                    label_of(c).c_str(), l[c], p[c]);
+      if (print && !l)
+        std::printf("%4lld  %-20s p %.4f\n", static_cast<long long>(c), label_of(c).c_str(), p[c]);
     }
-    j.push_back(item);
+    return item;
+  };
+  if (windows && batch > 1) {
+    nlohmann::json per_window = nlohmann::json::array();
+    std::vector<float> mean(classes, 0.0f);
+    for (int64_t b = 0; b < batch; ++b) {
+      const float* p = probs.f32() + b * classes;
+      for (int64_t c = 0; c < classes; ++c) mean[c] += p[c] / batch;
+      const double t0 = windows->seconds(b), t1 = t0 + card.audio.duration;
+      nlohmann::json best = ranked(logits.f32() + b * classes, p, 1, false)[0];
+      if (!json)
+        std::printf("%7.2f–%.2f s  %-20s p %.4f\n", t0, t1,
+                    best["label"].get<std::string>().c_str(), best["probability"].get<float>());
+      per_window.push_back({{"start", t0}, {"end", t1}, {"top", best}});
+    }
+    if (!json)
+      std::printf("over %lld windows (mean probability):\n", static_cast<long long>(batch));
+    nlohmann::json overall = ranked(nullptr, mean.data(), top, !json);
+    if (json)
+      std::printf("%s\n",
+                  nlohmann::json{{"windows", per_window}, {"top", overall}}.dump(2).c_str());
+    return 0;
   }
-  if (args.has("--json")) std::printf("%s\n", (batch == 1 ? j[0] : j).dump(2).c_str());
+  nlohmann::json j = nlohmann::json::array();
+  for (int64_t b = 0; b < batch; ++b) {
+    if (!json && batch > 1) std::printf("example %lld\n", static_cast<long long>(b));
+    j.push_back(ranked(logits.f32() + b * classes, probs.f32() + b * classes, top, !json));
+  }
+  if (json) std::printf("%s\n", (batch == 1 ? j[0] : j).dump(2).c_str());
   return 0;
 }
 

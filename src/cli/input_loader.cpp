@@ -10,8 +10,8 @@
 namespace heatlens::cli {
 
 std::vector<FlagSpec> input_flags() {
-  return {
-      {"--input", true}, {"--size", true}, {"--mean", true}, {"--std", true}, {"--range", true}};
+  return {{"--input", true}, {"--size", true},  {"--mean", true},
+          {"--std", true},   {"--range", true}, {"--window-hop", true}};
 }
 
 namespace {
@@ -28,6 +28,19 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 Tensor load_input(const Args& args, const Graph& graph, const ModelCard& card) {
   if (!args.has("--input")) throw UsageError{"--input FILE is required"};
   return load_input_file(args.get("--input"), args, graph, card);
+}
+
+std::optional<AudioWindows> load_audio_windows(const Args& args, const ModelCard& card) {
+  if (!args.has("--input") || !ends_with(args.get("--input"), ".wav") || !card.has_audio_frontend)
+    return std::nullopt;
+  double hop = 0;
+  if (args.has("--window-hop")) {
+    const std::vector<float> v = args.get_floats("--window-hop");
+    if (v.size() != 1 || !(v[0] > 0))
+      throw UsageError{"--window-hop takes one positive number of seconds"};
+    hop = v[0];
+  }
+  return audio_windows(card.audio, read_wav(args.get("--input")), hop);
 }
 
 bool is_input_file(const std::string& path) {

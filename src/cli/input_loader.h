@@ -2,11 +2,13 @@
 // preprocessed by the model card beside the model, overridden by --size/--mean/--std/--range.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "cli/args.h"
 #include "core/tensor.h"
 #include "graph/graph.h"
+#include "media/audio_windows.h"
 #include "media/model_card.h"
 
 namespace heatlens::cli {
@@ -18,6 +20,10 @@ Tensor load_input(const Args& args, const Graph& graph, const ModelCard& card);
 // The same for one path (the image flags --size/--mean/--std/--range still apply).
 Tensor load_input_file(const std::string& path, const Args& args, const Graph& graph,
                        const ModelCard& card);
+// A .wav --input of a model whose card has an audio front end: the model's window sliding over
+// the whole recording (--window-hop seconds apart; one window when the recording is no longer).
+// Nothing for other inputs.
+std::optional<AudioWindows> load_audio_windows(const Args& args, const ModelCard& card);
 // .npy or an image the loader reads.
 bool is_input_file(const std::string& path);
 

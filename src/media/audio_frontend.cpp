@@ -13,6 +13,10 @@ AudioFrontend parse_audio_frontend(const nlohmann::json& j) {
   f.sample_rate = j.value("sample_rate", f.sample_rate);
   f.duration = j.value("duration", f.duration);
   f.feature = j.value("feature", f.feature);
+  const std::string normalise = j.value("normalise", std::string("none"));
+  HEATLENS_CHECK(normalise == "none" || normalise == "peak",
+                 "'normalise' must be none or peak, not '" << normalise << "'");
+  f.peak_normalise = normalise == "peak";
   f.stft.n_fft = j.value("n_fft", f.stft.n_fft);
   f.stft.hop = j.value("hop", f.stft.hop);
   f.stft.win_length = j.value("win_length", f.stft.win_length);
@@ -40,6 +44,12 @@ std::vector<float> audio_clip(const AudioFrontend& f, const Audio& audio) {
   HEATLENS_CHECK(!audio.samples.empty(), "the recording has no samples");
   std::vector<float> clip = resample(audio.samples, audio.sample_rate, f.sample_rate);
   clip.resize(f.samples(), 0.0f);
+  if (f.peak_normalise) {
+    float peak = 0;
+    for (float v : clip) peak = std::max(peak, std::abs(v));
+    HEATLENS_CHECK(peak > 0, "the recording is silent in its first " << f.duration << " s");
+    for (float& v : clip) v /= peak;
+  }
   return clip;
 }
 

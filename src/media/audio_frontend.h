@@ -23,7 +23,8 @@ namespace heatlens {
 
 struct AudioFrontend {
   int sample_rate = 16000;
-  double duration = 1.0;                  // seconds: clips are cut or zero-padded to this length
+  double duration = 1.0;        // seconds: clips are cut or zero-padded to this length
+  bool peak_normalise = false;  // scale each clip to a peak of 1 (level-independent input)
   std::string feature = "log-magnitude";  // log-magnitude | log-mel | log-frequency-dft
   StftConfig stft;
   int64_t n_mels = 64;
@@ -37,7 +38,8 @@ struct AudioFrontend {
 
 AudioFrontend parse_audio_frontend(const nlohmann::json& j);
 
-// The recording resampled to the front end's rate, mono, cut or zero-padded to its duration.
+// The recording resampled to the front end's rate, mono, cut or zero-padded to its duration
+// (and scaled to a peak of 1 when the card asks for "normalise": "peak").
 std::vector<float> audio_clip(const AudioFrontend& f, const Audio& audio);
 // The model's input for a clip (audio_clip's output).
 Tensor audio_features(const AudioFrontend& f, const std::vector<float>& clip);

@@ -8,11 +8,15 @@ writes tests/golden/audio/*.npy and cases.json; tests/unit/audio_test.cpp compar
 """
 import json
 import os
+import sys
 
 import numpy as np
 import torch
 
-OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "audio")
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT = os.path.join(HERE, "audio")
+sys.path.insert(0, os.path.join(HERE, "..", "..", "models", "train"))
+from instrument_features import FRONTENDS, features  # noqa: E402
 
 
 def hz_to_mel(f, scale):
@@ -84,6 +88,17 @@ def main():
     spec = np.stack([np.abs(X) / np.sqrt((np.abs(X) ** 2).sum()), np.angle(X)])
     np.save(os.path.join(OUT, "logfreq_dft.npy"), spec.astype(np.float32))
     cases["logfreq_dft"] = {"file": "logfreq_dft.npy", "bins": 128, "f_min": 20.0, "f_max": 8000.0}
+    # The instruments models' inputs, as their training script computes them, for a decaying
+    # harmonic note (0.3 peak, 1.2 s: peak normalisation and cutting to 1 s both matter).
+    t = np.arange(19200) / rate
+    note = sum(0.3 / k * np.sin(2 * np.pi * 220 * k * t + k) for k in range(1, 9)) * np.exp(-3 * t)
+    note = (note + 0.002 * rng.standard_normal(t.size)).astype(np.float32)
+    np.save(os.path.join(OUT, "instrument_note.npy"), note)
+    cases["instruments"] = []
+    for name, frontend in FRONTENDS.items():
+        file = f"{name}_features.npy"
+        np.save(os.path.join(OUT, file), features(frontend, note[None, :])[0])
+        cases["instruments"].append({"model": name, "features": file, "signal": "instrument_note.npy"})
     # A tiny spectrogram classifier with a card that names its front end, for the CLI's audio
     # tests (a .wav through heatlens run / explain --audio-out).
     torch.manual_seed(3)

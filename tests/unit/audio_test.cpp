@@ -12,6 +12,7 @@
 
 #include "media/audio_features.h"
 #include "media/audio_frontend.h"
+#include "media/audio_windows.h"
 #include "media/npy.h"
 #include "media/resample.h"
 #include "media/wav.h"
@@ -225,6 +226,41 @@ TEST_CASE("mel filter banks, log-mel, log-magnitude and the log-frequency DFT ma
                     Catch::Contains("Nyquist"));
 }
 
+TEST_CASE("the instruments models' cards give the features their training script computed",
+          "[audio]") {
+  std::ifstream f(kDir + "cases.json");
+  const nlohmann::json cases = nlohmann::json::parse(f);
+  REQUIRE(cases.at("instruments").size() == 2);
+  for (const auto& c : cases.at("instruments")) {
+    const std::string model = c.at("model");
+    INFO(model);
+    std::ifstream card_file(std::string(HEATLENS_SOURCE_DIR) + "/models/" + model + "/card.json");
+    REQUIRE(card_file.good());
+    const nlohmann::json card = nlohmann::json::parse(card_file);
+    const heatlens::AudioFrontend front = heatlens::parse_audio_frontend(card.at("audio_frontend"));
+    Audio a;
+    a.sample_rate = 16000;
+    a.samples = load(c.at("signal"));
+    const heatlens::Tensor x = heatlens::audio_features(front, heatlens::audio_clip(front, a));
+    const heatlens::Tensor ref = heatlens::read_npy(kDir + c.at("features").get<std::string>());
+    // The card's input shape without its batch dimension is the feature's shape.
+    const nlohmann::json& shape = card.at("input").at("shape");
+    REQUIRE(x.shape().size() == shape.size());
+    REQUIRE(x.numel() == ref.numel());
+    for (size_t d = 1; d < shape.size(); ++d) CHECK(x.shape()[d] == shape[d].get<int64_t>());
+    const bool dft = front.feature == "log-frequency-dft";
+    const int64_t half = x.numel() / 2;
+    for (int64_t i = 0; i < x.numel(); ++i) {
+      if (dft && i >= half) {  // phase: as angles, where the magnitude is not negligible
+        if (ref.f32()[i - half] < 1e-4) continue;
+        CHECK(std::fabs(std::remainder(x.f32()[i] - ref.f32()[i], 2 * 3.14159265358979)) < 1e-3);
+      } else {
+        CHECK(x.f32()[i] == Approx(ref.f32()[i]).margin(dft ? 1e-5 : 1e-3));
+      }
+    }
+  }
+}
+
 TEST_CASE("an audio card's front end makes the model input and listenable explanations",
           "[audio]") {
   CHECK_THROWS_WITH(heatlens::parse_audio_frontend({{"feature", "cqt"}}),
@@ -235,6 +271,18 @@ TEST_CASE("an audio card's front end makes the model input and listenable explan
                                                               {"n_fft", 256},
                                                               {"hop", 64}});
   CHECK(f.f_max == 8000);
+  CHECK_THROWS_WITH(heatlens::parse_audio_frontend({{"normalise", "rms"}}),
+                    Catch::Contains("'normalise' must be none or peak"));
+  {  // Peak normalisation: any level gives the same clip; silence is an error, not NaNs.
+    heatlens::AudioFrontend peak = f;
+    peak.peak_normalise = true;
+    Audio quiet;
+    quiet.sample_rate = 16000;
+    quiet.samples = sine(440, 16000, 8000, 0.01);
+    CHECK(max_abs(heatlens::audio_clip(peak, quiet)) == Approx(1.0));
+    quiet.samples.assign(8000, 0.0f);
+    CHECK_THROWS_WITH(heatlens::audio_clip(peak, quiet), Catch::Contains("silent"));
+  }
   // A 0.25 s recording at 44.1 kHz: resampled to 16 kHz and zero-padded to 0.5 s.
   Audio a;
   a.sample_rate = 44100;
@@ -302,4 +350,64 @@ TEST_CASE("an audio card's front end makes the model input and listenable explan
     CHECK(std::abs(r[220]) >
           0.99 * std::abs(heatlens::rfft(std::vector<float>(two.begin(), two.end()))[220]));
   }
+}
+
+TEST_CASE("long recordings: windows slide over them and relevance returns to their frames",
+          "[audio]") {
+  heatlens::AudioFrontend f = heatlens::parse_audio_frontend({{"sample_rate", 16000},
+                                                              {"duration", 0.5},
+                                                              {"normalise", "peak"},
+                                                              {"feature", "log-magnitude"},
+                                                              {"n_fft", 256},
+                                                              {"hop", 64}});
+  // 2.3 s: a quiet 440 Hz tone, then silence from 1.2 s.
+  Audio a;
+  a.sample_rate = 16000;
+  a.samples = sine(440, 16000, 36800, 0.05);
+  std::fill(a.samples.begin() + 19200, a.samples.end(), 0.0f);
+  const heatlens::AudioWindows w = heatlens::audio_windows(f, a);
+  // Half-window hops rounded to whole STFT hops: 4000 → 4032 samples (63 × 64).
+  REQUIRE(w.starts.size() == 9);
+  for (size_t k = 0; k < w.starts.size(); ++k) CHECK(w.starts[k] == static_cast<int64_t>(k) * 4032);
+  CHECK(w.seconds(1) == Approx(0.252));
+  CHECK(w.recording.size() == 8 * 4032 + 8000);
+  CHECK(w.inputs.shape() == heatlens::Shape{9, 1, 129, 126});
+  // Each window is its own peak-normalised clip; the silent last one stays silent.
+  for (size_t k : {size_t(0), size_t(8)}) {
+    Audio piece;
+    piece.sample_rate = 16000;
+    piece.samples.assign(w.recording.begin() + w.starts[k],
+                         w.recording.begin() + w.starts[k] + 8000);
+    heatlens::AudioFrontend plain = f;
+    plain.peak_normalise = k == 0;
+    const heatlens::Tensor ref =
+        heatlens::audio_features(plain, heatlens::audio_clip(plain, piece));
+    for (int64_t i = 0; i < ref.numel(); i += 97)
+      CHECK(w.inputs.f32()[k * ref.numel() + i] == Approx(ref.f32()[i]).margin(1e-4));
+  }
+  // Relevance k on window k: each recording frame gets the mean over the windows covering it.
+  heatlens::Tensor rel(w.inputs.shape());
+  const int64_t per = rel.numel() / 9;
+  for (int64_t k = 0; k < 9; ++k)
+    for (int64_t i = 0; i < per; ++i) rel.f32()[k * per + i] = static_cast<float>(k);
+  const heatlens::Tensor placed = heatlens::place_relevance(f, w, rel);
+  const int64_t frames = 1 + static_cast<int64_t>(w.recording.size()) / 64;
+  REQUIRE(placed.shape() == heatlens::Shape{1, 1, 129, frames});
+  CHECK(placed.f32()[10] == 0.0f);               // frame 10: window 0 only
+  CHECK(placed.f32()[63 + 10] == Approx(0.5));   // frame 73: windows 0 and 1
+  CHECK(placed.f32()[frames - 1] == Approx(8));  // the last frame: window 8 only
+  // The whole recording's front end inverts the placed relevance into sound of its length.
+  heatlens::Tensor ones(placed.shape());
+  for (int64_t i = 0; i < ones.numel(); ++i) ones.f32()[i] = 1.0f;
+  const heatlens::Listenable l =
+      heatlens::listenable_explanation(heatlens::recording_frontend(f, w), w.recording, ones, 0.1);
+  CHECK(l.explanation.size() == w.recording.size());
+  CHECK(rms(l.residual) < 1e-5);
+  // A short recording is one window, as audio_clip makes it; too many windows is an error.
+  a.samples.resize(3000);
+  CHECK(heatlens::audio_windows(f, a).starts.size() == 1);
+  a.samples.assign(16000 * 60, 0.1f);
+  CHECK_THROWS_WITH(heatlens::audio_windows(f, a, 0.004, 100), Catch::Contains("more than 100"));
+  CHECK_THROWS_WITH(heatlens::place_relevance(f, w, heatlens::Tensor({2, 1, 129, 126})),
+                    Catch::Contains("does not match"));
 }

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "eval/evaluate.h"
+#include "eval/magnitude_phase.h"
 #include "onnx_builder.h"
 #include "test_models.h"
 
@@ -177,4 +178,62 @@ TEST_CASE("the evaluation table aggregates mean ± std over inputs", "[eval]") {
   CHECK(md.find("sparseness ↑") != std::string::npos);
   CHECK(md.find("| occlusion:window=1 |") != std::string::npos);
   CHECK(heatlens::table_csv(t).find("\"gradient\",\"sparseness\",") != std::string::npos);
+}
+
+TEST_CASE("the magnitude/phase query finds the channel a spectrum model reads", "[metrics]") {
+  // logits = Flatten(x) · W on x [N, 2, 8]: W reads only the magnitude channel, or only the
+  // phase channel. RDE's L1 penalty should keep the read channel and drop the other.
+  for (const bool reads_phase : {false, true}) {
+    INFO((reads_phase ? "phase model" : "magnitude model"));
+    std::vector<float> w(16 * 3, 0.0f);
+    for (int64_t k = 0; k < 8; ++k)
+      for (int64_t c = 0; c < 3; ++c)
+        w[((reads_phase ? 8 : 0) + k) * 3 + c] = std::sin(1.3f * static_cast<float>(k * 3 + c));
+    OnnxBuilder b(13);
+    b.input("x", {-1, 2, 8});
+    b.initializer("w", tensor({16, 3}, w));
+    b.node("Flatten", {"x"}, {"flat"});
+    b.node("MatMul", {"flat", "w"}, {"logits"});
+    b.output("logits");
+    Engine e = load(b);
+    ModelCard card;
+    card.labels = {"a", "b", "c"};
+    ExplainModel model(e, card);
+    std::vector<Tensor> inputs;
+    for (unsigned s = 0; s < 6; ++s)
+      inputs.push_back(heatlens::test::random_tensor({1, 2, 8}, 40 + s, 2.0f));
+    Progress progress;
+    const heatlens::MagnitudePhaseResult r = heatlens::magnitude_phase_query(
+        model, inputs, {{"steps", "150"}, {"samples", "4"}, {"lambda", "0.01"}}, true, progress);
+    REQUIRE(!r.classes.empty());
+    int64_t samples = 0;
+    for (const heatlens::MagnitudePhaseClass& c : r.classes) {
+      INFO(c.label);
+      samples += c.samples;
+      const double kept = reads_phase ? c.phase_mean : c.magnitude_mean;
+      const double dropped = reads_phase ? c.magnitude_mean : c.phase_mean;
+      CHECK(kept > 0.7);
+      CHECK(dropped < 0.1);
+      CHECK((reads_phase ? c.phase_class : c.magnitude_class) > 0.7);
+      CHECK((reads_phase ? c.magnitude_class : c.phase_class) < 0.1);
+      REQUIRE(c.magnitude_map.size() == 8);
+      double read = 0, unread = 0;
+      for (int64_t k = 0; k < 8; ++k) {
+        read += reads_phase ? c.phase_map[k] : c.magnitude_map[k];
+        unread += reads_phase ? c.magnitude_map[k] : c.phase_map[k];
+      }
+      CHECK(read > 4 * unread);
+    }
+    CHECK(samples == 6);
+    CHECK(progress.done() == progress.total());
+    const std::string table = heatlens::magnitude_phase_markdown(r);
+    CHECK(table.find("| class | samples | magnitude (per sample)") == 0);
+    CHECK(heatlens::magnitude_phase_json(r)["classes"].size() == r.classes.size());
+  }
+  Engine linear = linear_engine({1, 1, 1, 1});
+  ExplainModel image_model(linear, ModelCard{});
+  Progress progress;
+  CHECK_THROWS_WITH(
+      heatlens::magnitude_phase_query(image_model, {Tensor({1, 4})}, {}, false, progress),
+      Catch::Contains("spectra [1, 2, bins]"));
 }
