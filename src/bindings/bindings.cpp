@@ -21,6 +21,7 @@
 
 #include "core/error.h"
 #include "core/thread_pool.h"
+#include "bindings/js_interop.h"
 #include "core/version.h"
 #include "eval/evaluate.h"
 #include "explain/method.h"
@@ -36,45 +37,15 @@ using emscripten::val;
 namespace heatlens {
 namespace {
 
-struct Session {
-  std::unique_ptr<Engine> engine;
-  std::unique_ptr<ExplainModel> model;
-  ModelCard card;
-};
-Session session;
-
-val error_object(const std::string& message) {
-  val out = val::object();
-  out.set("error", message);
-  return out;
-}
-
-std::vector<uint8_t> bytes_of(const val& array) {
-  const size_t n = array["length"].as<size_t>();
-  std::vector<uint8_t> out(n);
-  val(emscripten::typed_memory_view(n, out.data())).call<void>("set", array);
-  return out;
-}
-
-Tensor tensor_of(const val& array, const val& shape_js) {
-  Shape shape;
-  const size_t rank = shape_js["length"].as<size_t>();
-  // Numbers cross as doubles: Embind here has no 64-bit integer type.
-  for (size_t i = 0; i < rank; ++i) shape.push_back(static_cast<int64_t>(shape_js[i].as<double>()));
-  Tensor t(shape);
-  const double length = array["length"].as<double>();
-  HEATLENS_CHECK(length == static_cast<double>(t.numel()),
-                 "input has " << length << " values for shape " << shape_str(shape));
-  val(emscripten::typed_memory_view(static_cast<size_t>(t.numel()), t.f32()))
-      .call<void>("set", array);
-  return t;
-}
-
-val float_array(const float* p, size_t n) {
-  val out = val::global("Float32Array").new_(n);
-  out.call<void>("set", val(emscripten::typed_memory_view(n, p)));
-  return out;
-}
+using bindings::bytes_of;
+using bindings::error_object;
+using bindings::float_array;
+using bindings::js_progress;
+using bindings::loaded;
+using bindings::params_of;
+using bindings::Session;
+using bindings::session;
+using bindings::tensor_of;
 
 std::string value_shape(const Value& v) {
   if (!v.has_declared_shape) return "?";
@@ -127,11 +98,6 @@ val load_model(val bytes_js, std::string card_json) {
     session = Session{};
     return error_object(e.what());
   }
-}
-
-Session& loaded() {
-  HEATLENS_CHECK(session.model != nullptr, "no supported model is loaded");
-  return session;
 }
 
 // Engine preprocessing of a decoded image (RGBA pixels from a canvas): resize, channel
@@ -198,28 +164,12 @@ val forward_output(val data, val shape) {
   }
 }
 
-// Progress reported to a JS callback `progress(done, total)` (if one is given).
-Progress js_progress(val progress_js) {
-  return Progress(
-      [progress_js](int64_t done, int64_t total) {
-        if (!progress_js.isUndefined())
-          progress_js(static_cast<double>(done), static_cast<double>(total));
-      },
-      nullptr);
-}
-
 // Runs a method; `progress(done, total)` is called after each batch of passes.
 val explain_input(val data, val shape, std::string method, std::string params_json, int target,
                   std::string output, val progress_js) {
   try {
     Session& s = loaded();
-    std::map<std::string, std::string> params;
-    const nlohmann::json given =
-        params_json.empty() ? nlohmann::json::object() : nlohmann::json::parse(params_json);
-    HEATLENS_CHECK(given.is_object(), "parameters must be a JSON object");
-    for (auto it = given.begin(); it != given.end(); ++it) {
-      params[it.key()] = it.value().is_string() ? it.value().get<std::string>() : it.value().dump();
-    }
+    const std::map<std::string, std::string> params = params_of(params_json);
     TargetSpec spec;
     spec.class_index = target;
     spec.space = parse_output_space(output);

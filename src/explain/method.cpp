@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "core/error.h"
+#include "explain/perturbation/perturbation.h"
 #include "explain/refine.h"
 
 namespace heatlens {
@@ -80,7 +81,9 @@ Attribution explain(ExplainModel& model, const Tensor& x, const std::string& met
   HEATLENS_CHECK(x.rank() >= 1 && x.dim(0) == 1,
                  "explain takes one example (batch 1), got shape " << shape_str(x.shape()));
   const MethodInfo& m = find_method(method);
-  ParamValues params = ParamValues::resolve(m.params, given);
+  std::map<std::string, std::string> chosen = given;
+  if (model.card().has_audio_frontend) audio_grouping_defaults(m.params, x, chosen);
+  ParamValues params = ParamValues::resolve(m.params, chosen);
   const auto start = std::chrono::steady_clock::now();
   Tensor logits = model.logits(x);
   Target target = ExplainModel::resolve_target(logits, spec);

@@ -476,3 +476,35 @@ TEST_CASE("perturbation methods are deterministic, report progress and cancel wi
       heatlens::Cancelled);
   CHECK(m.passes() <= 1 + 8);
 }
+
+TEST_CASE("on a sound's input, grouping methods default to time-frequency tiles",
+          "[perturbation]") {
+  // logits = Flatten(x) · W on a [1, 1, 32, 16] "spectrogram".
+  OnnxBuilder b(13);
+  b.input("x", {-1, 1, 32, 16});
+  b.initializer("w", heatlens::test::random_tensor({512, 2}, 5));
+  b.node("Flatten", {"x"}, {"flat"});
+  b.node("MatMul", {"flat", "w"}, {"logits"});
+  b.output("logits");
+  Engine e = load(b);
+  ModelCard audio_card;
+  audio_card.has_audio_frontend = true;
+  ExplainModel audio(e, audio_card);
+  const Tensor x = heatlens::test::random_tensor({1, 1, 32, 16}, 6);
+  Progress progress;
+  const Attribution lime = explain(audio, x, "lime", TargetSpec{}, {{"samples", "40"}}, progress);
+  CHECK(lime.params.at("grouping") == "tiles");
+  CHECK(lime.params.at("tile-freq") == "2");  // 32 rows / 16
+  CHECK(lime.params.at("tile-time") == "2");  // 16 frames / 8
+  // What the caller chose stays; per-feature groupings (rde's) stay.
+  const Attribution chosen =
+      explain(audio, x, "lime", TargetSpec{}, {{"samples", "40"}, {"grouping", "grid"}}, progress);
+  CHECK(chosen.params.at("grouping") == "grid");
+  const Attribution rde = explain(audio, x, "rde", TargetSpec{}, {{"steps", "2"}}, progress);
+  CHECK(rde.params.at("grouping") == "grid");
+  CHECK(rde.params.at("patch") == "1");
+  // An image model keeps the registry's defaults.
+  ExplainModel image(e, ModelCard{});
+  CHECK(explain(image, x, "lime", TargetSpec{}, {{"samples", "40"}}, progress)
+            .params.at("grouping") == "slic");
+}

@@ -6,6 +6,8 @@ import { EngineClient } from './engine-client.js';
 import { decodeImage } from './image-input.js';
 import { encodeNpy } from './npy.js';
 import { SEGMENT_PATH } from './param-form.js';
+import { AudioPath, drawFlipped } from './audio-panel.js';
+import { isAudioFile, MAX_RECORDING_SECONDS, Recorder } from './audio-input.js';
 import './evaluate-panel.js';
 
 const $ = (id) => document.querySelector(`[data-testid="${id}"]`);
@@ -15,6 +17,8 @@ const state = {
   methods: [], models: [], demos: [],
   modelName: '', modelInfo: null, card: null,
   image: null, input: null,  // {data, shape}
+  sound: null,  // the last sound given (kept across audio models)
+  audio: null,  // the AudioPath while an audio model is loaded
   target: -1, result: null,
 };
 
@@ -90,8 +94,18 @@ async function loadModel(name, bytes, cardText) {
     showCard(info);
     fillGallery();
     const channels = state.card?.preprocessing?.channels ?? info.inputs?.[0]?.shape?.[1];
-    $('draw-panel').hidden = channels !== 1;
-    if (state.image) await setImage(state.image);
+    const isAudio = Boolean(state.card?.audio_frontend);
+    state.audio = isAudio ? audioPath : null;
+    state.input = null;
+    state.bitmap = null;
+    $('draw-panel').hidden = isAudio || channels !== 1;
+    $('audio-panel').hidden = !isAudio;
+    $('spectrogram-view').hidden = !isAudio;
+    $('webcam').hidden = isAudio || !navigator.mediaDevices?.getUserMedia;
+    $('file-input').accept = isAudio ? 'audio/*,.wav,.mp3,.ogg,.flac' : 'image/*';
+    $('dropzone-text').firstChild.textContent = isAudio ? 'Drop a sound file, or ' : 'Drop or paste an image, or ';
+    if (isAudio && state.sound) await setSound(state.sound);
+    if (!isAudio && state.image) await setImage(state.image);
     setStatus(info.supported ? 'ready' : 'error: the model has unsupported operators (listed under Model)');
   } catch (e) {
     setStatus(`error: ${e.message}`);
@@ -215,8 +229,13 @@ function fillGallery() {
     const b = document.createElement('button');
     b.title = `demo: ${d.label}`;
     b.dataset.testid = 'demo-input';
-    b.append(Object.assign(document.createElement('img'), { src: d.file, alt: d.label }));
-    b.addEventListener('click', () => setImage(d.file));
+    if (/\.wav$/.test(d.file)) {
+      b.textContent = `♪ ${d.label}`;
+      b.addEventListener('click', () => setSound(d.file, d.label));
+    } else {
+      b.append(Object.assign(document.createElement('img'), { src: d.file, alt: d.label }));
+      b.addEventListener('click', () => setImage(d.file));
+    }
     gallery.append(b);
   }
 }
@@ -242,6 +261,40 @@ async function setImage(source) {
   setBusy(false);
 }
 
+// A sound for an audio model: the engine cuts it into the model's windows; the prediction is
+// the mean over the windows.
+async function setSound(source, name) {
+  state.sound = source;
+  if (!state.audio) {
+    setStatus('error: this model takes images; choose an audio model (instruments) for sounds');
+    return;
+  }
+  try {
+    setStatus('running — decoding the sound');
+    const label = name || source.name?.replace(/\.[^.]*$/, '') || 'sound';
+    const r = await state.audio.load(source, label);
+    state.input = r.input;
+    state.bitmap = state.audio.picture;
+    state.result = null;
+    const preview = $('input-preview');
+    const ctx = preview.getContext('2d');
+    ctx.imageSmoothingEnabled = false;
+    drawFlipped(ctx, state.bitmap, preview.width, preview.height);
+    showPrediction(r.probs);
+    $('audio-note').textContent = r.note;
+    setStatus(`ready (${r.note})`);
+  } catch (e) {
+    state.input = null;
+    setStatus(`error: ${e.message}`);
+  }
+  setBusy(false);
+}
+
+function setInput(file) {
+  if (isAudioFile(file)) setSound(file);
+  else setImage(file);
+}
+
 function showPrediction(probs) {
   const labels = state.card?.labels || [];
   const order = [...probs.keys()].sort((a, b) => probs[b] - probs[a]).slice(0, 5);
@@ -263,7 +316,10 @@ let started = 0;
 async function run() {
   if (!state.input || !state.modelInfo?.supported) return;
   const method = $('method-select').value;
-  const params = $('param-form').values;
+  // Only what the user changed: the engine fills in the defaults (on sound, time–frequency
+  // tiles instead of image superpixels).
+  const form = $('param-form');
+  const params = Object.fromEntries(Object.entries(form.values).filter(([k, v]) => form.schema.find((p) => p.name === k)?.default !== v));
   setBusy(true);
   setStatus(`running — ${method}`);
   $('progress').value = 0;
@@ -271,16 +327,21 @@ async function run() {
   try {
     const segments = $('param-form').segmentFile;
     if (segments) await engine.call('writeFile', [SEGMENT_PATH, new Uint8Array(await segments.arrayBuffer())]);
-    const r = await engine.call('explain', [state.input.data, state.input.shape, method, params, state.target, $('output-select').value], {
-      onProgress: (done, total) => {
-        $('progress').value = total ? done / total : 0;
-        const elapsed = (performance.now() - started) / 1000;
-        $('eta').textContent = done && total ? `${done}/${total} · about ${Math.max(0, elapsed * (total - done) / done).toFixed(1)} s left` : '';
-      },
-    });
+    const onProgress = (done, total) => {
+      $('progress').value = total ? done / total : 0;
+      const elapsed = (performance.now() - started) / 1000;
+      $('eta').textContent = done && total ? `${done}/${total} · about ${Math.max(0, elapsed * (total - done) / done).toFixed(1)} s left` : '';
+    };
+    const output = $('output-select').value;
+    if (state.audio) {
+      state.result = await state.audio.explain(method, params, state.target, output, onProgress);
+    } else {
+      const r = await engine.call('explain', [state.input.data, state.input.shape, method, params, state.target, output], { onProgress });
+      state.result = { ...r, shape: state.input.shape };
+    }
     $('progress').value = 1;
-    state.result = { ...r, shape: state.input.shape };
     await drawResult();
+    if (state.audio) await state.audio.listen(state.result);
     showNumbers(r.meta);
     setStatus(`done — ${method} in ${r.meta.wall_ms.toFixed(0)} ms`);
     for (const id of ['export-png', 'export-npy', 'export-json', 'compare-add']) $(id).disabled = false;
@@ -297,16 +358,22 @@ async function renderResult(result, canvas) {
   if ($('sign-select').value === 'positive') relevance = relevance.map((v) => Math.max(0, v));
   const signed = result.meta.signed && $('sign-select').value === 'both';
   const cmap = $('colormap-select').value || (signed ? 'seismic' : 'inferno');
-  const heat = await engine.call('render', [relevance, result.shape, signed, cmap]);
+  // A spectrum [1, 2, bins] is drawn as two rows: magnitude and phase.
+  const shape = result.shape.length === 3 ? [1, 1, result.shape[1], result.shape[2]] : result.shape;
+  const heat = await engine.call('render', [relevance, shape, signed, cmap]);
   const off = new OffscreenCanvas(heat.width, heat.height);
   off.getContext('2d').putImageData(new ImageData(heat.pixels, heat.width, heat.height), 0, 0);
   const ctx = canvas.getContext('2d');
   ctx.imageSmoothingEnabled = false;
   ctx.clearRect(0, 0, canvas.width, canvas.height);
-  if (state.bitmap) ctx.drawImage(state.bitmap, 0, 0, canvas.width, canvas.height);
+  // Sound: frequency 0 at the bottom, as spectrograms are read.
+  const draw = state.audio ? (src) => drawFlipped(ctx, src, canvas.width, canvas.height)
+    : (src) => ctx.drawImage(src, 0, 0, canvas.width, canvas.height);
+  if (state.bitmap) draw(state.bitmap);
   ctx.globalAlpha = Number($('opacity').value);
-  ctx.drawImage(off, 0, 0, canvas.width, canvas.height);
+  draw(off);
   ctx.globalAlpha = 1;
+  if (state.audio && canvas === $('heatmap')) $('spectrogram-view').show(canvas, state.audio.info);
 }
 
 async function drawResult() {
@@ -358,6 +425,7 @@ async function addToComparison() {
 // ---------------------------------------------------------------------------- start-up
 const engine = new EngineClient();
 window.heatlensEngine = engine;  // for the console and the browser tests
+const audioPath = new AudioPath(engine, $('spectrogram-view'));
 
 async function main() {
   try {
@@ -396,7 +464,8 @@ async function main() {
       $('model-select').value = model;
       await selectBundled(model);
       const first = state.demos.find((d) => d.model === model);
-      if (first) await setImage(first.file);
+      if (first && state.audio) await setSound(first.file, first.label);
+      else if (first) await setImage(first.file);
     } else {
       setStatus('ready — open an .onnx model to start');
     }
@@ -411,14 +480,14 @@ $('model-select').addEventListener('change', (e) => {
 });
 $('model-file-input').addEventListener('change', (e) => e.target.files[0] && openOwnModel(e.target.files[0]));
 $('prep-form').addEventListener('submit', applyPreprocessing);
-$('file-input').addEventListener('change', (e) => e.target.files[0] && setImage(e.target.files[0]));
+$('file-input').addEventListener('change', (e) => e.target.files[0] && setInput(e.target.files[0]));
 const drop = $('dropzone');
 drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
 drop.addEventListener('dragleave', () => drop.classList.remove('over'));
 drop.addEventListener('drop', (e) => {
   e.preventDefault();
   drop.classList.remove('over');
-  if (e.dataTransfer.files[0]) setImage(e.dataTransfer.files[0]);
+  if (e.dataTransfer.files[0]) setInput(e.dataTransfer.files[0]);
 });
 document.addEventListener('paste', (e) => {
   const item = [...(e.clipboardData?.items || [])].find((i) => i.type.startsWith('image/'));
@@ -465,6 +534,28 @@ if (navigator.mediaDevices?.getUserMedia) {
   $('webcam').hidden = false;
   $('webcam').addEventListener('click', webcamSnapshot);
 }
+
+// Microphone: records up to MAX_RECORDING_SECONDS with a level meter; a second click stops.
+let recorder = null;
+$('audio-record').addEventListener('click', async () => {
+  if (recorder) {
+    recorder.stop();
+    return;
+  }
+  if (!navigator.mediaDevices?.getUserMedia || typeof MediaRecorder === 'undefined') {
+    setStatus('error: this browser offers no microphone recording');
+    return;
+  }
+  recorder = new Recorder((level) => { $('audio-level').value = level; });
+  $('audio-record').textContent = `■ Stop (at most ${MAX_RECORDING_SECONDS} s)`;
+  try {
+    await setSound(await recorder.start(), 'recording');
+  } catch (e) {
+    setStatus(`error: no recording (${e.message})`);
+  }
+  recorder = null;
+  $('audio-record').textContent = '● Record';
+});
 
 // Offline: the service worker caches the app, the engine and the bundled models.
 if ('serviceWorker' in navigator) {

@@ -57,6 +57,18 @@ async function ortOutputs(data, shape) {
   return out[ortSession.outputNames[0]].data;
 }
 
+// A progress callback for the engine that posts at most every 50 ms (and the last report).
+function reporter(id) {
+  let last = 0;
+  return (done, total) => {
+    const now = performance.now();
+    if (now - last > 50 || done === total) {
+      last = now;
+      self.postMessage({ id, event: 'progress', done, total });
+    }
+  };
+}
+
 const methods = {
   info: () => info,
   parallelSum: (n, threads) => engine.parallelSum(n, threads),
@@ -94,26 +106,28 @@ const methods = {
     return { logits: r.logits, probs: r.probs };
   },
   explain: (id, data, shape, method, params, target, output) => {
-    let last = 0;
-    const r = checked(engine.explain(data, shape, method, JSON.stringify(params), target, output, (done, total) => {
-      const now = performance.now();
-      if (now - last > 50 || done === total) {
-        last = now;
-        self.postMessage({ id, event: 'progress', done, total });
-      }
-    }));
+    const r = checked(engine.explain(data, shape, method, JSON.stringify(params), target, output, reporter(id)));
     return { relevance: r.relevance, layerMap: r.layerMap, meta: JSON.parse(r.json) };
   },
+  // Audio models: the recording's windows and spectrogram; every window explained onto the
+  // recording's frames; the listenable explanation of a relevance.
+  prepareAudio: (samples, sampleRate, hop = 0) => {
+    const r = checked(engine.prepareAudio(samples, sampleRate, hop));
+    return { data: r.data, shape: r.shape, starts: r.starts, seconds: r.seconds, windowSeconds: r.windowSeconds,
+      sampleRate: r.sampleRate, feature: r.feature, minHz: r.minHz, maxHz: r.maxHz, note: r.note,
+      spectrogram: { data: r.spectrogram.data, shape: r.spectrogram.shape } };
+  },
+  explainAudio: (id, method, params, target, output) => {
+    const r = checked(engine.explainAudio(method, JSON.stringify(params), target, output, reporter(id)));
+    return { relevance: r.relevance, shape: r.shape, meta: JSON.parse(r.json) };
+  },
+  listenAudio: (relevance, shape, threshold) => {
+    const r = checked(engine.listenAudio(relevance, shape, threshold));
+    return { original: r.original, explanation: r.explanation, residual: r.residual, sampleRate: r.sampleRate };
+  },
   evaluate: (id, data, shape, methods, metrics, box, target, output) => {
-    let last = 0;
     const r = checked(engine.evaluate(data, shape, JSON.stringify(methods), JSON.stringify(metrics),
-      box ? JSON.stringify(box) : '', target, output, (done, total) => {
-        const now = performance.now();
-        if (now - last > 50 || done === total) {
-          last = now;
-          self.postMessage({ id, event: 'progress', done, total });
-        }
-      }));
+      box ? JSON.stringify(box) : '', target, output, reporter(id)));
     return JSON.parse(r.json);
   },
   metrics: () => JSON.parse(engine.metrics()),
@@ -136,7 +150,8 @@ self.onmessage = async (event) => {
     await ready;
     const fn = methods[method];
     if (!fn) throw new Error(`unknown engine method '${method}'`);
-    const result = method === 'explain' || method === 'evaluate' ? await fn(id, ...args) : await fn(...args);
+    const withId = method === 'explain' || method === 'evaluate' || method === 'explainAudio';
+    const result = withId ? await fn(id, ...args) : await fn(...args);
     self.postMessage({ id, result });
   } catch (e) {
     self.postMessage({ id, error: String((e && e.message) || e) });

@@ -103,6 +103,25 @@ std::vector<ParamSpec> grouping_params(const std::string& default_kind,
   };
 }
 
+void audio_grouping_defaults(const std::vector<ParamSpec>& specs, const Tensor& x,
+                             std::map<std::string, std::string>& given) {
+  if (given.count("grouping") || x.rank() < 3) return;
+  auto spec = [&](const std::string& name) -> const ParamSpec* {
+    for (const ParamSpec& s : specs)
+      if (s.name == name) return &s;
+    return nullptr;
+  };
+  const ParamSpec* grouping = spec("grouping");
+  const ParamSpec* patch = spec("patch");
+  if (!grouping || (grouping->default_value == "grid" && patch && patch->default_value == "1") ||
+      grouping->default_value == "features")
+    return;
+  given["grouping"] = "tiles";
+  const int64_t rows = x.dim(-2), cols = x.dim(-1);
+  if (!given.count("tile-freq")) given["tile-freq"] = std::to_string((rows + 15) / 16);
+  if (!given.count("tile-time")) given["tile-time"] = std::to_string((cols + 7) / 8);
+}
+
 FeatureGroups groups_from_labels(const std::vector<int64_t>& labels, const Tensor& x) {
   const PlaneView v = plane_view(x);
   HEATLENS_CHECK(static_cast<int64_t>(labels.size()) == v.height * v.width,

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,12 @@ struct FeatureGroups {
 
 // Parameters of the grouping (grouping, patch, tile-freq, tile-time, segments, compactness,
 // segment-file); `default_kind` is the method's default grouping.
+// On a sound's input (a model card with an audio front end), SLIC superpixels and square
+// patches are image notions: when the caller did not choose a grouping, a method whose default
+// groups several features gets time–frequency tiles instead, about 16 along the second-to-last
+// dim (frequency) and 8 along the last (time). Per-feature defaults (rde's) stay.
+void audio_grouping_defaults(const std::vector<ParamSpec>& specs, const Tensor& x,
+                             std::map<std::string, std::string>& given);
 std::vector<ParamSpec> grouping_params(const std::string& default_kind,
                                        const std::string& default_patch = "4");
 FeatureGroups make_groups(const ParamValues& p, const Tensor& x, const ModelCard& card);
