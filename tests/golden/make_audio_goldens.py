@@ -97,7 +97,7 @@ def main():
     cases["instruments"] = []
     for name, frontend in FRONTENDS.items():
         file = f"{name}_features.npy"
-        np.save(os.path.join(OUT, file), features(frontend, note[None, :])[0])
+        np.save(os.path.join(OUT, file), np.ascontiguousarray(features(frontend, note[None, :])[0]))
         cases["instruments"].append({"model": name, "features": file, "signal": "instrument_note.npy"})
     # A tiny spectrogram classifier with a card that names its front end, for the CLI's audio
     # tests (a .wav through heatlens run / explain --audio-out).

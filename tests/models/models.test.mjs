@@ -216,3 +216,25 @@ test('heatlens eval --query magnitude-phase prints the paper\'s table for instru
   assert.equal(j.frequencies.length, 256);
   assert.ok(Math.abs(j.frequencies[0] - 20) < 1e-9 && Math.abs(j.frequencies[255] - 8000) < 1e-6);
 });
+
+test('every registered method explains a note on instruments, and the explanation can be heard', { skip: !bundled.includes('instruments') || !canRender }, () => {
+  const note = path.join(renderedNotes(), fs.readdirSync(renderedNotes()).find((f) => f.startsWith('guitar-24-')));
+  const model = path.join(root, 'models/instruments/model.onnx');
+  const methods = JSON.parse(spawnSync(cli, ['methods', '--json'], { encoding: 'utf8' }).stdout).map((m) => m.name);
+  assert.ok(methods.length >= 20);
+  const small = { smoothgrad: ['samples=4'], 'smoothgrad-square': ['samples=4'], vargrad: ['samples=4'], 'integrated-gradients': ['steps=8'],
+    'expected-gradients': ['samples=4'], rise: ['masks=100'], lime: ['samples=100'], 'kernel-shap': ['samples=100'],
+    'shapley-sampling': ['samples=2'], 'meaningful-perturbation': ['iterations=20'], rde: ['steps=20'], 'matching-pursuit': ['k=3'] };
+  for (const method of methods) {
+    const meta = path.join(tmp, `note-${method}.json`);
+    const wav = path.join(tmp, `note-${method}.wav`);
+    const args = ['explain', model, '--input', note, '--method', method, '--json', meta, '--audio-out', wav];
+    for (const p of small[method] || []) args.push('--param', p);
+    const r = spawnSync(cli, args, { encoding: 'utf8' });
+    assert.equal(r.status, 0, `${method}: ${r.stderr}`);
+    const j = JSON.parse(fs.readFileSync(meta, 'utf8'));
+    assert.ok(Number.isFinite(j.relevance_sum), `${method}: relevance sum`);
+    if ('grouping' in j.params && j.params.grouping !== 'grid') assert.equal(j.params.grouping, 'tiles', `${method}: time–frequency tiles on sound`);
+    assert.ok(fs.statSync(wav).size > 16000 * 2, `${method}: the explanation as sound`);
+  }
+});

@@ -121,7 +121,12 @@ function showCard(info) {
   const line = (text) => card.append(Object.assign(document.createElement('div'), { textContent: text }));
   if (c) {
     line(c.summary);
-    if (c.accuracy) line(`test accuracy ${(c.accuracy.test * 100).toFixed(1)}% · ${c.labels.length} classes`);
+    const pct = (v) => `${(v * 100).toFixed(1)}%`;
+    if (c.accuracy?.unseen_font !== undefined) {
+      line(`held-out notes ${pct(c.accuracy.held_out_notes)} · unseen soundfont ${pct(c.accuracy.unseen_font)} · ${c.labels.length} classes`);
+    } else if (c.accuracy) {
+      line(`test accuracy ${pct(c.accuracy.test)} · ${c.labels.length} classes`);
+    }
     if (c.data) line(`data: ${c.data}`);
   } else {
     line(`${info.producer || 'unknown producer'}, opset ${info.opset}, ${info.nodes} nodes, ${info.parameters} parameters`);
@@ -230,7 +235,8 @@ function fillGallery() {
     b.title = `demo: ${d.label}`;
     b.dataset.testid = 'demo-input';
     if (/\.wav$/.test(d.file)) {
-      b.textContent = `♪ ${d.label}`;
+      b.textContent = `♪ ${d.label.split(' (')[0]}`;
+      b.className = 'note';
       b.addEventListener('click', () => setSound(d.file, d.label));
     } else {
       b.append(Object.assign(document.createElement('img'), { src: d.file, alt: d.label }));
@@ -342,8 +348,8 @@ async function run() {
     $('progress').value = 1;
     await drawResult();
     if (state.audio) await state.audio.listen(state.result);
-    showNumbers(r.meta);
-    setStatus(`done — ${method} in ${r.meta.wall_ms.toFixed(0)} ms`);
+    showNumbers(state.result.meta);
+    setStatus(`done — ${method} in ${state.result.meta.wall_ms.toFixed(0)} ms`);
     for (const id of ['export-png', 'export-npy', 'export-json', 'compare-add']) $(id).disabled = false;
   } catch (e) {
     setStatus(e.message === 'cancelled' ? 'ready (cancelled)' : `error: ${e.message}`);
