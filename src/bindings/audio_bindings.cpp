@@ -71,9 +71,8 @@ val prepare_audio(val samples_js, double rate, double hop) {
     out.set("seconds", static_cast<double>(w.recording.size()) / w.sample_rate);
     out.set("sampleRate", w.sample_rate);
     out.set("feature", s.card.audio.feature);
-    out.set("maxHz", s.card.audio.feature == "log-frequency-dft"
-                         ? s.card.audio.f_max
-                         : s.card.audio.sample_rate / 2.0);
+    out.set("maxHz", s.card.audio.feature == "log-frequency-dft" ? s.card.audio.f_max
+                                                                 : s.card.audio.sample_rate / 2.0);
     out.set("minHz", s.card.audio.feature == "log-frequency-dft" ? s.card.audio.f_min : 0.0);
     if (keep < n)
       out.set("note", "cut to the first " + std::to_string(static_cast<int>(kMaxSeconds)) + " s");
@@ -125,22 +124,21 @@ val explain_audio(std::string method, std::string params_json, int target, std::
             if (at > outer.done()) outer.step(at - outer.done());
           },
           nullptr);
-      const Attribution a = explain(*s.model, batch_item(w.inputs, k), method, spec, params,
-                                    window_progress);
+      const Attribution a =
+          explain(*s.model, batch_item(w.inputs, k), method, spec, params, window_progress);
       parts.push_back(a.relevance);
       passes += a.passes;
       if (k == 0) meta = attribution_json(a, s.card);
-      windows.push_back({{"start", w.seconds(k)}, {"score", a.score},
-                         {"relevance_sum", a.relevance_sum}});
+      windows.push_back(
+          {{"start", w.seconds(k)}, {"score", a.score}, {"relevance_sum", a.relevance_sum}});
     }
     const Tensor placed = place_relevance(s.card.audio, w, stack_batch(parts));
     double sum = 0;
     for (int64_t i = 0; i < placed.numel(); ++i) sum += placed.f32()[i];
     meta["relevance_sum"] = sum;
     meta["passes"] = passes;
-    meta["wall_ms"] = std::chrono::duration<double, std::milli>(
-                          std::chrono::steady_clock::now() - start)
-                          .count();
+    meta["wall_ms"] =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     if (count > 1) {
       meta["windows"] = windows;
       meta["notes"]["windows"] = std::to_string(count) + " windows of " +

@@ -19,9 +19,9 @@
 #include <set>
 #include <thread>
 
+#include "bindings/js_interop.h"
 #include "core/error.h"
 #include "core/thread_pool.h"
-#include "bindings/js_interop.h"
 #include "core/version.h"
 #include "eval/evaluate.h"
 #include "explain/method.h"

@@ -111,10 +111,13 @@ class SpectrogramView extends HTMLElement {
       this.buttons[s].disabled = !samples;
       link.className = samples ? '' : 'disabled';
       if (samples) {
-        link.href = URL.createObjectURL(encodeWav(samples, sampleRate));
+        const wav = encodeWav(samples, sampleRate);
+        link.href = URL.createObjectURL(wav);
         link.download = `${name}-${s}.wav`;
+        link.dataset.bytes = String(wav.size);
       } else {
         link.removeAttribute('href');
+        delete link.dataset.bytes;
       }
     }
     this.note.textContent = note;
