@@ -274,4 +274,12 @@ test('a WAV goes through an audio model\'s front end, and explain writes the exp
   assertUsageError(heatlens('run', model, '--input', broken), /no fmt chunk/);
   assertUsageError(heatlens('explain', path.join(root, 'models/mnist-cnn/model.onnx'), '--input', path.join(root, 'web/demo/mnist-cnn/digit-1.png'),
     '--method', 'gradient', '--audio-out', expl), /need a \.wav input/);
+  assertUsageError(heatlens('run', model, '--input', wav, '--window-hop', '-1'), /--window-hop takes one positive number/);
+  // The magnitude/phase query: only magnitude-phase, only on spectra, and not with --methods.
+  assertUsageError(heatlens('eval', model, '--inputs', wav, '--query', 'loudness'), /unknown --query 'loudness'/);
+  assertUsageError(heatlens('eval', model, '--inputs', wav, '--query', 'magnitude-phase', '--methods', 'rde'), /--methods does not apply/);
+  assertUsageError(heatlens('eval', model, '--inputs', wav, '--query', 'magnitude-phase', '--param', 'stepz=3'), /stepz/);
+  r = heatlens('eval', model, '--inputs', wav, '--query', 'magnitude-phase');
+  assert.notEqual(r.code, 0);
+  assert.match(r.err, /spectra \[1, 2, bins\]/);
 });
