@@ -38,7 +38,6 @@ MagnitudePhaseResult magnitude_phase_query(ExplainModel& model, const std::vecto
     HEATLENS_CHECK(!rde_params.count(fixed), "the query sets rde's '" << fixed << "' itself");
   const int64_t bins = inputs[0].dim(2);
   MagnitudePhaseResult result;
-  result.rde_params = rde_params;
   const ModelCard& card = model.card();
   if (card.has_audio_frontend && card.audio.feature == "log-frequency-dft" &&
       card.audio.bins == bins) {
@@ -56,7 +55,13 @@ MagnitudePhaseResult magnitude_phase_query(ExplainModel& model, const std::vecto
   const int64_t n = static_cast<int64_t>(inputs.size());
   progress.set_total(n * (per_frequency ? 2 : 1) + static_cast<int64_t>(by_class.size()));
   Progress quiet(nullptr, progress.cancel_flag());
-  std::map<std::string, std::string> two = rde_params, each = rde_params;
+  // The rate relative to the distortion of replacing the whole spectrum, so that "worth
+  // keeping" means the same for every note, however loud the model's scores are.
+  std::map<std::string, std::string> two = rde_params;
+  two.emplace("rate", "relative");
+  two.emplace("lambda", "0.5");
+  std::map<std::string, std::string> each = two;
+  result.rde_params = two;
   two["grouping"] = "channels";
   each["grouping"] = "features";
   for (auto it = by_class.begin(); it != by_class.end(); ++it) {

@@ -15,6 +15,28 @@ namespace heatlens {
 
 namespace {
 
+// D₀ = E_n ½‖Φ(x) − Φ(n)‖², everything replaced by the obfuscation (its noise draws come from
+// the same generator, so results stay reproducible).
+double full_distortion(ExplainModel& m, DistortionQuery& q, int64_t samples, int64_t batch,
+                       Rng& rng) {
+  const int64_t per = q.input(0).numel(), total = q.inputs() * samples;
+  double sum = 0;
+  for (int64_t start = 0; start < total; start += batch) {
+    const int64_t nb = std::min(batch, total - start);
+    Shape shape = q.input(0).shape();
+    shape[0] = nb;
+    Tensor z(shape);
+    for (int64_t j = 0; j < nb; ++j) {
+      const float* noise = q.obfuscator((start + j) / samples).sample(rng).f32();
+      std::memcpy(z.f32() + j * per, noise, per * sizeof(float));
+    }
+    const Tensor logits = m.logits(z);
+    for (int64_t j = 0; j < nb; ++j)
+      sum += q.distortion(logits.f32() + j * logits.dim(1), (start + j) / samples);
+  }
+  return sum / static_cast<double>(total);
+}
+
 Attribution run_rde(ExplainModel& m, const Tensor& xs, const Target& t, const ParamValues& p,
                     Progress& progress) {
   DistortionQuery q(m, xs, t, p);
@@ -22,8 +44,13 @@ Attribution run_rde(ExplainModel& m, const Tensor& xs, const Target& t, const Pa
   const int64_t n_groups = groups.count, inputs = q.inputs(), samples = p.integer("samples");
   const int64_t per = q.input(0).numel(), batch = p.integer("batch-size");
   const bool concrete = p.text("mode") == "concrete";
-  const double lambda = p.number("lambda"), lr = p.number("lr"), tau = p.number("temperature");
+  const double lr = p.number("lr"), tau = p.number("temperature");
   Rng rng(static_cast<uint64_t>(p.integer("seed")));
+  const double full = p.text("rate") == "relative" ? full_distortion(m, q, samples, batch, rng) : 0;
+  // The rate's weight per unit of mask: λ, or λ·D₀/groups (rate=relative: keeping every group
+  // costs λ times the distortion of replacing them all).
+  const double lambda = p.text("rate") == "relative" ? p.number("lambda") * full / n_groups
+                                                     : p.number("lambda");
   // s (continuous) or the Bernoulli parameters θ (concrete), one per group.
   std::vector<double> s(n_groups, p.number("init")), m1(n_groups, 0), m2(n_groups, 0);
   const int64_t steps = p.integer("steps");
@@ -106,6 +133,7 @@ Attribution run_rde(ExplainModel& m, const Tensor& xs, const Target& t, const Pa
   }
   out.signed_map = false;
   out.notes["distortion"] = std::to_string(distortion);
+  if (p.text("rate") == "relative") out.notes["full-distortion"] = std::to_string(full);
   out.notes["mask-l1"] = std::to_string(l1);
   out.notes["groups"] = std::to_string(n_groups);
   out.notes["inputs"] = std::to_string(inputs);
@@ -117,6 +145,14 @@ Attribution run_rde(ExplainModel& m, const Tensor& xs, const Target& t, const Pa
 void register_rde(std::vector<MethodInfo>& r) {
   std::vector<ParamSpec> params = {
       {"lambda", ParamType::number, "0.05", 0, 1e6, {}, "λ, weight of the mask's L1 norm (rate)"},
+      {"rate",
+       ParamType::choice,
+       "absolute",
+       0,
+       0,
+       {"absolute", "relative"},
+       "absolute: λ‖s‖₁; relative: λ·D₀·mean(s), D₀ the distortion with everything replaced "
+       "(λ then says what fraction of it keeping every group may cost)"},
       {"mode",
        ParamType::choice,
        "continuous",
