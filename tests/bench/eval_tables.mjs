@@ -2,11 +2,13 @@
 //   fashion-cnn: fidelity-to-input and faithfulness of "Posthoc Interpretation via
 //     Quantization" (Table 1's metrics) for the methods heatlens has;
 //   cifar10-resnet: M_F of "Distribution-Guided Local Explanation" (its Table 1's methods),
-//     with and without the distribution-guided refinement.
+//     with and without the distribution-guided refinement;
+//   instruments-spectrum: the "magnitude or phase?" table of "In-Distribution Interpretability
+//     for Challenging Modalities" (Table 1) and a summary of its per-frequency maps (Figure 2).
 // Run with `npm run eval-tables` (not part of `npm test`: it takes tens of minutes); `--only
-// fashion|cifar|none` refreshes one table (or none) and rebuilds the page from the cached ones.
-// Inputs come from Debian's dataset-fashion-mnist and from ../shared/datasets/cifar10-jpg.tar;
-// neither is committed.
+// fashion|cifar|phase|none` refreshes one table (or none) and rebuilds the page from the cached
+// ones. Inputs come from Debian's dataset-fashion-mnist, ../shared/datasets/cifar10-jpg.tar and
+// notes rendered with fluidsynth; none is committed.
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -109,13 +111,58 @@ heatlens ${args.join(' ').replace(flat, 'cifar10-test-first-' + cifarPerClass + 
 ${r.out.split('\n').slice(2).join('\n')}`);
 }
 
+if (only === 'all' || only === 'phase') {
+  // Six notes per family from MuseScore_General (never heard in training): the first two
+  // programs of each family at three pitches, as in tests/models/models.test.mjs.
+  const families = { bass: [[32, 33], [28, 60]], brass: [[56, 57], [40, 82]], flute: [[72, 73], [60, 96]], guitar: [[24, 25], [40, 84]],
+    keyboard: [[0, 1], [28, 96]], mallet: [[8, 11], [53, 96]], organ: [[16, 19], [36, 84]], reed: [[64, 65], [40, 84]],
+    string: [[40, 41], [36, 88]], vocal: [[52, 53], [48, 79]] };
+  const specs = [];
+  for (const [programs, [lo, hi]] of Object.values(families)) {
+    for (const p of programs) for (const pitch of [lo + 4, Math.floor((lo + hi) / 2), hi - 4]) specs.push(`${p}:${pitch}:100`);
+  }
+  const notes = path.join(tmp, 'notes');
+  const rendered = spawnSync('/usr/bin/python3', [path.join(root, 'models/train/render_notes.py'), '--notes', 'musescore', notes, ...specs], { encoding: 'utf8' });
+  if (rendered.status !== 0) throw new Error(rendered.stderr);
+  const json = path.join(tmp, 'mp.json');
+  const args = ['eval', 'models/instruments-spectrum/model.onnx', '--inputs', notes, '--query', 'magnitude-phase', '--out', json];
+  const r = run(args);
+  const j = JSON.parse(fs.readFileSync(json, 'utf8'));
+  // Figure 2 in numbers: the mean of each per-frequency map, and where the magnitude map peaks.
+  const rows = j.classes.map((c) => {
+    const mean = (v) => v.reduce((a, b) => a + b, 0) / v.length;
+    const peak = c.magnitude_map.indexOf(Math.max(...c.magnitude_map));
+    return `| ${c.label} | ${mean(c.magnitude_map).toFixed(3)} | ${mean(c.phase_map).toFixed(3)} | ${j.frequencies[peak].toFixed(0)} Hz |`;
+  });
+  sections.push('phase', `## instruments-spectrum: magnitude or phase? ("In-Distribution Interpretability for Challenging Modalities", Table 1 and Figure 2)
+
+${specs.length} notes rendered from MuseScore_General, a soundfont the model never heard (six per family: the first two
+General MIDI programs of the family at a low, middle and high pitch), grouped by the model's prediction. An RDE mask
+with two components — the whole magnitude channel and the whole phase channel — is optimised per note and once for all
+notes of a class (a shared mask); 1 means the channel is needed, 0 that it can be replaced by Gaussian noise of the
+input's statistics. The rate is relative to the distortion of replacing everything (λ = 0.5: a channel stays when
+replacing it costs more than a quarter of that). ${r.minutes.toFixed(1)} minutes on this machine.
+
+\`\`\`sh
+heatlens ${args.join(' ').replace(notes, 'notes/').replace(json, 'mp.json')}
+\`\`\`
+
+${r.out.split('\n').slice(2).join('\n')}
+The per-frequency RDE maps (one mask value per frequency and channel, averaged over the class's notes; in \`mp.json\`):
+
+| class | mean magnitude mask | mean phase mask | magnitude mask peaks at |
+|---|---:|---:|---:|
+${rows.join('\n')}
+`);
+}
+
 const page = `# Results tables
 
 Produced by \`npm run eval-tables\` (\`tests/bench/eval_tables.mjs\`) with ${run(['version']).out.trim()},
 on 2 CPU cores. ↑: higher is better, ↓: lower is better. The metrics are documented on the
 [metrics page](?page=metrics), the methods on the [methods page](?page=methods).
 
-${['fashion', 'cifar'].map((n) => path.join(cache, `results-${n}.md`)).filter((f) => fs.existsSync(f))
+${['fashion', 'cifar', 'phase'].map((n) => path.join(cache, `results-${n}.md`)).filter((f) => fs.existsSync(f))
     .map((f) => fs.readFileSync(f, 'utf8')).join('\n')}`;
 fs.writeFileSync(path.join(root, 'web/docs/results.md'), page);
 console.log(page);
