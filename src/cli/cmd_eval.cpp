@@ -101,6 +101,20 @@ std::vector<uint8_t> box_mask(const nlohmann::json& spec, int64_t h, int64_t w,
   return mask;
 }
 
+// "<what>: done / total <unit> (p%)" on a terminal's stderr, once per percent.
+Progress percent_progress(const char* what, const char* unit) {
+  auto last = std::make_shared<int64_t>(-1);
+  const bool tty = isatty(2);
+  return Progress(
+      [tty, last, what, unit](int64_t done, int64_t total) {
+        if (!tty || total <= 0 || done * 100 / total == *last) return;
+        *last = done * 100 / total;
+        std::fprintf(stderr, "\r%s: %lld / %lld %s (%lld%%)", what, static_cast<long long>(done),
+                     static_cast<long long>(total), unit, static_cast<long long>(*last));
+      },
+      nullptr);
+}
+
 // heatlens eval MODEL --inputs DIR --query magnitude-phase: the table of Heiß et al.'s Table 1
 // (and, in --out R.json, the per-frequency maps of their Figure 2).
 int eval_query(const Args& args) {
@@ -130,17 +144,8 @@ int eval_query(const Args& args) {
     const Tensor x = load_input_file(path, args, engine.graph(), card);
     for (int64_t b = 0; b < x.dim(0); ++b) inputs.push_back(x.dim(0) == 1 ? x : batch_item(x, b));
   }
-  auto last = std::make_shared<int64_t>(-1);
   const bool tty = isatty(2);
-  Progress progress(
-      [tty, last](int64_t done, int64_t total) {
-        if (!tty || total <= 0 || done * 100 / total == *last) return;
-        *last = done * 100 / total;
-        std::fprintf(stderr, "\rmagnitude-phase: %lld / %lld RDE masks (%lld%%)",
-                     static_cast<long long>(done), static_cast<long long>(total),
-                     static_cast<long long>(*last));
-      },
-      nullptr);
+  Progress progress = percent_progress("magnitude-phase", "RDE masks");
   const MagnitudePhaseResult r =
       magnitude_phase_query(model, inputs, params, !args.has("--no-maps"), progress);
   if (tty) std::fprintf(stderr, "\r%70s\r", "");
@@ -255,17 +260,8 @@ int cmd_eval(int argc, char** argv) {
   }
   const int64_t tasks =
       static_cast<int64_t>(inputs.size() * plan.methods.size() * (1 + plan.metrics.size()));
-  auto last = std::make_shared<int64_t>(-1);
   const bool tty = isatty(2);
-  Progress progress(
-      [tty, last](int64_t done, int64_t total) {
-        if (!tty || total <= 0 || done * 100 / total == *last) return;
-        *last = done * 100 / total;
-        std::fprintf(stderr, "\reval: %lld / %lld (explanations and metrics, %lld%%)",
-                     static_cast<long long>(done), static_cast<long long>(total),
-                     static_cast<long long>(*last));
-      },
-      nullptr);
+  Progress progress = percent_progress("eval", "explanations and metrics");
   progress.set_total(tasks);
   std::vector<EvalRecord> records;
   for (size_t i = 0; i < inputs.size(); ++i) {

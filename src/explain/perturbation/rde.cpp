@@ -49,8 +49,8 @@ Attribution run_rde(ExplainModel& m, const Tensor& xs, const Target& t, const Pa
   const double full = p.text("rate") == "relative" ? full_distortion(m, q, samples, batch, rng) : 0;
   // The rate's weight per unit of mask: λ, or λ·D₀/groups (rate=relative: keeping every group
   // costs λ times the distortion of replacing them all).
-  const double lambda = p.text("rate") == "relative" ? p.number("lambda") * full / n_groups
-                                                     : p.number("lambda");
+  const double lambda =
+      p.text("rate") == "relative" ? p.number("lambda") * full / n_groups : p.number("lambda");
   // s (continuous) or the Bernoulli parameters θ (concrete), one per group.
   std::vector<double> s(n_groups, p.number("init")), m1(n_groups, 0), m2(n_groups, 0);
   const int64_t steps = p.integer("steps");
