@@ -85,6 +85,7 @@ val load_model(val bytes_js, std::string card_json) {
           {{"node", issue.node}, {"op_type", issue.op_type}, {"message", issue.message}});
     }
     session.card = card_json.empty() ? ModelCard{} : parse_model_card(card_json, "card.json");
+    if (graph.inputs.size() == 1) session.input = graph.values[graph.inputs[0]];
     if (issues.empty()) {
       session.engine = std::make_unique<Engine>(std::move(graph));
       session.model = std::make_unique<ExplainModel>(*session.engine, session.card);
@@ -104,7 +105,8 @@ val load_model(val bytes_js, std::string card_json) {
 // conversion and normalisation as the card says, else to the model's declared input size.
 val preprocess_pixels(val rgba_js, int width, int height) {
   try {
-    Session& s = loaded();
+    Session& s = session;
+    HEATLENS_CHECK(s.input.has_value(), "no model with one input is loaded");
     std::vector<uint8_t> rgba = bytes_of(rgba_js);
     HEATLENS_CHECK(rgba.size() == static_cast<size_t>(width) * height * 4,
                    "pixel data does not match " << width << "×" << height);
@@ -119,7 +121,7 @@ val preprocess_pixels(val rgba_js, int width, int height) {
         img.pixels[i * 3 + c] = static_cast<uint8_t>(rgba[i * 4 + c] * a + 0.5f);
     }
     ImagePreprocessing p = s.card.image;
-    const Value& in = s.engine->graph().values[s.engine->graph().inputs[0]];
+    const Value& in = *s.input;
     if (in.has_declared_shape && in.declared_shape.size() == 4) {
       if (in.declared_shape[1] > 0) p.channels = static_cast<int>(in.declared_shape[1]);
       if (!p.height && in.declared_shape[2] > 0) p.height = in.declared_shape[2];

@@ -17,6 +17,7 @@
 #include "core/progress.h"
 #include "engine/engine.h"
 #include "explain/explain_model.h"
+#include "graph/graph.h"
 #include "media/audio_windows.h"
 #include "media/model_card.h"
 
@@ -28,7 +29,9 @@ struct Session {
   std::unique_ptr<Engine> engine;
   std::unique_ptr<ExplainModel> model;
   ModelCard card;
-  std::optional<AudioWindows> audio;  // the recording prepared by prepareAudio
+  std::optional<AudioWindows> audio;    // the recording prepared by prepareAudio
+  std::optional<Value> input;           // the model's input as declared (also when unsupported)
+  std::vector<Tensor> external_inputs;  // batches sent to ONNX Runtime (explainExternal)
 };
 inline Session session;
 

@@ -28,15 +28,32 @@ const char* output_space_name(OutputSpace s) {
 }
 
 ExplainModel::ExplainModel(Engine& engine, ModelCard card)
-    : engine_(engine), card_(std::move(card)), head_(find_output_head(engine.graph())) {
+    : engine_(&engine), card_(std::move(card)), head_(find_output_head(engine.graph())) {
   HEATLENS_CHECK(
       engine.graph().inputs.size() == 1,
       "heatlens explains models with one input; this one has " << engine.graph().inputs.size());
 }
 
+ExplainModel::ExplainModel(ExternalForward forward, ModelCard card)
+    : external_(std::move(forward)), card_(std::move(card)) {}
+
+Engine& ExplainModel::engine() {
+  HEATLENS_CHECK(engine_ != nullptr,
+                 "this method needs gradients or the model's layers, which heatlens cannot "
+                 "compute for a model with unsupported operators; forward-only methods "
+                 "(occlusion, rise, lime, kernel-shap, shapley-sampling) run through ONNX "
+                 "Runtime");
+  return *engine_;
+}
+
+const Graph& ExplainModel::graph() const {
+  HEATLENS_CHECK(engine_ != nullptr, "a model run through ONNX Runtime has no heatlens graph");
+  return engine_->graph();
+}
+
 Engine& ExplainModel::canonized_engine() {
   if (!canonized_)
-    canonized_ = std::make_unique<Engine>(fold_batch_norm(engine_.graph()), engine_.threads());
+    canonized_ = std::make_unique<Engine>(fold_batch_norm(engine().graph()), engine_->threads());
   return *canonized_;
 }
 
@@ -51,7 +68,8 @@ Tensor stack_batch(const std::vector<Tensor>& parts) {
 }
 
 bool ExplainModel::batchable() const {
-  const Value& in = engine_.graph().values[engine_.graph().inputs[0]];
+  if (!engine_) return true;  // the external runner splits batches itself where it must
+  const Value& in = engine_->graph().values[engine_->graph().inputs[0]];
   return !in.has_declared_shape || in.declared_shape.empty() || in.declared_shape[0] != 1;
 }
 
@@ -61,11 +79,16 @@ Tensor ExplainModel::logits(const Tensor& x) {
     for (int64_t b = 0; b < x.dim(0); ++b) rows.push_back(logits(batch_item(x, b)));
     return stack_batch(rows);
   }
-  ForwardOptions opts;
-  if (!head_.final_activation.empty()) opts.capture.push_back(head_.logits);
-  ForwardResult r = engine_.forward({x}, opts);
+  Tensor l;
+  if (external_) {
+    l = external_(x);
+  } else {
+    ForwardOptions opts;
+    if (!head_.final_activation.empty()) opts.capture.push_back(head_.logits);
+    ForwardResult r = engine_->forward({x}, opts);
+    l = head_.final_activation.empty() ? r.outputs[0] : r.captured.at(head_.logits);
+  }
   passes_ += x.dim(0);
-  Tensor l = head_.final_activation.empty() ? r.outputs[0] : r.captured.at(head_.logits);
   HEATLENS_CHECK(l.rank() == 2 && l.dim(0) == x.dim(0),
                  "the model's output has shape " << shape_str(l.shape())
                                                  << "; a classifier's is [batch, classes]");
@@ -170,7 +193,7 @@ ExplainModel::Gradient ExplainModel::gradient_seeded(const Tensor& x, const Seed
   opts.record = true;
   opts.capture = capture;
   if (!head_.final_activation.empty()) opts.capture.push_back(head_.logits);
-  ForwardResult fwd = engine_.forward({x}, opts);
+  ForwardResult fwd = engine().forward({x}, opts);
   Tensor l = head_.final_activation.empty() ? fwd.outputs[0] : fwd.captured.at(head_.logits);
   HEATLENS_CHECK(l.rank() == 2, "the model's output has shape "
                                     << shape_str(l.shape())
@@ -178,7 +201,7 @@ ExplainModel::Gradient ExplainModel::gradient_seeded(const Tensor& x, const Seed
   // Seed at the logits (d score / d logits for each example, or the caller's vector).
   Tensor seed(l.shape());
   seed_fn(l, seed, 0);
-  VjpResult g = engine_.vjp_from(fwd, {{head_.logits, seed}}, wrt, hook);
+  VjpResult g = engine().vjp_from(fwd, {{head_.logits, seed}}, wrt, hook);
   passes_ += 2 * l.dim(0);  // one forward and one backward per example
   Gradient out;
   out.grad = g.input_grads[0];

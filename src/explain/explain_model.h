@@ -34,11 +34,16 @@ struct Target {
 class ExplainModel {
  public:
   ExplainModel(Engine& engine, ModelCard card);
+  // A model heatlens cannot run itself (unsupported operators): its scores [N, classes] come
+  // from `forward` (the page's onnxruntime-web). Only forward-only methods work on it; the
+  // others stop with an error that says why.
+  using ExternalForward = std::function<Tensor(const Tensor& x)>;
+  ExplainModel(ExternalForward forward, ModelCard card);
 
-  Engine& engine() { return engine_; }
+  Engine& engine();
   // The engine over the canonized graph (BatchNorm folded) that LRP propagates through.
   Engine& canonized_engine();
-  const Graph& graph() const { return engine_.graph(); }
+  const Graph& graph() const;
   const ModelCard& card() const { return card_; }
   const OutputHead& head() const { return head_; }
   // Engine passes so far, counted per example (a batch of 16 forwards is 16 passes).
@@ -73,7 +78,8 @@ class ExplainModel {
                     const std::vector<std::string>& wrt = {}, const VjpHook& hook = {});
 
  private:
-  Engine& engine_;
+  Engine* engine_ = nullptr;
+  ExternalForward external_;
   std::unique_ptr<Engine> canonized_;
   ModelCard card_;
   OutputHead head_;

@@ -210,3 +210,23 @@ test('a model with an unsupported operator lists its nodes and disables the meth
   assert.match(await page.textContent($('status')), /^error: the model has unsupported operators/);
   assert.equal(await page.isDisabled($('run')), true);
 });
+
+test('a model with an unsupported operator runs the forward-only methods through ONNX Runtime', async () => {
+  const { page } = session;
+  await page.setInputFiles($('model-file-input'), path.join(root, 'tests/golden/unsupported/softplus_cnn.onnx'));
+  await page.waitForFunction(() => /^ready — unsupported operators/.test(document.querySelector('[data-testid="status"]').textContent) &&
+    document.querySelectorAll('[data-testid="prediction"] li').length === 3, null, { timeout: 30000 });
+  assert.match(await page.textContent($('unsupported')), /Softplus.*not supported/);
+  // Gradient and layer methods are disabled, with the reason on hover.
+  const gradient = await page.$eval(`${$('method-select')} option[value="gradient"]`, (o) => [o.disabled, o.title]);
+  assert.equal(gradient[0], true);
+  assert.match(gradient[1], /needs gradient/);
+  assert.equal(await page.$eval(`${$('method-select')} option[value="lrp"]`, (o) => o.disabled), true);
+  const pixels = await runMethod(page, 'occlusion');
+  assert.ok(distinctColours(pixels) > 5, 'occlusion through ONNX Runtime: blank heatmap');
+  assert.match(await page.textContent($('numbers')), /onnxruntime-web/);
+  const rise = await runMethod(page, 'rise', { masks: '200' });
+  assert.ok(distinctColours(rise) > 5, 'rise through ONNX Runtime: blank heatmap');
+  // An adaptive method (its passes depend on the scores) also gets there, round by round.
+  await runMethod(page, 'matching-pursuit', { k: '3' });
+});

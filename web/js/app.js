@@ -32,8 +32,12 @@ const PRESETS = {
 };
 
 function setStatus(text) { $('status').textContent = text; }
+// A model with unsupported operators runs through onnxruntime-web: forward-only methods only.
+const external = () => state.modelInfo && !state.modelInfo.supported && state.modelInfo.inputs?.length === 1;
+const methodInfo = () => state.methods.find((m) => m.name === $('method-select').value);
+const runnable = () => state.modelInfo?.supported || (external() && methodInfo()?.access === 'forward');
 function setBusy(busy) {
-  $('run').disabled = busy || !state.input || !state.modelInfo?.supported;
+  $('run').disabled = busy || !state.input || !runnable();
   $('cancel').disabled = !busy;
 }
 
@@ -69,6 +73,21 @@ function fillMethods(methods) {
     select.append(group);
   }
 }
+// On a model run through ONNX Runtime, methods that need gradients or layers are disabled,
+// with the reason on hover.
+function markMethods() {
+  const select = $('method-select');
+  for (const o of select.querySelectorAll('option')) {
+    const m = state.methods.find((x) => x.name === o.value);
+    o.disabled = external() && m.access !== 'forward';
+    o.title = o.disabled ? `needs ${m.access}: heatlens cannot run this model's unsupported operators` : '';
+  }
+  if (select.selectedOptions[0]?.disabled) {
+    select.value = 'occlusion';
+    showMethod();
+  }
+}
+
 function showMethod(values = {}) {
   const m = state.methods.find((x) => x.name === $('method-select').value);
   $('method-summary').textContent = `${m.summary}. ${m.citation}. Cost: ${m.cost}.`;
@@ -106,7 +125,10 @@ async function loadModel(name, bytes, cardText) {
     $('dropzone-text').firstChild.textContent = isAudio ? 'Drop a sound file, or ' : 'Drop or paste an image, or ';
     if (isAudio && state.sound) await setSound(state.sound);
     if (!isAudio && state.image) await setImage(state.image);
-    setStatus(info.supported ? 'ready' : 'error: the model has unsupported operators (listed under Model)');
+    markMethods();
+    setStatus(info.supported ? 'ready'
+      : external() ? 'ready — unsupported operators (listed under Model): forward-only methods run through ONNX Runtime'
+        : 'error: the model has unsupported operators (listed under Model)');
   } catch (e) {
     setStatus(`error: ${e.message}`);
   }
@@ -134,7 +156,7 @@ function showCard(info) {
   const un = $('unsupported');
   un.hidden = info.unsupported.length === 0;
   un.replaceChildren(Object.assign(document.createElement('strong'), {
-    textContent: `${info.unsupported.length} unsupported node(s) — gradient and relevance methods are disabled:` }));
+    textContent: `${info.unsupported.length} unsupported node(s) — heatlens cannot differentiate or propagate through this model, so the gradient and layer methods are disabled; the forward-only methods run it with ONNX Runtime:` }));
   const list = document.createElement('ul');
   for (const u of info.unsupported) list.append(Object.assign(document.createElement('li'), { textContent: u.message }));
   un.append(list);
@@ -255,9 +277,9 @@ async function setImage(source) {
     const ctx = preview.getContext('2d');
     ctx.imageSmoothingEnabled = false;
     ctx.drawImage(img.bitmap, 0, 0, preview.width, preview.height);
-    if (!state.modelInfo?.supported) return;
+    if (!state.modelInfo?.supported && !external()) return;
     state.input = await engine.call('preprocessImage', [img.rgba, img.width, img.height]);
-    const p = await engine.call('predict', [state.input.data, state.input.shape]);
+    const p = await engine.call(external() ? 'predictExternal' : 'predict', [state.input.data, state.input.shape]);
     showPrediction(p.probs);
     setStatus(img.note ? `ready (${img.note})` : 'ready');
   } catch (e) {
@@ -320,7 +342,7 @@ function showPrediction(probs) {
 // ---------------------------------------------------------------------------- running
 let started = 0;
 async function run() {
-  if (!state.input || !state.modelInfo?.supported) return;
+  if (!state.input || !runnable()) return;
   const method = $('method-select').value;
   // Only what the user changed: the engine fills in the defaults (on sound, time–frequency
   // tiles instead of image superpixels).
@@ -341,6 +363,9 @@ async function run() {
     const output = $('output-select').value;
     if (state.audio) {
       state.result = await state.audio.explain(method, params, state.target, output, onProgress);
+    } else if (external()) {
+      const r = await engine.call('explainExternal', [state.input.data, state.input.shape, method, params, state.target, output], { onProgress });
+      state.result = { ...r, shape: state.input.shape };
     } else {
       const r = await engine.call('explain', [state.input.data, state.input.shape, method, params, state.target, output], { onProgress });
       state.result = { ...r, shape: state.input.shape };
@@ -503,7 +528,7 @@ $('compare-clear').addEventListener('click', () => {
   $('compare-grid').replaceChildren(Object.assign(document.createElement('p'), {
     className: 'hint', textContent: 'Run methods and add them here to compare side by side.' }));
 });
-$('method-select').addEventListener('change', () => { showMethod(); writeHash(); });
+$('method-select').addEventListener('change', () => { showMethod(); writeHash(); if ($('cancel').disabled) setBusy(false); });
 $('preset-select').addEventListener('change', (e) => {
   const m = $('method-select').value;
   $('param-form').values = PRESETS[m]?.[e.target.value] || {};

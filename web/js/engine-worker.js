@@ -46,15 +46,47 @@ function checked(result) {
 let modelBytes = null;
 let ortSession = null;
 
-// A second opinion: the same model and input through onnxruntime-web (wasm, one thread).
+let ort = null;
+// The same model and input through onnxruntime-web (wasm, one thread): a second opinion on the
+// engine, and the runner of models with operators heatlens lacks.
 async function ortOutputs(data, shape) {
-  const ort = await import(new URL('../vendor/ort/ort.wasm.min.mjs', import.meta.url).href);
-  ort.env.wasm.wasmPaths = new URL('../vendor/ort/', import.meta.url).href;
-  ort.env.wasm.numThreads = 1;
+  if (!ort) {
+    ort = await import(new URL('../vendor/ort/ort.wasm.min.mjs', import.meta.url).href);
+    ort.env.wasm.wasmPaths = new URL('../vendor/ort/', import.meta.url).href;
+    ort.env.wasm.numThreads = 1;
+  }
   if (!ortSession) ortSession = await ort.InferenceSession.create(new Uint8Array(modelBytes), { executionProviders: ['wasm'] });
   const feeds = { [ortSession.inputNames[0]]: new ort.Tensor('float32', data, shape) };
   const out = await ortSession.run(feeds);
   return out[ortSession.outputNames[0]].data;
+}
+
+// Scores [N × classes] of a batch; a model exported with a fixed batch of 1 runs row by row.
+async function ortBatch(data, shape) {
+  try {
+    return Float32Array.from(await ortOutputs(data, shape));
+  } catch (e) {
+    if (shape[0] === 1) throw new Error(`ONNX Runtime: ${e.message || e}`);
+    const per = data.length / shape[0];
+    const rows = [];
+    for (let b = 0; b < shape[0]; b++) rows.push(await ortOutputs(data.subarray(b * per, (b + 1) * per), [1, ...shape.slice(1)]));
+    const out = new Float32Array(rows.reduce((n, r) => n + r.length, 0));
+    let at = 0;
+    for (const r of rows) { out.set(r, at); at += r.length; }
+    return out;
+  }
+}
+
+function softmaxRows(scores, classes) {
+  const probs = new Float32Array(scores.length);
+  for (let r = 0; r < scores.length / classes; r++) {
+    const row = scores.subarray(r * classes, (r + 1) * classes);
+    const max = Math.max(...row);
+    let sum = 0;
+    for (let c = 0; c < classes; c++) sum += (probs[r * classes + c] = Math.exp(row[c] - max));
+    for (let c = 0; c < classes; c++) probs[r * classes + c] /= sum;
+  }
+  return probs;
 }
 
 // A progress callback for the engine that posts at most every 50 ms (and the last report).
@@ -131,6 +163,31 @@ const methods = {
     return JSON.parse(r.json);
   },
   metrics: () => JSON.parse(engine.metrics()),
+  // Models with operators heatlens lacks: the prediction and the forward-only methods run
+  // their passes through onnxruntime-web (see src/bindings/external_bindings.cpp).
+  predictExternal: async (data, shape) => {
+    const logits = await ortBatch(data, shape);
+    return { logits, probs: softmaxRows(logits, logits.length / shape[0]) };
+  },
+  explainExternal: async (id, data, shape, method, params, target, output) => {
+    const first = await ortBatch(data, shape);
+    const classes = first.length / shape[0];
+    if (target < 0) target = first.indexOf(Math.max(...first));
+    let known = [];
+    for (let round = 0; round < 1000; round++) {
+      const r = checked(engine.explainExternal(data, shape, method, JSON.stringify(params), target, output, classes, known, undefined));
+      if (r.done) return { relevance: r.relevance, meta: JSON.parse(r.json) };
+      known = known.slice(0, r.first);
+      const total = r.first + r.pending;
+      const report = reporter(id);
+      for (let k = 0; k < r.pending; k++) {
+        const b = checked(engine.pendingBatch(r.first, k));
+        known.push(await ortBatch(b.data, b.shape));
+        report(known.length, total);
+      }
+    }
+    throw new Error(`${method} asked ONNX Runtime for new inputs in 1000 rounds; lower its parameters`);
+  },
   // A user's file (a segment map) placed where the engine's parameters can name it.
   writeFile: (path, bytes) => {
     engine.FS.writeFile(path, bytes);
@@ -150,7 +207,7 @@ self.onmessage = async (event) => {
     await ready;
     const fn = methods[method];
     if (!fn) throw new Error(`unknown engine method '${method}'`);
-    const withId = method === 'explain' || method === 'evaluate' || method === 'explainAudio';
+    const withId = ['explain', 'evaluate', 'explainAudio', 'explainExternal'].includes(method);
     const result = withId ? await fn(id, ...args) : await fn(...args);
     self.postMessage({ id, result });
   } catch (e) {
