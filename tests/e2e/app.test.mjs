@@ -1,6 +1,7 @@
 // The web app as a user drives it: an image through every registered method on mnist-cnn,
 // different methods giving different heatmaps, a bring-your-own model, a model with an
-// unsupported operator, cancel, and no request ever leaving the page's origin.
+// unsupported operator (listed; its forward-only methods run through onnxruntime-web), cancel,
+// and no request ever leaving the page's origin.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <random>
 
+#include "explain/external_rounds.h"
 #include "explain/method.h"
 #include "explain/perturbation/perturbation.h"
 #include "explain/perturbation/slic.h"
@@ -507,4 +508,65 @@ TEST_CASE("on a sound's input, grouping methods default to time-frequency tiles"
   ExplainModel image(e, ModelCard{});
   CHECK(explain(image, x, "lime", TargetSpec{}, {{"samples", "40"}}, progress)
             .params.at("grouping") == "slic");
+}
+
+TEST_CASE("scores from outside, round by round, give the engine's own explanation",
+          "[perturbation]") {
+  // A small image model: Conv 1→2 (3×3, pad 1), ReLU, Flatten, MatMul → 3 classes.
+  OnnxBuilder b(13);
+  b.input("x", {-1, 1, 8, 8});
+  b.initializer("k", random_tensor({2, 1, 3, 3}, 21));
+  b.initializer("w", random_tensor({128, 3}, 22, 0.2f));
+  b.node("Conv", {"x", "k"}, {"c"}, {OnnxBuilder::ints("pads", {1, 1, 1, 1})});
+  b.node("Relu", {"c"}, {"r"});
+  b.node("Flatten", {"r"}, {"f"});
+  b.node("MatMul", {"f", "w"}, {"logits"});
+  b.output("logits");
+  Engine e = load(b);
+  ExplainModel own(e, ModelCard{});
+  const Tensor x = random_tensor({1, 1, 8, 8}, 23);
+  TargetSpec target;
+  target.class_index = 1;
+  struct Case {
+    std::string method;
+    std::map<std::string, std::string> params;
+    bool adaptive;
+  };
+  for (const Case& c :
+       std::vector<Case>{{"occlusion", {{"window", "3"}}, false},
+                         {"rise", {{"masks", "40"}, {"batch-size", "16"}}, false},
+                         {"lime", {{"samples", "30"}, {"grouping", "grid"}, {"patch", "2"}}, false},
+                         {"matching-pursuit", {{"k", "2"}, {"patch", "4"}}, true},
+                         {"occlusion", {{"window", "3"}, {"refine", "distribution"}}, true}}) {
+    INFO(c.method);
+    Progress progress;
+    const Attribution direct = explain(own, x, c.method, target, c.params, progress);
+    std::vector<Tensor> inputs, known;
+    heatlens::ExternalRound r;
+    int rounds = 0;
+    for (; rounds < 200; ++rounds) {
+      r = heatlens::explain_external_round(ModelCard{}, x, c.method, target, c.params, 3, inputs,
+                                           known, progress);
+      if (r.done) break;
+      known.resize(r.first_unknown);
+      for (size_t k = r.first_unknown; k < r.inputs.size(); ++k)
+        known.push_back(own.logits(r.inputs[k]));
+      inputs = r.inputs;
+    }
+    REQUIRE(r.done);
+    if (!c.adaptive) CHECK(rounds == 1);  // one recording round, one replay
+    CHECK(rounds >= 1);
+    const Tensor& rel = r.attribution.relevance;
+    REQUIRE(rel.shape() == direct.relevance.shape());
+    for (int64_t i = 0; i < rel.numel(); ++i)
+      CHECK(rel.f32()[i] == Approx(direct.relevance.f32()[i]).margin(1e-6));
+    CHECK(r.attribution.notes.at("runner").find("onnxruntime") != std::string::npos);
+  }
+  Progress progress;
+  CHECK_THROWS_WITH(
+      heatlens::explain_external_round(ModelCard{}, x, "gradient", target, {}, 3, {}, {}, progress),
+      Catch::Contains("gradient needs gradient"));
+  CHECK_THROWS_WITH(heatlens::explain_external_round(ModelCard{}, x, "rise", target,
+                                                     {{"masks", "400"}}, 3, {}, {}, progress, 1024),
+                    Catch::Contains("lower its samples or masks"));
 }
