@@ -26,14 +26,9 @@ using bindings::js_progress;
 using bindings::loaded;
 using bindings::params_of;
 using bindings::Session;
+using bindings::shape_array;
 
 constexpr double kMaxSeconds = 120;  // longer recordings are cut, with a note
-
-val shape_array(const Shape& shape) {
-  val out = val::array();
-  for (int64_t d : shape) out.call<void>("push", static_cast<double>(d));
-  return out;
-}
 
 Session& audio_session() {
   Session& s = loaded();
@@ -80,10 +75,7 @@ val prepare_audio(val samples_js, double rate, double hop) {
     const Tensor view = s.card.audio.feature == "log-frequency-dft"
                             ? batch_item(w.inputs, 0)
                             : audio_features(recording_frontend(s.card.audio, w), w.recording);
-    val spectrogram = val::object();
-    spectrogram.set("data", float_array(view.f32(), static_cast<size_t>(view.numel())));
-    spectrogram.set("shape", shape_array(view.shape()));
-    out.set("spectrogram", spectrogram);
+    out.set("spectrogram", bindings::tensor_object(view));
     return out;
   } catch (const std::exception& e) {
     bindings::session.audio.reset();

@@ -127,13 +127,7 @@ val preprocess_pixels(val rgba_js, int width, int height) {
       if (!p.height && in.declared_shape[2] > 0) p.height = in.declared_shape[2];
       if (!p.width && in.declared_shape[3] > 0) p.width = in.declared_shape[3];
     }
-    Tensor x = preprocess_image(img, p);
-    val out = val::object();
-    out.set("data", float_array(x.f32(), static_cast<size_t>(x.numel())));
-    val shape = val::array();
-    for (int64_t d : x.shape()) shape.call<void>("push", static_cast<double>(d));
-    out.set("shape", shape);
-    return out;
+    return bindings::tensor_object(preprocess_image(img, p));
   } catch (const std::exception& e) {
     return error_object(e.what());
   }

@@ -69,13 +69,7 @@ val pending_batch(val first_js, val k_js) {
   try {
     const size_t index = static_cast<size_t>(first_js.as<double>() + k_js.as<double>());
     HEATLENS_CHECK(index < session.external_inputs.size(), "no recorded batch " << index);
-    const Tensor& x = session.external_inputs[index];
-    val out = val::object();
-    out.set("data", float_array(x.f32(), static_cast<size_t>(x.numel())));
-    val shape = val::array();
-    for (int64_t d : x.shape()) shape.call<void>("push", static_cast<double>(d));
-    out.set("shape", shape);
-    return out;
+    return bindings::tensor_object(session.external_inputs[index]);
   } catch (const std::exception& e) {
     return error_object(e.what());
   }

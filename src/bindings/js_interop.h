@@ -68,6 +68,20 @@ inline val float_array(const float* p, size_t n) {
   return out;
 }
 
+inline val shape_array(const Shape& shape) {
+  val out = val::array();
+  for (int64_t d : shape) out.call<void>("push", static_cast<double>(d));
+  return out;
+}
+
+// {data: Float32Array, shape: [...]}
+inline val tensor_object(const Tensor& t) {
+  val out = val::object();
+  out.set("data", float_array(t.f32(), static_cast<size_t>(t.numel())));
+  out.set("shape", shape_array(t.shape()));
+  return out;
+}
+
 inline Session& loaded() {
   HEATLENS_CHECK(session.model != nullptr, "no supported model is loaded");
   return session;
