@@ -177,6 +177,7 @@ let ownModel = null;
 async function openOwnModel(file) {
   const bytes = await file.arrayBuffer();
   ownModel = { name: file.name, bytes };
+  state.target = -1;  // another model: the class chosen for the last one means nothing here
   await loadModel(file.name, bytes, '');
   const shape = state.modelInfo?.inputs?.[0]?.shape || [];
   const form = $('prep-form');
