@@ -97,12 +97,8 @@ val explain_audio(std::string method, std::string params_json, int target, std::
     spec.class_index = target;
     spec.space = parse_output_space(output);
     const int64_t count = static_cast<int64_t>(w.starts.size());
-    if (spec.class_index < 0 && count > 1) {
-      const Tensor probs = softmax_rows(s.model->logits(w.inputs));
-      std::vector<double> mean(probs.dim(1), 0.0);
-      for (int64_t i = 0; i < probs.numel(); ++i) mean[i % probs.dim(1)] += probs.f32()[i];
-      spec.class_index = std::max_element(mean.begin(), mean.end()) - mean.begin();
-    }
+    if (spec.class_index < 0 && count > 1)
+      spec.class_index = mean_probability_class(s.model->logits(w.inputs));
     // Progress over all windows: window k's share is 1000 steps.
     Progress outer = js_progress(progress_js);
     outer.set_total(count * 1000);

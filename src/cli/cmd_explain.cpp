@@ -7,7 +7,6 @@
 
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <memory>
 
@@ -134,12 +133,8 @@ int cmd_explain(int argc, char** argv) {
   const bool long_audio = windows && windows->starts.size() > 1;
   if (long_audio && args.has("--shared-mask"))
     throw UsageError{"--shared-mask explains a batch of examples, not the windows of a recording"};
-  if (long_audio && target.class_index < 0) {
-    const Tensor probs = softmax_rows(model.logits(x));
-    std::vector<double> mean(probs.dim(1), 0.0);
-    for (int64_t i = 0; i < probs.numel(); ++i) mean[i % probs.dim(1)] += probs.f32()[i];
-    target.class_index = std::max_element(mean.begin(), mean.end()) - mean.begin();
-  }
+  if (long_audio && target.class_index < 0)
+    target.class_index = mean_probability_class(model.logits(x));
 
   // A batch is explained example by example; outputs keep the batch dimension, and each
   // example gets its own PNG (H_0.png, H_1.png, ...). With --shared-mask, one mask explains the

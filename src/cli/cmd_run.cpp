@@ -76,10 +76,8 @@ int cmd_run(int argc, char** argv) {
   };
   if (windows && batch > 1) {
     nlohmann::json per_window = nlohmann::json::array();
-    std::vector<float> mean(classes, 0.0f);
     for (int64_t b = 0; b < batch; ++b) {
       const float* p = probs.f32() + b * classes;
-      for (int64_t c = 0; c < classes; ++c) mean[c] += p[c] / batch;
       const double t0 = windows->seconds(b), t1 = t0 + card.audio.duration;
       nlohmann::json best = ranked(logits.f32() + b * classes, p, 1, false)[0];
       if (!json)
@@ -89,6 +87,7 @@ int cmd_run(int argc, char** argv) {
     }
     if (!json)
       std::printf("over %lld windows (mean probability):\n", static_cast<long long>(batch));
+    const std::vector<float> mean = mean_probabilities(logits);
     nlohmann::json overall = ranked(nullptr, mean.data(), top, !json);
     if (json)
       std::printf("%s\n",

@@ -38,4 +38,19 @@ Tensor softmax_rows(const Tensor& logits) {
   return out;
 }
 
+std::vector<float> mean_probabilities(const Tensor& logits) {
+  const Tensor probs = softmax_rows(logits);
+  const int64_t cols = probs.dim(-1), rows = probs.numel() / cols;
+  std::vector<double> sum(cols, 0.0);
+  for (int64_t i = 0; i < probs.numel(); ++i) sum[i % cols] += probs.f32()[i];
+  std::vector<float> mean(cols);
+  for (int64_t c = 0; c < cols; ++c) mean[c] = static_cast<float>(sum[c] / rows);
+  return mean;
+}
+
+int64_t mean_probability_class(const Tensor& logits) {
+  const std::vector<float> mean = mean_probabilities(logits);
+  return std::max_element(mean.begin(), mean.end()) - mean.begin();
+}
+
 }  // namespace heatlens

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "graph/graph.h"
 
@@ -21,5 +22,9 @@ OutputHead find_output_head(const Graph& graph);
 
 // Numerically stable softmax of each row of a [N, C] tensor (or of a [C] vector).
 Tensor softmax_rows(const Tensor& logits);
+// The class probabilities averaged over the rows of logits [N, classes] (the windows of a
+// recording), and the class with the highest mean.
+std::vector<float> mean_probabilities(const Tensor& logits);
+int64_t mean_probability_class(const Tensor& logits);
 
 }  // namespace heatlens

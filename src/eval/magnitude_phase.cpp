@@ -74,8 +74,10 @@ MagnitudePhaseResult magnitude_phase_query(ExplainModel& model, const std::vecto
     spec.class_index = it->first;
     std::vector<double> mags, phases;
     std::vector<Tensor> members;
-    c.magnitude_map.assign(bins, 0.0f);
-    c.phase_map.assign(bins, 0.0f);
+    if (per_frequency) {
+      c.magnitude_map.assign(bins, 0.0f);
+      c.phase_map.assign(bins, 0.0f);
+    }
     for (size_t i : it->second) {
       members.push_back(inputs[i]);
       const Attribution a = explain(model, inputs[i], "rde", spec, two, quiet);
@@ -89,10 +91,6 @@ MagnitudePhaseResult magnitude_phase_query(ExplainModel& model, const std::vecto
         c.phase_map[k] += f.relevance.f32()[bins + k] / c.samples;
       }
       progress.step();
-    }
-    if (!per_frequency) {
-      c.magnitude_map.clear();
-      c.phase_map.clear();
     }
     c.magnitude_mean = mean_of(mags);
     c.magnitude_std = std_of(mags);

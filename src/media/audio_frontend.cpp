@@ -44,13 +44,18 @@ std::vector<float> audio_clip(const AudioFrontend& f, const Audio& audio) {
   HEATLENS_CHECK(!audio.samples.empty(), "the recording has no samples");
   std::vector<float> clip = resample(audio.samples, audio.sample_rate, f.sample_rate);
   clip.resize(f.samples(), 0.0f);
-  if (f.peak_normalise) {
-    float peak = 0;
-    for (float v : clip) peak = std::max(peak, std::abs(v));
-    HEATLENS_CHECK(peak > 0, "the recording is silent in its first " << f.duration << " s");
-    for (float& v : clip) v /= peak;
-  }
+  if (f.peak_normalise)
+    HEATLENS_CHECK(normalise_peak(clip) > 0,
+                   "the recording is silent in its first " << f.duration << " s");
   return clip;
+}
+
+float normalise_peak(std::vector<float>& clip) {
+  float peak = 0;
+  for (float v : clip) peak = std::max(peak, std::abs(v));
+  if (peak > 0)
+    for (float& v : clip) v /= peak;
+  return peak;
 }
 
 namespace {

@@ -41,6 +41,8 @@ AudioFrontend parse_audio_frontend(const nlohmann::json& j);
 // The recording resampled to the front end's rate, mono, cut or zero-padded to its duration
 // (and scaled to a peak of 1 when the card asks for "normalise": "peak").
 std::vector<float> audio_clip(const AudioFrontend& f, const Audio& audio);
+// Scales a clip to a peak of 1 (a silent one stays silent); returns its peak before.
+float normalise_peak(std::vector<float>& clip);
 // The model's input for a clip (audio_clip's output).
 Tensor audio_features(const AudioFrontend& f, const std::vector<float>& clip);
 

@@ -34,10 +34,7 @@ AudioWindows audio_windows(const AudioFrontend& f, const Audio& audio, double ho
   for (int64_t start : w.starts) {
     std::vector<float> clip(w.recording.begin() + start, w.recording.begin() + start + n);
     // Each window is scaled as the model saw its training clips; a silent one stays silent.
-    float peak = 0;
-    for (float v : clip) peak = std::max(peak, std::abs(v));
-    if (f.peak_normalise && peak > 0)
-      for (float& v : clip) v /= peak;
+    if (f.peak_normalise) normalise_peak(clip);
     inputs.push_back(audio_features(plain, clip));
   }
   Shape shape = inputs[0].shape();
