@@ -59,7 +59,8 @@ int cmd_bench(int argc, char** argv) {
              {"--threads", true},
              {"--iters", true},
              {"--json", false},
-             {"--gemm", true}});
+             {"--gemm", true},
+             {"--profile", false}});
   const int threads = static_cast<int>(args.get_int("--threads", 0));
   const int64_t iters = args.get_int("--iters", 10);
   if (iters < 1) throw UsageError{"--iters must be at least 1"};
@@ -98,8 +99,11 @@ int cmd_bench(int argc, char** argv) {
     for (int64_t i = 0; i < x.numel(); ++i) x.f32()[i] = static_cast<float>(rng.normal());
     ExplainModel model(engine, ModelCard{});
     Target target;
+    std::map<std::string, double> op_times;
     if (method == "forward") {
-      ms = time_runs(iters, [&] { engine.forward({x}); });
+      ForwardOptions options;
+      if (args.has("--profile")) options.op_times = &op_times;
+      ms = time_runs(iters, [&] { engine.forward({x}, options); });
     } else if (method == "gradient") {
       ms = time_runs(iters, [&] { model.gradient(x, target); });
     } else if (method == "lrp") {
@@ -126,6 +130,11 @@ int cmd_bench(int argc, char** argv) {
            {"min_ms", ms.front()},
            {"peak_rss_mib", peak_rss_mib()},
            {"parameters_mib", engine.graph().parameter_count() * 4.0 / (1 << 20)}};
+    if (!op_times.empty()) {
+      // Per operator type, milliseconds per run (warm-up included in the average).
+      for (auto it = op_times.begin(); it != op_times.end(); ++it)
+        out["op_ms"][it->first] = it->second / static_cast<double>(iters + 1);
+    }
   }
   out["iters"] = iters;
   if (args.has("--json")) {

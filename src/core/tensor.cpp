@@ -45,7 +45,7 @@ std::string shape_str(const Shape& shape) {
 
 namespace {
 
-std::shared_ptr<void> allocate_zeroed(int64_t bytes) {
+std::shared_ptr<void> allocate(int64_t bytes, bool zeroed) {
   HEATLENS_CHECK(bytes <= kMaxTensorBytes, "tensor of " << bytes << " bytes exceeds the limit of "
                                                         << kMaxTensorBytes << " bytes");
   // aligned_alloc needs a size that is a multiple of the alignment, and a non-zero one.
@@ -53,7 +53,7 @@ std::shared_ptr<void> allocate_zeroed(int64_t bytes) {
   if (rounded == 0) rounded = 64;
   void* p = std::aligned_alloc(64, rounded);
   HEATLENS_CHECK(p != nullptr, "out of memory allocating a tensor of " << bytes << " bytes");
-  std::memset(p, 0, rounded);
+  if (zeroed) std::memset(p, 0, rounded);
   return std::shared_ptr<void>(p, [](void* q) { std::free(q); });
 }
 
@@ -61,7 +61,16 @@ std::shared_ptr<void> allocate_zeroed(int64_t bytes) {
 
 Tensor::Tensor(Shape shape, DType dtype) : shape_(std::move(shape)), dtype_(dtype) {
   numel_ = shape_numel(shape_);
-  storage_ = allocate_zeroed(numel_ * static_cast<int64_t>(dtype_size(dtype_)));
+  storage_ = allocate(numel_ * static_cast<int64_t>(dtype_size(dtype_)), true);
+}
+
+Tensor Tensor::uninitialized(Shape shape, DType dtype) {
+  Tensor t;
+  t.shape_ = std::move(shape);
+  t.dtype_ = dtype;
+  t.numel_ = shape_numel(t.shape_);
+  t.storage_ = allocate(t.numel_ * static_cast<int64_t>(dtype_size(dtype)), false);
+  return t;
 }
 
 Tensor Tensor::from_f32(Shape shape, const std::vector<float>& values) {

@@ -36,6 +36,8 @@ class Tensor {
   Tensor() = default;
   explicit Tensor(Shape shape, DType dtype = DType::f32);  // zero-filled
 
+  // Not filled: for kernels that write every element (saves a pass over memory).
+  static Tensor uninitialized(Shape shape, DType dtype = DType::f32);
   static Tensor from_f32(Shape shape, const std::vector<float>& values);
   static Tensor from_i64(Shape shape, const std::vector<int64_t>& values);
   static Tensor scalar(float value) { return from_f32({}, {value}); }

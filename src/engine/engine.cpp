@@ -1,5 +1,6 @@
 #include "engine/engine.h"
 
+#include <chrono>
 #include <cstdio>
 
 #include "core/error.h"
@@ -108,13 +109,45 @@ ForwardResult Engine::forward(const Tensors& inputs, const ForwardOptions& optio
   }
   for (size_t i = 0; i < inputs.size(); ++i) values[g.inputs[i]] = inputs[i];
 
+  // Release activations nobody needs any more (forward-only runs keep almost nothing).
+  auto release_inputs = [&](const Node& node, size_t step) {
+    for (int id : node.inputs) {
+      if (id >= 0 && p->last_use[id] == static_cast<int>(step) && !keep[id] &&
+          !p->types[id].constant.defined()) {
+        values[id] = Tensor();
+      }
+    }
+  };
   ExecContext ctx{pool_.get()};
+  std::vector<bool> absorbed(p->steps.size(), false);
   for (size_t s = 0; s < p->steps.size(); ++s) {
     const Node& node = g.nodes[p->steps[s]];
+    if (absorbed[s]) {
+      release_inputs(node, s);
+      continue;
+    }
     Tensors in;
     in.reserve(node.inputs.size());
     for (int id : node.inputs) in.push_back(id >= 0 ? values[id] : Tensor());
-    Tensors out = node.op->forward(in, ctx);
+    const auto t0 = std::chrono::steady_clock::now();
+    // Fuse the activation that follows when nothing needs the value before it.
+    const Fusion& fusion = p->fusions[s];
+    bool fuse = !options.record && !fusion.activation.none();
+    for (int id : fusion.intermediates) fuse = fuse && !keep[id];
+    Tensors out =
+        fuse ? node.op->forward_fused(in, ctx, fusion.activation) : node.op->forward(in, ctx);
+    if (options.op_times) {
+      (*options.op_times)[node.op_type] +=
+          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    }
+    if (fuse) {
+      HEATLENS_CHECK(out.size() == 1 && out[0].shape() == p->types[fusion.result].shape,
+                     node.label << ": fused output has the wrong shape");
+      values[fusion.result] = std::move(out[0]);
+      for (int step : fusion.absorbed) absorbed[step] = true;
+      release_inputs(node, s);
+      continue;
+    }
     for (size_t k = 0; k < node.outputs.size(); ++k) {
       int id = node.outputs[k];
       if (id < 0) continue;
@@ -125,13 +158,7 @@ ForwardResult Engine::forward(const Tensors& inputs, const ForwardOptions& optio
                                 << " differs from the inferred " << shape_str(p->types[id].shape));
       values[id] = std::move(out[k]);
     }
-    // Release activations nobody needs any more (forward-only runs keep almost nothing).
-    for (int id : node.inputs) {
-      if (id >= 0 && p->last_use[id] == static_cast<int>(s) && !keep[id] &&
-          !p->types[id].constant.defined()) {
-        values[id] = Tensor();
-      }
-    }
+    release_inputs(node, s);
   }
 
   ForwardResult result;

@@ -25,6 +25,8 @@ struct ForwardOptions {
   bool record = false;               // keep the activations a vjp needs
   std::vector<std::string> capture;  // also return these values by name
   bool keep_all = false;             // with record: keep every activation (LRP, inspectors)
+  // When set, milliseconds spent per operator type are added here (heatlens bench --profile).
+  std::map<std::string, double>* op_times = nullptr;
 };
 
 struct Tape {

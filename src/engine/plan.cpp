@@ -1,6 +1,7 @@
 #include "engine/plan.h"
 
 #include "core/error.h"
+#include "engine/fusion.h"
 
 namespace heatlens {
 
@@ -114,6 +115,7 @@ Plan make_plan(const Graph& graph, const std::vector<Shape>& input_shapes,
   for (int id : graph.outputs) {
     HEATLENS_CHECK(known[id], "output '" << graph.values[id].name << "' is never computed");
   }
+  plan.fusions = find_fusions(graph, plan);
   return plan;
 }
 

@@ -10,14 +10,24 @@
 #include <vector>
 
 #include "graph/graph.h"
+#include "kernels/activation.h"
 
 namespace heatlens {
+
+// Activation fusion at one step of a forward-only run (engine/fusion.h).
+struct Fusion {
+  Activation activation;           // none: no fusion at this step
+  int result = -1;                 // value the fused step produces (the activation's output)
+  std::vector<int> intermediates;  // values that are never computed (pre-activation, sigmoid)
+  std::vector<int> absorbed;       // steps that the fused step replaces
+};
 
 struct Plan {
   std::vector<Shape> input_shapes;
   std::vector<ValueType> types;  // by value id; `constant` set for folded values
   std::vector<int> steps;        // node indices to run, in order
   std::vector<int> last_use;     // by value id: last step that reads it (-1: none)
+  std::vector<Fusion> fusions;   // by step: activations to fuse (engine/fusion.h)
 };
 
 Plan make_plan(const Graph& graph, const std::vector<Shape>& input_shapes,

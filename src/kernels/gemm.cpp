@@ -1,7 +1,9 @@
 #include "kernels/gemm.h"
 
 #include <algorithm>
-#include <vector>
+#include <cstdlib>
+#include <cstring>
+#include <string>
 
 namespace heatlens {
 
@@ -24,94 +26,311 @@ void f32_gemm_reference(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_
 
 namespace {
 
-constexpr int64_t kBlockK = 256;  // rows of B kept hot in cache
-constexpr int64_t kBlockN = 512;  // columns of B and C per panel
-constexpr int64_t kRows = 4;      // rows of C computed together (each B row loaded once)
+constexpr int64_t kBlockK = 256;  // K per block: an A panel and a B strip stay in L1/L2
+constexpr int64_t kTileM = 96;    // rows of C per tile (a multiple of every kernel's mr)
+constexpr int64_t kTileN = 256;   // columns of C per tile (a multiple of every kernel's nr)
+constexpr int kMaxMr = 8, kMaxNr = 16;
+constexpr int64_t kSharedPackLimit = int64_t{4} << 20;  // floats of B packed once for all tiles
 
-// C[rows, nc] += A_block[rows, kc] · Bp[kc, nc]; A is read through (a, lda, trans_a).
-void panel_kernel(int64_t rows, int64_t nc, int64_t kc, const float* a_cols, int64_t a_row_step,
-                  int64_t a_col_step, const float* bp, float* c, int64_t ldc, float alpha) {
-  int64_t i = 0;
-  for (; i + kRows <= rows; i += kRows) {
-    float* c0 = c + (i + 0) * ldc;
-    float* c1 = c + (i + 1) * ldc;
-    float* c2 = c + (i + 2) * ldc;
-    float* c3 = c + (i + 3) * ldc;
-    for (int64_t p = 0; p < kc; ++p) {
-      const float* a_p = a_cols + p * a_col_step;
-      const float v0 = alpha * a_p[(i + 0) * a_row_step];
-      const float v1 = alpha * a_p[(i + 1) * a_row_step];
-      const float v2 = alpha * a_p[(i + 2) * a_row_step];
-      const float v3 = alpha * a_p[(i + 3) * a_row_step];
-      const float* brow = bp + p * nc;
-      for (int64_t j = 0; j < nc; ++j) {
-        const float bv = brow[j];
-        c0[j] += v0 * bv;
-        c1[j] += v1 * bv;
-        c2[j] += v2 * bv;
-        c3[j] += v3 * bv;
+// The portable kernel: plain loops over a 4×16 accumulator that compilers vectorise.
+void generic_4x16(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                  bool accumulate) {
+  float acc[4][16] = {};
+  for (int64_t p = 0; p < kc; ++p) {
+    for (int r = 0; r < 4; ++r) {
+      const float av = a[r];
+      for (int j = 0; j < 16; ++j) acc[r][j] += av * b[j];
+    }
+    a += 4;
+    b += 16;
+  }
+  for (int r = 0; r < 4; ++r) {
+    float* row = c + r * ldc;
+    for (int j = 0; j < 16; ++j) row[j] = accumulate ? row[j] + acc[r][j] : acc[r][j];
+  }
+}
+
+const MicroKernel kGeneric{"generic 4x16", 4, 16, generic_4x16};
+
+int64_t round_up(int64_t x, int64_t to) {
+  return (x + to - 1) / to * to;
+}
+int64_t ceil_div(int64_t x, int64_t y) {
+  return (x + y - 1) / y;
+}
+
+float* scratch(size_t floats) {
+  thread_local std::vector<float> buffer;
+  if (buffer.size() < floats) buffer.resize(floats);
+  return buffer.data();
+}
+
+// A row-major matrix (or its transpose) as B.
+class MatrixSource : public BSource {
+ public:
+  MatrixSource(bool trans, const float* b, int64_t ldb) : trans_(trans), b_(b), ldb_(ldb) {}
+
+  void pack(int64_t p0, int64_t kc, int64_t j0, int64_t nc, int nr, float* dst) const override {
+    const int64_t strips = ceil_div(nc, nr);
+    for (int64_t s = 0; s < strips; ++s) {
+      float* out = dst + s * kc * nr;
+      const int64_t cols = std::min<int64_t>(nr, nc - s * nr);
+      const int64_t jb = j0 + s * nr;
+      if (!trans_) {
+        for (int64_t p = 0; p < kc; ++p) {
+          const float* src = b_ + (p0 + p) * ldb_ + jb;
+          float* o = out + p * nr;
+          for (int64_t j = 0; j < cols; ++j) o[j] = src[j];
+          for (int64_t j = cols; j < nr; ++j) o[j] = 0.0f;
+        }
+      } else {
+        if (cols < nr) std::fill(out, out + kc * nr, 0.0f);
+        for (int64_t j = 0; j < cols; ++j) {
+          const float* src = b_ + (jb + j) * ldb_ + p0;
+          for (int64_t p = 0; p < kc; ++p) out[p * nr + j] = src[p];
+        }
       }
     }
   }
-  for (; i < rows; ++i) {
-    float* ci = c + i * ldc;
-    for (int64_t p = 0; p < kc; ++p) {
-      const float v = alpha * a_cols[p * a_col_step + i * a_row_step];
-      const float* brow = bp + p * nc;
-      for (int64_t j = 0; j < nc; ++j) ci[j] += v * brow[j];
+
+ private:
+  bool trans_;
+  const float* b_;
+  int64_t ldb_;
+};
+
+struct GemmJob {
+  const PackedA* a;
+  int64_t n;
+  const BSource* b;
+  float beta;
+  float* c;
+  int64_t ldc;
+  const Epilogue* epilogue;
+  const float* shared_b = nullptr;  // all of B packed (block p0 at p0·np), or null
+  int64_t np = 0;                   // columns of B rounded up to whole strips
+};
+
+void run_tile(const GemmJob& job, int64_t i0, int64_t mc, int64_t j0, int64_t nc) {
+  const MicroKernel& kern = *job.a->kernel;
+  const int mr = kern.mr, nr = kern.nr;
+  const int64_t m = job.a->m, k = job.a->k, mp = round_up(m, mr);
+  const int64_t strips = ceil_div(nc, nr), panels = ceil_div(mc, mr);
+  float* c = job.c;
+  const int64_t ldc = job.ldc;
+  if (job.beta != 0.0f && job.beta != 1.0f) {
+    for (int64_t i = i0; i < i0 + mc; ++i)
+      for (int64_t j = j0; j < j0 + nc; ++j) c[i * ldc + j] *= job.beta;
+  }
+  if (k == 0 && job.beta == 0.0f) {
+    for (int64_t i = i0; i < i0 + mc; ++i) std::fill(c + i * ldc + j0, c + i * ldc + j0 + nc, 0.f);
+  }
+  float* local_b =
+      job.shared_b ? nullptr : scratch(static_cast<size_t>(std::min(k, kBlockK) * strips * nr));
+  for (int64_t p0 = 0; p0 < k; p0 += kBlockK) {
+    const int64_t kc = std::min(kBlockK, k - p0);
+    const float* bp;
+    if (job.shared_b) {
+      bp = job.shared_b + p0 * job.np + (j0 / nr) * kc * nr;
+    } else {
+      job.b->pack(p0, kc, j0, nc, nr, local_b);
+      bp = local_b;
+    }
+    const float* ablock = job.a->data.data() + p0 * mp;
+    const bool accumulate = p0 > 0 || job.beta != 0.0f;
+    for (int64_t s = 0; s < strips; ++s) {
+      const int64_t jj = j0 + s * nr;
+      const int64_t cols = std::min<int64_t>(nr, j0 + nc - jj);
+      const float* bs = bp + s * kc * nr;
+      for (int64_t q = 0; q < panels; ++q) {
+        const int64_t ii = i0 + q * mr;
+        const int64_t rows = std::min<int64_t>(mr, i0 + mc - ii);
+        const float* ap = ablock + (ii / mr) * kc * mr;
+        float* cp = c + ii * ldc + jj;
+        if (rows == mr && cols == nr) {
+          kern.run(kc, ap, bs, cp, ldc, accumulate);
+          continue;
+        }
+        // Edge tile: run the full kernel on a copy and keep the valid part.
+        float tmp[kMaxMr * kMaxNr] = {};
+        if (accumulate) {
+          for (int64_t r = 0; r < rows; ++r)
+            for (int64_t j = 0; j < cols; ++j) tmp[r * nr + j] = cp[r * ldc + j];
+        }
+        kern.run(kc, ap, bs, tmp, nr, accumulate);
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t j = 0; j < cols; ++j) cp[r * ldc + j] = tmp[r * nr + j];
+      }
     }
   }
+  const Epilogue& ep = *job.epilogue;
+  if (ep.row_bias || !ep.activation.none()) {
+    for (int64_t i = i0; i < i0 + mc; ++i)
+      apply_bias_activation(c + i * ldc + j0, nc, ep.row_bias ? ep.row_bias[i] : 0.0f,
+                            ep.activation);
+  }
+}
+
+// Few rows (a batch of one through a fully connected layer): dot products and row updates
+// without packing, split over columns.
+void gemm_few_rows(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+                   const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+                   int64_t ldc, const ExecContext* ctx) {
+  auto body = [&](int64_t j0, int64_t j1) {
+    std::vector<float> arow(static_cast<size_t>(k)), acc(static_cast<size_t>(j1 - j0));
+    for (int64_t i = 0; i < m; ++i) {
+      for (int64_t p = 0; p < k; ++p) arow[p] = trans_a ? a[p * lda + i] : a[i * lda + p];
+      if (trans_b) {
+        for (int64_t j = j0; j < j1; ++j) {
+          const float* col = b + j * ldb;
+          float s = 0;
+          for (int64_t p = 0; p < k; ++p) s += arow[p] * col[p];
+          acc[j - j0] = s;
+        }
+      } else {
+        std::fill(acc.begin(), acc.end(), 0.0f);
+        for (int64_t p = 0; p < k; ++p) {
+          const float av = arow[p];
+          const float* row = b + p * ldb + j0;
+          for (int64_t j = 0; j < j1 - j0; ++j) acc[j] += av * row[j];
+        }
+      }
+      float* ci = c + i * ldc;
+      for (int64_t j = j0; j < j1; ++j)
+        ci[j] = alpha * acc[j - j0] + (beta == 0.0f ? 0.0f : beta * ci[j]);
+    }
+  };
+  if (ctx && m * n * k > (int64_t{1} << 16))
+    ctx->parallel_for(n, body, std::max<int64_t>(16, (int64_t{1} << 14) / std::max<int64_t>(1, k)));
+  else
+    body(0, n);
+}
+
+const MicroKernel& select_kernel() {
+  const char* forced = std::getenv("HEATLENS_GEMM_KERNEL");
+  if (forced && std::string(forced) == "generic") return kGeneric;
+  if (const MicroKernel* k = avx2_kernel()) return *k;
+  if (const MicroKernel* k = wasm_simd_kernel()) return *k;
+  return kGeneric;
 }
 
 }  // namespace
 
-void f32_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
-              const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
-              int64_t ldc, const ExecContext* ctx) {
-  if (m <= 0 || n <= 0) return;
-  // Scale or clear C first; the panels then accumulate.
-  for (int64_t i = 0; i < m; ++i) {
-    float* ci = c + i * ldc;
-    if (beta == 0.0f)
-      std::fill(ci, ci + n, 0.0f);
-    else if (beta != 1.0f)
-      for (int64_t j = 0; j < n; ++j) ci[j] *= beta;
+const MicroKernel& gemm_kernel() {
+  static const MicroKernel& chosen = select_kernel();
+  return chosen;
+}
+
+std::vector<const MicroKernel*> gemm_kernels() {
+  std::vector<const MicroKernel*> all = {&gemm_kernel()};
+  for (const MicroKernel* k : {avx2_kernel(), wasm_simd_kernel(), &kGeneric}) {
+    if (k && std::find(all.begin(), all.end(), k) == all.end()) all.push_back(k);
   }
-  if (k <= 0 || alpha == 0.0f) return;
-  const int64_t a_row_step = trans_a ? 1 : lda;
-  const int64_t a_col_step = trans_a ? lda : 1;
-  std::vector<float> packed(static_cast<size_t>(std::min(k, kBlockK) * std::min(n, kBlockN)));
-  for (int64_t j0 = 0; j0 < n; j0 += kBlockN) {
-    const int64_t nc = std::min(kBlockN, n - j0);
-    for (int64_t p0 = 0; p0 < k; p0 += kBlockK) {
-      const int64_t kc = std::min(kBlockK, k - p0);
-      // Pack B[p0:p0+kc, j0:j0+nc] row-major so the inner loop streams contiguous memory.
-      for (int64_t p = 0; p < kc; ++p) {
-        float* dst = packed.data() + p * nc;
-        if (trans_b) {
-          for (int64_t j = 0; j < nc; ++j) dst[j] = b[(j0 + j) * ldb + p0 + p];
-        } else {
-          std::copy(b + (p0 + p) * ldb + j0, b + (p0 + p) * ldb + j0 + nc, dst);
-        }
-      }
-      const float* a_cols = a + p0 * a_col_step;
-      auto rows_body = [&](int64_t r0, int64_t r1) {
-        panel_kernel(r1 - r0, nc, kc, a_cols + r0 * a_row_step, a_row_step, a_col_step,
-                     packed.data(), c + r0 * ldc + j0, ldc, alpha);
-      };
-      const int64_t flops_per_row = nc * kc;
-      if (ctx && m * flops_per_row > (int64_t{1} << 16)) {
-        const int64_t min_rows =
-            std::max<int64_t>(kRows, (int64_t{1} << 15) / std::max<int64_t>(1, flops_per_row));
-        ctx->parallel_for(
-            (m + kRows - 1) / kRows,
-            [&](int64_t q0, int64_t q1) { rows_body(q0 * kRows, std::min(m, q1 * kRows)); },
-            std::max<int64_t>(1, min_rows / kRows));
+  return all;
+}
+
+PackedA pack_a(const MicroKernel& kernel, bool trans_a, int64_t m, int64_t k, float alpha,
+               const float* a, int64_t lda) {
+  PackedA packed;
+  packed.kernel = &kernel;
+  packed.m = m;
+  packed.k = k;
+  const int mr = kernel.mr;
+  const int64_t mp = round_up(m, mr);
+  packed.data.assign(static_cast<size_t>(mp * k), 0.0f);
+  for (int64_t p0 = 0; p0 < k; p0 += kBlockK) {
+    const int64_t kc = std::min(kBlockK, k - p0);
+    float* block = packed.data.data() + p0 * mp;
+    for (int64_t i = 0; i < m; ++i) {
+      float* dst = block + (i / mr) * kc * mr + i % mr;
+      if (trans_a) {
+        for (int64_t p = 0; p < kc; ++p) dst[p * mr] = alpha * a[(p0 + p) * lda + i];
       } else {
-        rows_body(0, m);
+        const float* src = a + i * lda + p0;
+        for (int64_t p = 0; p < kc; ++p) dst[p * mr] = alpha * src[p];
       }
     }
   }
+  return packed;
+}
+
+void f32_gemm_packed(const PackedA& a, int64_t n, bool trans_b, const float* b, int64_t ldb,
+                     float beta, float* c, int64_t ldc, const Epilogue& epilogue,
+                     const ExecContext* ctx) {
+  f32_gemm_packed(a, n, MatrixSource(trans_b, b, ldb), beta, c, ldc, epilogue, ctx);
+}
+
+void f32_gemm_packed(const PackedA& a, int64_t n, const BSource& b, float beta, float* c,
+                     int64_t ldc, const Epilogue& epilogue, const ExecContext* ctx) {
+  const int64_t m = a.m, k = a.k;
+  if (m <= 0 || n <= 0) return;
+  const int mr = a.kernel->mr, nr = a.kernel->nr;
+  const int threads = ctx && ctx->pool ? ctx->pool->threads() : 1;
+  const bool parallel = threads > 1 && m * n * std::max<int64_t>(k, 1) >= (int64_t{1} << 17);
+  int64_t tile_m = kTileM, tile_n = kTileN;
+  // Enough tiles to keep every thread busy: split rows when the columns are few.
+  if (parallel && ceil_div(m, tile_m) * ceil_div(n, tile_n) < 4 * threads) {
+    const int64_t want_m = ceil_div(4 * threads, ceil_div(n, tile_n));
+    tile_m = std::max<int64_t>(mr, round_up(ceil_div(m, want_m), mr));
+  }
+  const int64_t mt = ceil_div(m, tile_m), nt = ceil_div(n, tile_n);
+  GemmJob job{&a, n, &b, beta, c, ldc, &epilogue};
+  // When several row tiles share a column tile, pack B once rather than once per tile.
+  std::vector<float> shared;
+  const int64_t np = round_up(n, nr);
+  if (mt > 1 && k > 0 && np * k <= kSharedPackLimit) {
+    shared.resize(static_cast<size_t>(np * k));
+    const int64_t strips = np / nr;
+    auto pack = [&](int64_t s0, int64_t s1) {
+      for (int64_t p0 = 0; p0 < k; p0 += kBlockK) {
+        const int64_t kc = std::min(kBlockK, k - p0);
+        const int64_t j0 = s0 * nr, nc = std::min(n, s1 * nr) - j0;
+        b.pack(p0, kc, j0, nc, nr, shared.data() + p0 * np + s0 * kc * nr);
+      }
+    };
+    if (parallel)
+      ctx->parallel_for(strips, pack, 4);
+    else
+      pack(0, strips);
+    job.shared_b = shared.data();
+    job.np = np;
+  }
+  auto tiles = [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t it = t % mt, jt = t / mt;
+      const int64_t i0 = it * tile_m, j0 = jt * tile_n;
+      run_tile(job, i0, std::min(tile_m, m - i0), j0, std::min(tile_n, n - j0));
+    }
+  };
+  if (parallel)
+    ctx->parallel_for(mt * nt, tiles, 1);
+  else
+    tiles(0, mt * nt);
+}
+
+void f32_gemm_with(const MicroKernel& kernel, bool trans_a, bool trans_b, int64_t m, int64_t n,
+                   int64_t k, float alpha, const float* a, int64_t lda, const float* b, int64_t ldb,
+                   float beta, float* c, int64_t ldc, const ExecContext* ctx) {
+  if (m <= 0 || n <= 0) return;
+  if (k <= 0 || alpha == 0.0f) {
+    for (int64_t i = 0; i < m; ++i) {
+      float* ci = c + i * ldc;
+      for (int64_t j = 0; j < n; ++j) ci[j] = beta == 0.0f ? 0.0f : beta * ci[j];
+    }
+    return;
+  }
+  const PackedA packed = pack_a(kernel, trans_a, m, k, alpha, a, lda);
+  f32_gemm_packed(packed, n, trans_b, b, ldb, beta, c, ldc, Epilogue{}, ctx);
+}
+
+void f32_gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+              const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+              int64_t ldc, const ExecContext* ctx) {
+  if (m > 0 && m <= 2 && k > 0 && alpha != 0.0f) {
+    gemm_few_rows(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ctx);
+    return;
+  }
+  f32_gemm_with(gemm_kernel(), trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, ctx);
 }
 
 }  // namespace heatlens

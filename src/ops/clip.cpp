@@ -29,12 +29,26 @@ class Clip : public Op {
     return {{DType::f32, in[0].shape, Tensor()}};
   }
 
-  Tensors forward(const Tensors& in, const ExecContext&) const override {
+  Tensors forward(const Tensors& in, const ExecContext& ctx) const override {
     float lo, hi;
     bounds(value_types(in), lo, hi);
-    Tensor y(in[0].shape());
-    for (int64_t i = 0; i < y.numel(); ++i) y.f32()[i] = std::min(std::max(in[0].f32()[i], lo), hi);
+    Tensor y = Tensor::uninitialized(in[0].shape());
+    const float* x = in[0].f32();
+    float* out = y.f32();
+    ctx.parallel_for(
+        y.numel(),
+        [&](int64_t b, int64_t e) {
+          for (int64_t i = b; i < e; ++i) out[i] = std::min(std::max(x[i], lo), hi);
+        },
+        16384);
     return {y};
+  }
+
+  bool as_activation(const std::vector<ValueType>& in, Activation& act) const override {
+    float lo, hi;
+    bounds(in, lo, hi);
+    act = Activation::clip(lo, hi);
+    return true;
   }
 
   Tensors vjp(const VjpArgs& a) const override {

@@ -1,8 +1,11 @@
 // Conv: N-channel 1-D/2-D convolution with groups (depthwise included), strides, dilations,
-// explicit or automatic padding, optional bias. Forward is im2col + GEMM per group; the VJP
-// gives the input gradient as Wᵀ·dY followed by col2im (and weight/bias gradients if asked).
+// explicit or automatic padding, optional bias. Forward: a packed GEMM over the implicit
+// im2col matrix (weights packed once), or the direct depthwise kernel; bias and a following
+// activation are fused into the kernels' epilogue. The VJP gives the input gradient as
+// Wᵀ·dY followed by col2im (and weight/bias gradients if asked).
 #include <vector>
 
+#include "kernels/conv_gemm.h"
 #include "kernels/gemm.h"
 #include "kernels/im2col.h"
 #include "ops/op_util.h"
@@ -51,38 +54,39 @@ class Conv : public Op {
   }
 
   Tensors forward(const Tensors& in, const ExecContext& ctx) const override {
+    return forward_fused(in, ctx, Activation{});
+  }
+
+  bool fuses_activation() const override { return true; }
+
+  // Depthwise layers run the direct kernel; the others a packed GEMM over the implicit im2col
+  // matrix, with weights packed once (tests/unit/conv_kernel_test.cpp checks both kernels).
+  Tensors forward_fused(const Tensors& in, const ExecContext& ctx,
+                        const Activation& act) const override {
     const Tensor& x = in[0];
     const Tensor& w = in[1];
-    const bool has_bias = in.size() > 2 && in[2].defined();
+    const float* bias = in.size() > 2 && in[2].defined() ? in[2].f32() : nullptr;
     WindowPlan p = window(x.shape(), w.shape());
     const int64_t batch = x.dim(0), cin = x.dim(1), cout = w.dim(0);
     const int64_t cg = cin / group_, og = cout / group_;
     ConvGeometry g = p.geometry(cg);
-    const int64_t kdim = cg * g.k_h * g.k_w, cols = g.out_h * g.out_w;
+    const int64_t cols = g.out_h * g.out_w;
     Shape out_shape = {batch, cout};
     for (int64_t d : p.spatial_out()) out_shape.push_back(d);
-    Tensor out(out_shape);
-    std::vector<float> col(static_cast<size_t>(kdim * cols));
+    Tensor out = Tensor::uninitialized(out_shape);
+    if (cg == 1 && og == 1) {
+      for (int64_t b = 0; b < batch; ++b) {
+        depthwise_conv(x.f32() + b * cin * g.in_h * g.in_w, w.f32(), bias, g, cin, act,
+                       out.f32() + b * cout * cols, &ctx);
+      }
+      return {out};
+    }
+    std::shared_ptr<const PackedConvWeights> packed = packed_.get(w, group_);
     for (int64_t b = 0; b < batch; ++b) {
       for (int64_t gi = 0; gi < group_; ++gi) {
-        const float* img = x.f32() + (b * cin + gi * cg) * g.in_h * g.in_w;
-        float* y = out.f32() + (b * cout + gi * og) * cols;
-        const float* wg = w.f32() + gi * og * kdim;
-        const bool pointwise = g.k_h == 1 && g.k_w == 1 && g.stride_h == 1 && g.stride_w == 1 &&
-                               g.pad_top == 0 && g.pad_left == 0 && p.pad_bottom == 0 &&
-                               p.pad_right == 0;
-        const float* cm = img;
-        if (!pointwise) {
-          im2col(img, g, col.data(), &ctx);
-          cm = col.data();
-        }
-        f32_gemm(false, false, og, cols, kdim, 1.0f, wg, kdim, cm, cols, 0.0f, y, cols, &ctx);
-        if (has_bias) {
-          const float* bias = in[2].f32() + gi * og;
-          for (int64_t o = 0; o < og; ++o) {
-            for (int64_t j = 0; j < cols; ++j) y[o * cols + j] += bias[o];
-          }
-        }
+        conv_gemm(packed->groups[gi], x.f32() + (b * cin + gi * cg) * g.in_h * g.in_w, g,
+                  bias ? bias + gi * og : nullptr, act, out.f32() + (b * cout + gi * og) * cols,
+                  &ctx);
       }
     }
     return {out};
@@ -144,6 +148,7 @@ class Conv : public Op {
  private:
   SpatialAttrs s_;
   int64_t group_;
+  mutable PackedWeights packed_;
 };
 
 std::unique_ptr<Op> make_conv(const OpBuildContext& ctx) {

@@ -34,6 +34,10 @@ Tensors Op::vjp(const VjpArgs&) const {
   error("has no gradient (VJP)");
 }
 
+Tensors Op::forward_fused(const Tensors&, const ExecContext&, const Activation& activation) const {
+  error("cannot fuse " + activation.name());
+}
+
 const OpInfo* OpRegistry::find(const std::string& op_type) const {
   for (const OpInfo& o : ops_) {
     if (o.op_type == op_type) return &o;

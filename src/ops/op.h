@@ -13,6 +13,7 @@
 #include "core/tensor.h"
 #include "core/thread_pool.h"
 #include "graph/attributes.h"
+#include "kernels/activation.h"
 
 namespace heatlens {
 
@@ -70,6 +71,15 @@ class Op {
   virtual Tensors forward(const Tensors& inputs, const ExecContext& ctx) const = 0;
   // Gradients for the inputs marked in `need` (others may stay undefined).
   virtual Tensors vjp(const VjpArgs& args) const;
+  // Forward-only runs may fold the activation that follows into this op's kernel (the engine
+  // decides where the graph allows it, engine/fusion.h). Ops that can override both.
+  virtual bool fuses_activation() const { return false; }
+  // The activation this op computes, if it is one a kernel can fuse (Relu, Clip).
+  virtual bool as_activation(const std::vector<ValueType>& inputs, Activation& activation) const {
+    return false;
+  }
+  virtual Tensors forward_fused(const Tensors& inputs, const ExecContext& ctx,
+                                const Activation& activation) const;
   virtual bool has_vjp() const { return true; }
   virtual bool vjp_uses_input(int index) const { return true; }
   virtual bool vjp_uses_output(int index) const { return false; }

@@ -89,8 +89,8 @@ namespace {
 
 class UnaryOp : public Op {
  public:
-  UnaryOp(UnaryFn f, UnaryGradFn df, float alpha, float beta, bool uses_output)
-      : f_(f), df_(df), alpha_(alpha), beta_(beta), uses_output_(uses_output) {}
+  UnaryOp(UnaryFn f, UnaryGradFn df, float alpha, float beta, bool uses_output, Activation same_as)
+      : f_(f), df_(df), alpha_(alpha), beta_(beta), uses_output_(uses_output), same_as_(same_as) {}
 
   std::vector<ValueType> infer(const std::vector<ValueType>& in) const override {
     require_f32(in[0], *this, "input");
@@ -98,12 +98,17 @@ class UnaryOp : public Op {
   }
 
   Tensors forward(const Tensors& in, const ExecContext& ctx) const override {
-    Tensor out(in[0].shape());
+    Tensor out = Tensor::uninitialized(in[0].shape());
     const float* x = in[0].f32();
     float* y = out.f32();
     ctx.parallel_for(
         out.numel(),
         [&](int64_t b, int64_t e) {
+          if (!same_as_.none()) {
+            std::copy(x + b, x + e, y + b);
+            apply_bias_activation(y + b, e - b, 0.0f, same_as_);
+            return;
+          }
           for (int64_t i = b; i < e; ++i) y[i] = f_(x[i], alpha_, beta_);
         },
         16384);
@@ -130,18 +135,24 @@ class UnaryOp : public Op {
   bool vjp_uses_input(int) const override { return !uses_output_; }
   bool vjp_uses_output(int) const override { return uses_output_; }
 
+  bool as_activation(const std::vector<ValueType>&, Activation& act) const override {
+    act = same_as_;
+    return !same_as_.none();
+  }
+
  private:
   UnaryFn f_;
   UnaryGradFn df_;
   float alpha_, beta_;
   bool uses_output_;
+  Activation same_as_;
 };
 
 }  // namespace
 
 std::unique_ptr<Op> make_unary(UnaryFn f, UnaryGradFn df, float alpha, float beta,
-                               bool grad_uses_output) {
-  return std::make_unique<UnaryOp>(f, df, alpha, beta, grad_uses_output);
+                               bool grad_uses_output, Activation same_as) {
+  return std::make_unique<UnaryOp>(f, df, alpha, beta, grad_uses_output, same_as);
 }
 
 std::vector<ValueType> value_types(const Tensors& in) {

@@ -29,11 +29,13 @@ Tensor sum_to_shape(const Tensor& grad, const Shape& target);
 // Inputs must be float32; throws naming the op and the input otherwise.
 void require_f32(const ValueType& t, const Op& op, const char* what);
 
-// Element-wise unary operator: y = f(x), dx = df(x, y, dy).
+// Element-wise unary operator: y = f(x), dx = df(x, y, dy). `same_as`, when set, is the
+// activation f computes (Relu): its forward then runs that vectorised loop, and the engine may
+// fuse it into the op before.
 using UnaryFn = float (*)(float x, float alpha, float beta);
 using UnaryGradFn = float (*)(float x, float y, float dy, float alpha, float beta);
 std::unique_ptr<Op> make_unary(UnaryFn f, UnaryGradFn df, float alpha = 0, float beta = 0,
-                               bool grad_uses_output = false);
+                               bool grad_uses_output = false, Activation same_as = {});
 
 // Types of concrete tensors (undefined ones are marked omitted), so forward() can reuse the
 // same code as infer() for attribute-like inputs.

@@ -1,0 +1,20 @@
+// Activation fusion for forward-only runs: Conv followed by Relu, Clip (ReLU6) or SiLU
+// (x·sigmoid(x), as PyTorch exports it) runs as one kernel whose epilogue applies the
+// activation, so the pre-activation tensor is never written out.
+//
+// A fusion is found when the pre-activation value feeds only the activation's nodes and is
+// not a model output; the engine applies it only when that value is not wanted either (not
+// recorded for a backward pass, not captured).
+#pragma once
+
+#include <vector>
+
+#include "engine/plan.h"
+#include "graph/graph.h"
+
+namespace heatlens {
+
+// One entry per plan step (make_plan stores them in Plan::fusions).
+std::vector<Fusion> find_fusions(const Graph& graph, const Plan& plan);
+
+}  // namespace heatlens

@@ -1,0 +1,151 @@
+#include "kernels/conv_gemm.h"
+
+#include <algorithm>
+
+namespace heatlens {
+
+namespace {
+
+// The im2col matrix of one image, packed strip by strip without being written out.
+class Im2colSource : public BSource {
+ public:
+  struct Run {
+    int64_t y, x;    // input position of the run's first column before the kernel offset
+    int64_t len, j;  // columns j .. j + len of the strip
+  };
+
+  Im2colSource(const float* image, const ConvGeometry& g) : image_(image), g_(g) {}
+
+  void pack(int64_t p0, int64_t kc, int64_t j0, int64_t nc, int nr, float* dst) const override {
+    const ConvGeometry& g = g_;
+    const int64_t plane = g.in_h * g.in_w;
+    for (int64_t s = 0; s * nr < nc; ++s) {
+      float* out = dst + s * kc * nr;
+      const int64_t jb = j0 + s * nr;
+      const int64_t cols = std::min<int64_t>(nr, nc - s * nr);
+      // The strip's columns as runs along output rows.
+      Run runs[16];
+      int count = 0;
+      for (int64_t j = 0; j < cols;) {
+        const int64_t oy = (jb + j) / g.out_w, ox = (jb + j) % g.out_w;
+        const int64_t len = std::min(cols - j, g.out_w - ox);
+        runs[count++] = {oy * g.stride_h - g.pad_top, ox * g.stride_w - g.pad_left, len, j};
+        j += len;
+      }
+      // Row r of the im2col matrix is (channel c, kernel row ki, kernel column kj).
+      int64_t c = p0 / (g.k_h * g.k_w), ki = (p0 / g.k_w) % g.k_h, kj = p0 % g.k_w;
+      for (int64_t p = 0; p < kc; ++p) {
+        const float* img = image_ + c * plane;
+        const int64_t dy = ki * g.dilation_h, dx = kj * g.dilation_w;
+        float* o = out + p * nr;
+        for (int q = 0; q < count; ++q) {
+          const Run& run = runs[q];
+          float* d = o + run.j;
+          const int64_t y = run.y + dy;
+          if (y < 0 || y >= g.in_h) {
+            std::fill(d, d + run.len, 0.0f);
+            continue;
+          }
+          const float* src = img + y * g.in_w;
+          const int64_t x0 = run.x + dx, sw = g.stride_w;  // x of element t: x0 + t·sw
+          const int64_t lo = x0 >= 0 ? 0 : std::min(run.len, (-x0 + sw - 1) / sw);
+          const int64_t hi = x0 > g.in_w - 1 ? 0 : std::min(run.len, (g.in_w - 1 - x0) / sw + 1);
+          for (int64_t t = 0; t < lo; ++t) d[t] = 0.0f;
+          if (sw == 1) {
+            for (int64_t t = lo; t < hi; ++t) d[t] = src[x0 + t];
+          } else {
+            for (int64_t t = lo; t < hi; ++t) d[t] = src[x0 + t * sw];
+          }
+          for (int64_t t = std::max(lo, hi); t < run.len; ++t) d[t] = 0.0f;
+        }
+        for (int64_t j = cols; j < nr; ++j) o[j] = 0.0f;
+        if (++kj == g.k_w) {
+          kj = 0;
+          if (++ki == g.k_h) {
+            ki = 0;
+            ++c;
+          }
+        }
+      }
+    }
+  }
+
+ private:
+  const float* image_;
+  ConvGeometry g_;
+};
+
+}  // namespace
+
+std::shared_ptr<const PackedConvWeights> PackedWeights::get(const Tensor& weights, int64_t groups) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (packed_ && source_.f32() == weights.f32() && source_.shape() == weights.shape())
+    return packed_;
+  auto packed = std::make_shared<PackedConvWeights>();
+  const int64_t rows = weights.dim(0) / groups, cols = weights.numel() / weights.dim(0);
+  for (int64_t gi = 0; gi < groups; ++gi) {
+    packed->groups.push_back(
+        pack_a(gemm_kernel(), false, rows, cols, 1.0f, weights.f32() + gi * rows * cols, cols));
+  }
+  source_ = weights;
+  packed_ = packed;
+  return packed_;
+}
+
+void conv_gemm(const PackedA& weights, const float* image, const ConvGeometry& g, const float* bias,
+               const Activation& act, float* out, const ExecContext* ctx) {
+  const int64_t cols = g.out_h * g.out_w;
+  const Epilogue epilogue{bias, act};
+  const bool pointwise = g.k_h == 1 && g.k_w == 1 && g.stride_h == 1 && g.stride_w == 1 &&
+                         g.pad_top == 0 && g.pad_left == 0 && g.out_h == g.in_h &&
+                         g.out_w == g.in_w;
+  if (pointwise) {
+    // The image itself is the [C, H·W] matrix.
+    f32_gemm_packed(weights, cols, false, image, cols, 0.0f, out, cols, epilogue, ctx);
+  } else {
+    f32_gemm_packed(weights, cols, Im2colSource(image, g), 0.0f, out, cols, epilogue, ctx);
+  }
+}
+
+void depthwise_conv(const float* image, const float* weights, const float* bias,
+                    const ConvGeometry& g, int64_t channels, const Activation& act, float* out,
+                    const ExecContext* ctx) {
+  const int64_t in_plane = g.in_h * g.in_w, out_plane = g.out_h * g.out_w;
+  auto body = [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      const float* img = image + c * in_plane;
+      const float* w = weights + c * g.k_h * g.k_w;
+      float* y = out + c * out_plane;
+      std::fill(y, y + out_plane, bias ? bias[c] : 0.0f);
+      for (int64_t oy = 0; oy < g.out_h; ++oy) {
+        float* row = y + oy * g.out_w;
+        for (int64_t ki = 0; ki < g.k_h; ++ki) {
+          const int64_t iy = oy * g.stride_h - g.pad_top + ki * g.dilation_h;
+          if (iy < 0 || iy >= g.in_h) continue;
+          const float* src = img + iy * g.in_w;
+          for (int64_t kj = 0; kj < g.k_w; ++kj) {
+            const float wv = w[ki * g.k_w + kj];
+            const int64_t off = kj * g.dilation_w - g.pad_left;  // x = ox·stride + off
+            // Output columns whose input column lies inside the image.
+            const int64_t lo = off >= 0 ? 0 : (-off + g.stride_w - 1) / g.stride_w;
+            const int64_t hi =
+                g.in_w - 1 - off < 0 ? 0 : std::min(g.out_w, (g.in_w - 1 - off) / g.stride_w + 1);
+            if (g.stride_w == 1) {
+              for (int64_t ox = lo; ox < hi; ++ox) row[ox] += wv * src[ox + off];
+            } else {
+              for (int64_t ox = lo; ox < hi; ++ox) row[ox] += wv * src[ox * g.stride_w + off];
+            }
+          }
+        }
+      }
+      if (!act.none()) apply_bias_activation(y, out_plane, 0.0f, act);
+    }
+  };
+  if (ctx)
+    ctx->parallel_for(channels, body,
+                      std::max<int64_t>(1, 16384 / std::max<int64_t>(1, out_plane)));
+  else
+    body(0, channels);
+}
+
+}  // namespace heatlens

@@ -1,0 +1,44 @@
+// Convolution as a packed GEMM: W[out_c, C·kh·kw] · im2col(x), where the im2col matrix is
+// never written out; its strips are packed straight from the image (implicit im2col). The
+// weights are packed once per weight tensor (PackedWeights) and reused by every call. Bias and
+// an activation are applied to each output tile as it completes.
+//
+// The reference is im2col + f32_gemm_reference (tests/unit/conv_kernel_test.cpp).
+#pragma once
+
+#include <memory>
+#include <mutex>
+
+#include "core/tensor.h"
+#include "kernels/gemm.h"
+#include "kernels/im2col.h"
+
+namespace heatlens {
+
+// The weights of a grouped convolution, [out_c, C/group, kh, kw], packed per group.
+struct PackedConvWeights {
+  std::vector<PackedA> groups;
+};
+
+// Caches the packing of one weight tensor; repacks when called with another one. Thread-safe.
+class PackedWeights {
+ public:
+  std::shared_ptr<const PackedConvWeights> get(const Tensor& weights, int64_t groups);
+
+ private:
+  std::mutex mutex_;
+  Tensor source_;  // held, so its storage cannot be reused by another tensor while cached
+  std::shared_ptr<const PackedConvWeights> packed_;
+};
+
+// One image of one group: out[og, out_h·out_w] = act(W_g · im2col(image) + bias).
+void conv_gemm(const PackedA& weights, const float* image, const ConvGeometry& g, const float* bias,
+               const Activation& act, float* out, const ExecContext* ctx);
+
+// Depthwise convolution (one input channel per group, any channel multiplier of 1):
+// out[c] = act(w[c] ⋆ image[c] + bias[c]) for `channels` planes, split over planes.
+void depthwise_conv(const float* image, const float* weights, const float* bias,
+                    const ConvGeometry& g, int64_t channels, const Activation& act, float* out,
+                    const ExecContext* ctx);
+
+}  // namespace heatlens

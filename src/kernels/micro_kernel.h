@@ -1,0 +1,22 @@
+// The register-blocked inner loop of f32_gemm, one per instruction set. This header includes
+// nothing from the library, so the AVX2 file that defines one shares no inline code with the
+// portable paths (it is compiled with -mavx2 -mfma).
+#pragma once
+
+#include <cstdint>
+
+namespace heatlens {
+
+// C[mr×nr] = (accumulate ? C : 0) + Σ_p a[p·mr + i]·b[p·nr + j], over a full tile.
+struct MicroKernel {
+  const char* name;
+  int mr, nr;
+  void (*run)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool accumulate);
+};
+
+// Micro-kernels by instruction set (gemm_avx2.cpp, gemm_wasm_simd.cpp); null where the build
+// or the CPU lacks them.
+const MicroKernel* avx2_kernel();
+const MicroKernel* wasm_simd_kernel();
+
+}  // namespace heatlens
