@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/denormals.h"
 #include "core/version.h"
 
 namespace heatlens {
@@ -47,6 +48,7 @@ void ThreadPool::run_chunks() {
 }
 
 void ThreadPool::worker_loop() {
+  FlushDenormals flush;  // workers only run engine work (core/denormals.h)
   uint64_t seen = 0;
   for (;;) {
     {

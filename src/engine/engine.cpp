@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 
+#include "core/denormals.h"
 #include "core/error.h"
 #include "onnx/onnx_model.h"
 
@@ -78,6 +79,7 @@ ForwardResult Engine::forward(const Tensors& inputs, const ForwardOptions& optio
     dtypes.push_back(inputs[i].dtype());
   }
   std::shared_ptr<const Plan> p = plan(shapes, dtypes);
+  FlushDenormals flush;
 
   std::vector<bool> keep(g.values.size(), false);
   for (int id : g.outputs) keep[id] = true;
@@ -209,6 +211,7 @@ VjpResult Engine::vjp_from(const ForwardResult& forward, const std::map<std::str
   HEATLENS_CHECK(forward.tape, "vjp needs a forward pass run with record = true");
   const Tape& tape = *forward.tape;
   const Plan& p = *tape.plan;
+  FlushDenormals flush;
 
   // Values that depend on a float graph input: only they carry gradients.
   std::vector<bool> differentiable(g.values.size(), false);

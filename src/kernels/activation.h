@@ -20,6 +20,9 @@ struct Activation {
   std::string name() const;
 };
 
+// The exponential SiLU uses (vectorisable, relative error < 2e-7 for x in [−87, 88]).
+float exp_for_kernels(float x);
+
 // x[i] = act(x[i] + bias) for i in [0, n).
 void apply_bias_activation(float* x, int64_t n, float bias, const Activation& act);
 

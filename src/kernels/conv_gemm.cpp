@@ -107,10 +107,75 @@ void conv_gemm(const PackedA& weights, const float* image, const ConvGeometry& g
   }
 }
 
+namespace {
+
+// One output row of a K×K, stride-S, undilated depthwise filter over the columns [ox0, ox1)
+// whose taps all lie inside the image; rows[ki] is the input row of tap row ki (a zero row
+// where it falls outside). K and S are constants, so the taps unroll and the loop vectorises.
+template <int K, int S>
+void depthwise_row(const float* const* rows, const float* w, int64_t off, int64_t ox0, int64_t ox1,
+                   float* out) {
+  for (int64_t ox = ox0; ox < ox1; ++ox) {
+    float acc = out[ox];
+    const int64_t x = ox * S + off;
+    for (int ki = 0; ki < K; ++ki)
+      for (int kj = 0; kj < K; ++kj) acc += w[ki * K + kj] * rows[ki][x + kj];
+    out[ox] = acc;
+  }
+}
+
+using DepthwiseRow = void (*)(const float* const*, const float*, int64_t, int64_t, int64_t, float*);
+
+DepthwiseRow depthwise_row_for(const ConvGeometry& g) {
+  if (g.k_h != g.k_w || g.dilation_h != 1 || g.dilation_w != 1 || g.stride_w != g.stride_h)
+    return nullptr;
+  if (g.k_h == 3 && g.stride_w == 1) return depthwise_row<3, 1>;
+  if (g.k_h == 3 && g.stride_w == 2) return depthwise_row<3, 2>;
+  if (g.k_h == 5 && g.stride_w == 1) return depthwise_row<5, 1>;
+  if (g.k_h == 5 && g.stride_w == 2) return depthwise_row<5, 2>;
+  return nullptr;
+}
+
+// The same row for any geometry, one tap at a time with bounds (borders, other shapes).
+void depthwise_row_general(const float* img, const float* w, const ConvGeometry& g, int64_t oy,
+                           int64_t ox0, int64_t ox1, float* row) {
+  for (int64_t ki = 0; ki < g.k_h; ++ki) {
+    const int64_t iy = oy * g.stride_h - g.pad_top + ki * g.dilation_h;
+    if (iy < 0 || iy >= g.in_h) continue;
+    const float* src = img + iy * g.in_w;
+    for (int64_t kj = 0; kj < g.k_w; ++kj) {
+      const float wv = w[ki * g.k_w + kj];
+      const int64_t off = kj * g.dilation_w - g.pad_left;  // x = ox·stride + off
+      // Output columns whose input column lies inside the image.
+      const int64_t lo =
+          std::max(ox0, off >= 0 ? int64_t{0} : (-off + g.stride_w - 1) / g.stride_w);
+      const int64_t hi =
+          g.in_w - 1 - off < 0 ? 0 : std::min(ox1, (g.in_w - 1 - off) / g.stride_w + 1);
+      if (g.stride_w == 1) {
+        for (int64_t ox = lo; ox < hi; ++ox) row[ox] += wv * src[ox + off];
+      } else {
+        for (int64_t ox = lo; ox < hi; ++ox) row[ox] += wv * src[ox * g.stride_w + off];
+      }
+    }
+  }
+}
+
+}  // namespace
+
 void depthwise_conv(const float* image, const float* weights, const float* bias,
                     const ConvGeometry& g, int64_t channels, const Activation& act, float* out,
                     const ExecContext* ctx) {
   const int64_t in_plane = g.in_h * g.in_w, out_plane = g.out_h * g.out_w;
+  const DepthwiseRow fast = depthwise_row_for(g);
+  // Columns where every tap of a row is inside the image: x = ox·s − pad_left + kj, kj < K.
+  int64_t inner0 = g.out_w, inner1 = g.out_w;
+  if (fast) {
+    inner0 = std::min(g.out_w, (g.pad_left + g.stride_w - 1) / g.stride_w);
+    const int64_t last = g.in_w - g.k_w + g.pad_left;  // largest ox·s allowed
+    inner1 = last < 0 ? 0 : std::min(g.out_w, last / g.stride_w + 1);
+    if (inner1 < inner0) inner1 = inner0;
+  }
+  const std::vector<float> zero_row(static_cast<size_t>(g.in_w), 0.0f);
   auto body = [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
       const float* img = image + c * in_plane;
@@ -119,24 +184,18 @@ void depthwise_conv(const float* image, const float* weights, const float* bias,
       std::fill(y, y + out_plane, bias ? bias[c] : 0.0f);
       for (int64_t oy = 0; oy < g.out_h; ++oy) {
         float* row = y + oy * g.out_w;
-        for (int64_t ki = 0; ki < g.k_h; ++ki) {
-          const int64_t iy = oy * g.stride_h - g.pad_top + ki * g.dilation_h;
-          if (iy < 0 || iy >= g.in_h) continue;
-          const float* src = img + iy * g.in_w;
-          for (int64_t kj = 0; kj < g.k_w; ++kj) {
-            const float wv = w[ki * g.k_w + kj];
-            const int64_t off = kj * g.dilation_w - g.pad_left;  // x = ox·stride + off
-            // Output columns whose input column lies inside the image.
-            const int64_t lo = off >= 0 ? 0 : (-off + g.stride_w - 1) / g.stride_w;
-            const int64_t hi =
-                g.in_w - 1 - off < 0 ? 0 : std::min(g.out_w, (g.in_w - 1 - off) / g.stride_w + 1);
-            if (g.stride_w == 1) {
-              for (int64_t ox = lo; ox < hi; ++ox) row[ox] += wv * src[ox + off];
-            } else {
-              for (int64_t ox = lo; ox < hi; ++ox) row[ox] += wv * src[ox * g.stride_w + off];
-            }
-          }
+        if (!fast) {
+          depthwise_row_general(img, w, g, oy, 0, g.out_w, row);
+          continue;
         }
+        const float* rows[5];
+        for (int64_t ki = 0; ki < g.k_h; ++ki) {
+          const int64_t iy = oy * g.stride_h - g.pad_top + ki;
+          rows[ki] = iy >= 0 && iy < g.in_h ? img + iy * g.in_w : zero_row.data();
+        }
+        depthwise_row_general(img, w, g, oy, 0, inner0, row);
+        fast(rows, w, -g.pad_left, inner0, inner1, row);
+        depthwise_row_general(img, w, g, oy, inner1, g.out_w, row);
       }
       if (!act.none()) apply_bias_activation(y, out_plane, 0.0f, act);
     }
@@ -146,6 +205,17 @@ void depthwise_conv(const float* image, const float* weights, const float* bias,
                       std::max<int64_t>(1, 16384 / std::max<int64_t>(1, out_plane)));
   else
     body(0, channels);
+}
+
+void conv_reference(const float* weights, int64_t out_channels, const float* image,
+                    const ConvGeometry& g, const float* bias, const Activation& act, float* out) {
+  const int64_t kdim = g.channels * g.k_h * g.k_w, cols = g.out_h * g.out_w;
+  std::vector<float> col(static_cast<size_t>(kdim * cols));
+  im2col(image, g, col.data(), nullptr);
+  f32_gemm_reference(false, false, out_channels, cols, kdim, 1.0f, weights, kdim, col.data(), cols,
+                     0.0f, out, cols);
+  for (int64_t o = 0; o < out_channels; ++o)
+    apply_bias_activation(out + o * cols, cols, bias ? bias[o] : 0.0f, act);
 }
 
 }  // namespace heatlens

@@ -3,7 +3,8 @@
 // weights are packed once per weight tensor (PackedWeights) and reused by every call. Bias and
 // an activation are applied to each output tile as it completes.
 //
-// The reference is im2col + f32_gemm_reference (tests/unit/conv_kernel_test.cpp).
+// conv_reference (im2col + f32_gemm_reference) is what both kernels are tested against
+// (tests/unit/kernels_test.cpp).
 #pragma once
 
 #include <memory>
@@ -40,5 +41,9 @@ void conv_gemm(const PackedA& weights, const float* image, const ConvGeometry& g
 void depthwise_conv(const float* image, const float* weights, const float* bias,
                     const ConvGeometry& g, int64_t channels, const Activation& act, float* out,
                     const ExecContext* ctx);
+
+// One image, `out_channels` filters over g.channels input channels, the plain way.
+void conv_reference(const float* weights, int64_t out_channels, const float* image,
+                    const ConvGeometry& g, const float* bias, const Activation& act, float* out);
 
 }  // namespace heatlens

@@ -22,7 +22,7 @@ float add_grad_b(float /*a*/, float /*b*/, float /*y*/, float g) {
 }
 
 std::unique_ptr<Op> make_add(const OpBuildContext&) {
-  return make_binary(add_forward, add_int, add_grad_a, add_grad_b, false, false);
+  return make_binary(add_forward, add_int, add_grad_a, add_grad_b, false, false, BinaryKind::add);
 }
 
 }  // namespace

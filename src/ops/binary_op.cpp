@@ -7,8 +7,14 @@ namespace {
 class BinaryOp : public Op {
  public:
   BinaryOp(BinaryFn f, BinaryIntFn fi, BinaryGradFn da, BinaryGradFn db, bool uses_inputs,
-           bool uses_output)
-      : f_(f), fi_(fi), da_(da), db_(db), uses_inputs_(uses_inputs), uses_output_(uses_output) {}
+           bool uses_output, BinaryKind kind)
+      : f_(f),
+        fi_(fi),
+        da_(da),
+        db_(db),
+        uses_inputs_(uses_inputs),
+        uses_output_(uses_output),
+        kind_(kind) {}
 
   std::vector<ValueType> infer(const std::vector<ValueType>& in) const override {
     if (in.size() != 2) error("expects two inputs");
@@ -17,7 +23,7 @@ class BinaryOp : public Op {
     return {{in[0].dtype, broadcast_shapes(in[0].shape, in[1].shape, *this), Tensor()}};
   }
 
-  Tensors forward(const Tensors& in, const ExecContext&) const override {
+  Tensors forward(const Tensors& in, const ExecContext& ctx) const override {
     Shape shape = broadcast_shapes(in[0].shape(), in[1].shape(), *this);
     if (in[0].dtype() == DType::i64) {
       // Integer arithmetic appears only in shape computations; it is folded at plan time.
@@ -29,9 +35,16 @@ class BinaryOp : public Op {
                          [&](int64_t o, int64_t i, int64_t j) { y[o] = fi_(a[i], b[j]); });
       return {out};
     }
-    Tensor out(shape);
     const float* a = in[0].f32();
     const float* b = in[1].f32();
+    const int64_t a_block = broadcast_block(in[0].shape(), shape);
+    const int64_t b_block = broadcast_block(in[1].shape(), shape);
+    if ((a_block == 1 && b_block > 0) || (b_block == 1 && a_block > 0)) {
+      Tensor out = Tensor::uninitialized(shape);
+      binary_blocks(kind_, f_, a, a_block, b, b_block, out.f32(), out.numel(), &ctx);
+      return {out};
+    }
+    Tensor out(shape);
     float* y = out.f32();
     broadcast_for_each(shape, in[0].shape(), in[1].shape(),
                        [&](int64_t o, int64_t i, int64_t j) { y[o] = f_(a[i], b[j]); });
@@ -70,13 +83,14 @@ class BinaryOp : public Op {
   BinaryIntFn fi_;
   BinaryGradFn da_, db_;
   bool uses_inputs_, uses_output_;
+  BinaryKind kind_;
 };
 
 }  // namespace
 
 std::unique_ptr<Op> make_binary(BinaryFn f, BinaryIntFn fi, BinaryGradFn da, BinaryGradFn db,
-                                bool grad_uses_inputs, bool grad_uses_output) {
-  return std::make_unique<BinaryOp>(f, fi, da, db, grad_uses_inputs, grad_uses_output);
+                                bool grad_uses_inputs, bool grad_uses_output, BinaryKind kind) {
+  return std::make_unique<BinaryOp>(f, fi, da, db, grad_uses_inputs, grad_uses_output, kind);
 }
 
 }  // namespace heatlens

@@ -21,7 +21,7 @@ float div_grad_b(float a, float b, float /*y*/, float g) {
 }
 
 std::unique_ptr<Op> make_div(const OpBuildContext&) {
-  return make_binary(div_forward, div_int, div_grad_a, div_grad_b, true, false);
+  return make_binary(div_forward, div_int, div_grad_a, div_grad_b, true, false, BinaryKind::div);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // first maximum of each window in scan order, as in PyTorch; padding never wins.
 #include <limits>
 
+#include "kernels/pool.h"
 #include "ops/pool_common.h"
 
 namespace heatlens {
@@ -52,14 +53,8 @@ class MaxPool : public Op {
 
   Tensors forward(const Tensors& in, const ExecContext& ctx) const override {
     WindowPlan p = plan_pool(s_, in[0].shape(), ceil_, *this);
-    Tensor out(pooled_shape(in[0].shape(), p));
-    const int64_t in_plane = p.in_h * p.in_w, out_plane = p.out_h * p.out_w;
-    const float* x = in[0].f32();
-    float* y = out.f32();
-    scan(in[0], p, ctx, [&](int64_t q, int64_t o, int64_t best) {
-      y[q * out_plane + o] =
-          best < 0 ? -std::numeric_limits<float>::infinity() : x[q * in_plane + best];
-    });
+    Tensor out = Tensor::uninitialized(pooled_shape(in[0].shape(), p));
+    max_pool_planes(in[0].f32(), in[0].dim(0) * in[0].dim(1), p.geometry(1), out.f32(), &ctx);
     return {out};
   }
 

@@ -21,7 +21,7 @@ float mul_grad_b(float a, float /*b*/, float /*y*/, float g) {
 }
 
 std::unique_ptr<Op> make_mul(const OpBuildContext&) {
-  return make_binary(mul_forward, mul_int, mul_grad_a, mul_grad_b, true, false);
+  return make_binary(mul_forward, mul_int, mul_grad_a, mul_grad_b, true, false, BinaryKind::mul);
 }
 
 }  // namespace

@@ -21,7 +21,7 @@ float sub_grad_b(float /*a*/, float /*b*/, float /*y*/, float g) {
 }
 
 std::unique_ptr<Op> make_sub(const OpBuildContext&) {
-  return make_binary(sub_forward, sub_int, sub_grad_a, sub_grad_b, false, false);
+  return make_binary(sub_forward, sub_int, sub_grad_a, sub_grad_b, false, false, BinaryKind::sub);
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
-// The blocked GEMM against the plain triple loop, at block boundaries (k around 256, n around
-// 512, m around the 4-row kernel) and odd shapes, with every transpose combination and
-// alpha/beta, single-threaded and on a pool.
+// Every GEMM micro-kernel this CPU (or wasm build) has, through the packed driver, against the
+// plain triple loop: m around the kernels' mr (4, 6) and the 96-row tile, n around nr (8, 16)
+// and the 256-column tile, k around the 256 block; every transpose, alpha/beta, one thread and
+// a pool (which also exercises B packed once for several row tiles); the epilogue (bias +
+// activation) and the few-rows path.
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -11,41 +13,106 @@
 
 namespace {
 
-void compare(bool ta, bool tb, int64_t m, int64_t n, int64_t k, float alpha, float beta,
-             const heatlens::ExecContext* ctx) {
-  std::mt19937 rng(static_cast<unsigned>(m * 131 + n * 17 + k));
+std::vector<float> random_vector(size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
   std::uniform_real_distribution<float> u(-1.0f, 1.0f);
-  std::vector<float> a(static_cast<size_t>(m * k)), b(static_cast<size_t>(k * n)),
-      c(static_cast<size_t>(m * n));
-  for (auto& v : a) v = u(rng);
-  for (auto& v : b) v = u(rng);
-  for (auto& v : c) v = u(rng);
+  std::vector<float> v(n);
+  for (auto& x : v) x = u(rng);
+  return v;
+}
+
+float tolerance(int64_t k) {
+  return 1e-4f * (1.0f + std::sqrt(static_cast<float>(k)));
+}
+
+void compare(const heatlens::MicroKernel* kernel, bool ta, bool tb, int64_t m, int64_t n, int64_t k,
+             float alpha, float beta, const heatlens::ExecContext* ctx) {
+  const unsigned seed = static_cast<unsigned>(m * 131 + n * 17 + k);
+  std::vector<float> a = random_vector(static_cast<size_t>(m * k), seed);
+  std::vector<float> b = random_vector(static_cast<size_t>(k * n), seed + 1);
+  std::vector<float> c = random_vector(static_cast<size_t>(m * n), seed + 2);
   std::vector<float> fast = c, ref = c;
   const int64_t lda = ta ? m : k, ldb = tb ? k : n;
-  heatlens::f32_gemm(ta, tb, m, n, k, alpha, a.data(), lda, b.data(), ldb, beta, fast.data(), n,
-                     ctx);
+  if (kernel) {
+    heatlens::f32_gemm_with(*kernel, ta, tb, m, n, k, alpha, a.data(), lda, b.data(), ldb, beta,
+                            fast.data(), n, ctx);
+  } else {
+    heatlens::f32_gemm(ta, tb, m, n, k, alpha, a.data(), lda, b.data(), ldb, beta, fast.data(), n,
+                       ctx);
+  }
   heatlens::f32_gemm_reference(ta, tb, m, n, k, alpha, a.data(), lda, b.data(), ldb, beta,
                                ref.data(), n);
   for (size_t i = 0; i < fast.size(); ++i) {
-    INFO("m " << m << " n " << n << " k " << k << " ta " << ta << " tb " << tb << " at " << i);
-    REQUIRE(std::fabs(fast[i] - ref[i]) <= 1e-4f * (1.0f + std::sqrt(static_cast<float>(k))));
+    INFO((kernel ? kernel->name : "f32_gemm")
+         << ": m " << m << " n " << n << " k " << k << " ta " << ta << " tb " << tb << " at " << i);
+    REQUIRE(std::fabs(fast[i] - ref[i]) <= tolerance(k));
   }
 }
 
 }  // namespace
 
-TEST_CASE("blocked gemm matches the reference at tile boundaries and odd shapes", "[kernels]") {
+TEST_CASE("every gemm micro-kernel matches the reference at tile boundaries and odd shapes",
+          "[kernels]") {
+  heatlens::ThreadPool pool(2);
+  heatlens::ExecContext threaded{&pool};
+  const auto kernels = heatlens::gemm_kernels();
+  REQUIRE(kernels.front() == &heatlens::gemm_kernel());
+  for (const heatlens::MicroKernel* kernel : kernels) {
+    for (bool ta : {false, true}) {
+      for (bool tb : {false, true}) {
+        for (int64_t m : {1, 3, 4, 5, 6, 7, 13}) {
+          for (int64_t n : {1, 7, 8, 9, 16, 17, 255, 257}) {
+            for (int64_t k : {1, 255, 256, 257})
+              compare(kernel, ta, tb, m, n, k, 1.0f, 0.0f, nullptr);
+          }
+        }
+        compare(kernel, ta, tb, 37, 600, 300, 0.5f, 1.5f, &threaded);
+        compare(kernel, ta, tb, 97, 300, 70, -1.0f, 1.0f, &threaded);  // two row tiles
+        compare(kernel, ta, tb, 200, 49, 513, 1.0f, 0.0f, &threaded);  // few columns
+      }
+    }
+  }
+}
+
+TEST_CASE("f32_gemm (few-rows path included) matches the reference", "[kernels]") {
   heatlens::ThreadPool pool(2);
   heatlens::ExecContext threaded{&pool};
   for (bool ta : {false, true}) {
     for (bool tb : {false, true}) {
-      for (int64_t m : {1, 3, 4, 5, 9}) {
-        for (int64_t n : {1, 7, 511, 513}) {
-          for (int64_t k : {1, 255, 257}) compare(ta, tb, m, n, k, 1.0f, 0.0f, nullptr);
+      for (int64_t m : {1, 2, 3}) {
+        compare(nullptr, ta, tb, m, 1000, 512, 1.0f, 0.0f, &threaded);
+        compare(nullptr, ta, tb, m, 17, 5, 2.0f, 0.5f, nullptr);
+      }
+    }
+  }
+}
+
+TEST_CASE("packed weights with a bias and activation epilogue", "[kernels]") {
+  heatlens::ThreadPool pool(2);
+  heatlens::ExecContext threaded{&pool};
+  const int64_t m = 13, n = 531, k = 300;
+  std::vector<float> a = random_vector(m * k, 1), b = random_vector(k * n, 2),
+                     bias = random_vector(m, 3);
+  for (const heatlens::MicroKernel* kernel : heatlens::gemm_kernels()) {
+    const heatlens::PackedA packed = heatlens::pack_a(*kernel, false, m, k, 1.0f, a.data(), k);
+    for (const heatlens::Activation act :
+         {heatlens::Activation{}, heatlens::Activation::relu(),
+          heatlens::Activation::clip(-0.5f, 0.75f), heatlens::Activation::silu()}) {
+      std::vector<float> fast(m * n), ref(m * n);
+      heatlens::f32_gemm_packed(packed, n, false, b.data(), n, 0.0f, fast.data(), n,
+                                heatlens::Epilogue{bias.data(), act}, &threaded);
+      heatlens::f32_gemm_reference(false, false, m, n, k, 1.0f, a.data(), k, b.data(), n, 0.0f,
+                                   ref.data(), n);
+      for (int64_t i = 0; i < m; ++i) {
+        for (int64_t j = 0; j < n; ++j) {
+          float v = ref[i * n + j] + bias[i];
+          if (act.kind == heatlens::Activation::Kind::relu) v = std::max(v, 0.0f);
+          if (act.kind == heatlens::Activation::Kind::clip) v = std::min(std::max(v, -0.5f), 0.75f);
+          if (act.kind == heatlens::Activation::Kind::silu) v = v / (1.0f + std::exp(-v));
+          INFO(kernel->name << " " << act.name() << " at " << i << "," << j);
+          REQUIRE(std::fabs(fast[i * n + j] - v) <= tolerance(k));
         }
       }
-      compare(ta, tb, 37, 600, 300, 0.5f, 1.5f, &threaded);
-      compare(ta, tb, 64, 1030, 70, -1.0f, 1.0f, &threaded);
     }
   }
 }

@@ -1,0 +1,248 @@
+// The CPU fast paths against their plain references: convolution as an implicit-im2col
+// packed GEMM and the depthwise kernel (against im2col + the reference GEMM), max pooling,
+// broadcast elementwise loops, the vectorised exponential, and activation fusion in the
+// engine (a fused forward equals the unfused one).
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <limits>
+#include <random>
+
+#include "core/thread_pool.h"
+#include "engine/engine.h"
+#include "kernels/conv_gemm.h"
+#include "kernels/elementwise.h"
+#include "kernels/pool.h"
+#include "test_models.h"
+
+using namespace heatlens;
+
+namespace {
+
+std::vector<float> random_vector(int64_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> d(0.0f, 1.0f);
+  std::vector<float> v(static_cast<size_t>(n));
+  for (auto& x : v) x = d(rng);
+  return v;
+}
+
+// Output size of a window sweep (no ceil mode), as plan_window computes it.
+int64_t out_size(int64_t in, int64_t k, int64_t s, int64_t d, int64_t pad_lo, int64_t pad_hi) {
+  return (in + pad_lo + pad_hi - d * (k - 1) - 1) / s + 1;
+}
+
+ConvGeometry geometry(int64_t c, int64_t h, int64_t w, int64_t k, int64_t s, int64_t d,
+                      int64_t pad) {
+  ConvGeometry g;
+  g.channels = c;
+  g.in_h = h;
+  g.in_w = w;
+  g.k_h = g.k_w = k;
+  g.stride_h = g.stride_w = s;
+  g.dilation_h = g.dilation_w = d;
+  g.pad_top = g.pad_left = pad;
+  g.out_h = out_size(h, k, s, d, pad, pad);
+  g.out_w = out_size(w, k, s, d, pad, pad);
+  return g;
+}
+
+void require_close(const std::vector<float>& a, const std::vector<float>& b, float tol,
+                   const std::string& what) {
+  REQUIRE(a.size() == b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    INFO(what << " at " << i << ": " << a[i] << " vs " << b[i]);
+    REQUIRE(std::fabs(a[i] - b[i]) <= tol * (1.0f + std::fabs(b[i])));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("conv as a packed GEMM over the implicit im2col matches im2col + reference GEMM",
+          "[kernels]") {
+  ThreadPool pool(2);
+  ExecContext ctx{&pool};
+  struct Case {
+    int64_t c, h, w, k, s, d, pad, out_c;
+  };
+  // Strips of 16 (or 8) columns that straddle output rows, padding on every side, strides,
+  // dilation, 1×1 (pointwise, read in place) and 1×1 with stride, channel counts around a
+  // K block (256 = 64·2·2, 28·3·3 = 252 → 259 with 37·7).
+  const Case cases[] = {{3, 7, 9, 3, 1, 1, 1, 5},    {1, 1, 1, 1, 1, 1, 0, 1},
+                        {4, 17, 5, 3, 2, 1, 1, 7},   {2, 11, 13, 5, 1, 2, 3, 6},
+                        {64, 5, 6, 2, 1, 1, 0, 13},  {37, 9, 9, 1, 1, 1, 0, 97},
+                        {29, 9, 10, 3, 1, 1, 1, 8},  {8, 15, 15, 1, 2, 1, 0, 9},
+                        {3, 23, 19, 7, 2, 1, 3, 16}, {16, 3, 3, 3, 1, 1, 2, 4}};
+  for (const Case& t : cases) {
+    const ConvGeometry g = geometry(t.c, t.h, t.w, t.k, t.s, t.d, t.pad);
+    const int64_t kdim = t.c * t.k * t.k, cols = g.out_h * g.out_w;
+    const std::vector<float> image = random_vector(t.c * t.h * t.w, 1);
+    const std::vector<float> w = random_vector(t.out_c * kdim, 2);
+    const std::vector<float> bias = random_vector(t.out_c, 3);
+    for (const Activation act : {Activation{}, Activation::relu(), Activation::silu()}) {
+      std::vector<float> ref(static_cast<size_t>(t.out_c * cols));
+      conv_reference(w.data(), t.out_c, image.data(), g, bias.data(), act, ref.data());
+      for (const MicroKernel* kernel : gemm_kernels()) {
+        const PackedA packed = pack_a(*kernel, false, t.out_c, kdim, 1.0f, w.data(), kdim);
+        std::vector<float> fast(ref.size(), std::numeric_limits<float>::quiet_NaN());
+        conv_gemm(packed, image.data(), g, bias.data(), act, fast.data(), &ctx);
+        require_close(fast, ref, 1e-4f,
+                      std::string(kernel->name) + " conv k" + std::to_string(t.k) + " s" +
+                          std::to_string(t.s) + " " + act.name());
+      }
+    }
+  }
+}
+
+TEST_CASE("depthwise kernel matches the reference convolution, borders and odd sizes",
+          "[kernels]") {
+  ThreadPool pool(2);
+  ExecContext ctx{&pool};
+  struct Case {
+    int64_t h, w, k, s, d, pad;
+  };
+  // 3×3 and 5×5 at strides 1 and 2 (the unrolled rows), planes smaller than the kernel's
+  // reach, asymmetric sizes, and shapes only the general path takes (dilation, 4×4, 7×7).
+  const Case cases[] = {{7, 7, 3, 1, 1, 1},  {8, 9, 3, 2, 1, 1},   {14, 13, 5, 1, 1, 2},
+                        {7, 7, 5, 2, 1, 2},  {2, 3, 5, 1, 1, 2},   {1, 1, 3, 1, 1, 1},
+                        {9, 11, 3, 1, 2, 2}, {10, 10, 4, 2, 1, 1}, {12, 5, 7, 1, 1, 3},
+                        {33, 31, 3, 2, 1, 0}};
+  const int64_t channels = 6;
+  for (const Case& t : cases) {
+    const ConvGeometry g = geometry(1, t.h, t.w, t.k, t.s, t.d, t.pad);
+    const int64_t in_plane = t.h * t.w, out_plane = g.out_h * g.out_w;
+    const std::vector<float> image = random_vector(channels * in_plane, 4);
+    const std::vector<float> w = random_vector(channels * t.k * t.k, 5);
+    const std::vector<float> bias = random_vector(channels, 6);
+    for (const Activation act : {Activation{}, Activation::clip(0.0f, 6.0f)}) {
+      std::vector<float> ref(static_cast<size_t>(channels * out_plane));
+      for (int64_t c = 0; c < channels; ++c) {
+        conv_reference(w.data() + c * t.k * t.k, 1, image.data() + c * in_plane, g, bias.data() + c,
+                       act, ref.data() + c * out_plane);
+      }
+      std::vector<float> fast(ref.size());
+      depthwise_conv(image.data(), w.data(), bias.data(), g, channels, act, fast.data(), &ctx);
+      require_close(fast, ref, 1e-5f,
+                    "depthwise " + std::to_string(t.h) + "x" + std::to_string(t.w) + " k" +
+                        std::to_string(t.k) + " s" + std::to_string(t.s));
+    }
+  }
+}
+
+TEST_CASE("max pooling kernel matches the window scan, NaN and empty windows included",
+          "[kernels]") {
+  struct Case {
+    int64_t h, w, k, s, d, pad;
+  };
+  const Case cases[] = {{8, 8, 2, 2, 1, 0}, {112, 112, 3, 2, 1, 1}, {7, 9, 3, 1, 1, 1},
+                        {5, 6, 3, 2, 2, 2}, {1, 1, 3, 1, 1, 1},     {13, 4, 5, 3, 1, 2}};
+  for (const Case& t : cases) {
+    const ConvGeometry g = geometry(1, t.h, t.w, t.k, t.s, t.d, t.pad);
+    const int64_t planes = 3;
+    std::vector<float> x = random_vector(planes * t.h * t.w, 7);
+    x[x.size() / 2] = std::numeric_limits<float>::quiet_NaN();
+    x[1] = -std::numeric_limits<float>::infinity();
+    std::vector<float> fast(static_cast<size_t>(planes * g.out_h * g.out_w)), ref(fast.size());
+    max_pool_planes(x.data(), planes, g, fast.data(), nullptr);
+    max_pool_planes_reference(x.data(), planes, g, ref.data());
+    for (size_t i = 0; i < ref.size(); ++i) {
+      INFO("max pool " << t.h << "x" << t.w << " k" << t.k << " at " << i);
+      if (std::isnan(ref[i]))
+        REQUIRE(std::isnan(fast[i]));
+      else
+        REQUIRE(fast[i] == ref[i]);
+    }
+  }
+}
+
+TEST_CASE("broadcast elementwise loops match the plain loop", "[kernels]") {
+  REQUIRE(broadcast_block({1, 8, 5, 5}, {1, 8, 5, 5}) == 1);
+  REQUIRE(broadcast_block({1, 8, 1, 1}, {1, 8, 5, 5}) == 25);
+  REQUIRE(broadcast_block({8, 1, 1}, {1, 8, 5, 5}) == 25);
+  REQUIRE(broadcast_block({}, {2, 3}) == 6);
+  REQUIRE(broadcast_block({1}, {2, 3}) == 6);
+  REQUIRE(broadcast_block({2, 1}, {2, 3}) == 3);
+  REQUIRE(broadcast_block({3}, {2, 3}) == -1);              // varies along the last dimension
+  REQUIRE(broadcast_block({8, 1, 1}, {2, 8, 5, 5}) == -1);  // repeats over the batch
+  ThreadPool pool(2);
+  ExecContext ctx{&pool};
+  const int64_t n = 70001;  // parallel, with a block that does not divide the chunks
+  const std::vector<float> full = random_vector(n, 8), per = random_vector(n, 9);
+  const struct {
+    BinaryKind kind;
+    float (*f)(float, float);
+  } ops[] = {{BinaryKind::add, [](float u, float v) { return u + v; }},
+             {BinaryKind::sub, [](float u, float v) { return u - v; }},
+             {BinaryKind::mul, [](float u, float v) { return u * v; }},
+             {BinaryKind::div, [](float u, float v) { return u / v; }},
+             {BinaryKind::other, [](float u, float v) { return std::max(u, v); }}};
+  for (const auto& op : ops) {
+    for (int64_t block : {int64_t{1}, int64_t{7}, n}) {
+      for (bool swap : {false, true}) {
+        const float* a = swap ? per.data() : full.data();
+        const float* b = swap ? full.data() : per.data();
+        const int64_t ab = swap ? block : 1, bb = swap ? 1 : block;
+        std::vector<float> fast(n), ref(n);
+        binary_blocks(op.kind, op.f, a, ab, b, bb, fast.data(), n, &ctx);
+        binary_blocks_reference(op.f, a, ab, b, bb, ref.data(), n);
+        REQUIRE(fast == ref);
+      }
+    }
+  }
+}
+
+TEST_CASE("the kernels' exponential is accurate to 2e-7 over its range", "[kernels]") {
+  double worst = 0;
+  for (float x = -87.0f; x < 88.0f; x += 0.0137f) {
+    const double want = std::exp(static_cast<double>(x));
+    worst = std::max(worst, std::fabs(exp_for_kernels(x) - want) / want);
+  }
+  REQUIRE(worst < 2e-7);
+}
+
+TEST_CASE("fused Conv + Relu / Clip / SiLU equals the unfused graph", "[kernels][engine]") {
+  // conv1 → Relu, conv2 → Clip(0, 6), conv3 → SiLU (Sigmoid + Mul), conv4 → depthwise + Relu;
+  // conv2's output is also captured in one run, which must turn its fusion off.
+  test::OnnxBuilder b(13);
+  b.input("x", {1, 3, 9, 11});
+  b.initializer("w1", test::random_tensor({8, 3, 3, 3}, 1, 0.3f));
+  b.initializer("b1", test::random_tensor({8}, 2, 0.3f));
+  b.initializer("w2", test::random_tensor({8, 8, 1, 1}, 3, 0.3f));
+  b.initializer("w3", test::random_tensor({8, 8, 3, 3}, 4, 0.3f));
+  b.initializer("w4", test::random_tensor({8, 1, 3, 3}, 5, 0.3f));
+  b.initializer("lo", Tensor::scalar(0.0f));
+  b.initializer("hi", Tensor::scalar(6.0f));
+  b.node("Conv", {"x", "w1", "b1"}, {"c1"}, {test::OnnxBuilder::ints("pads", {1, 1, 1, 1})});
+  b.node("Relu", {"c1"}, {"r1"});
+  b.node("Conv", {"r1", "w2"}, {"c2"});
+  b.node("Clip", {"c2", "lo", "hi"}, {"r2"});
+  b.node(
+      "Conv", {"r2", "w3"}, {"c3"},
+      {test::OnnxBuilder::ints("strides", {2, 2}), test::OnnxBuilder::ints("pads", {1, 1, 1, 1})});
+  b.node("Sigmoid", {"c3"}, {"s3"});
+  b.node("Mul", {"c3", "s3"}, {"r3"});
+  b.node("Conv", {"r3", "w4"}, {"c4"},
+         {test::OnnxBuilder::int_attr("group", 8), test::OnnxBuilder::ints("pads", {1, 1, 1, 1})});
+  b.node("Relu", {"c4"}, {"y"});
+  b.output("y");
+  Engine e = test::load(b);
+  const Tensor x = test::random_tensor({1, 3, 9, 11}, 6);
+  const auto plan = e.plan({x.shape()}, {DType::f32});
+  int fused = 0;
+  for (const Fusion& f : plan->fusions) fused += f.activation.none() ? 0 : 1;
+  REQUIRE(fused == 4);
+
+  ForwardOptions unfused;
+  unfused.record = true;  // recording keeps pre-activations, so nothing is fused
+  const Tensor want = e.forward({x}, unfused).outputs[0];
+  const Tensor got = e.forward({x}).outputs[0];
+  ForwardOptions capture;
+  capture.capture = {"c2"};
+  const ForwardResult captured = e.forward({x}, capture);
+  REQUIRE(captured.captured.at("c2").defined());
+  for (const Tensor& t : {got, captured.outputs[0]}) {
+    REQUIRE(t.shape() == want.shape());
+    for (int64_t i = 0; i < t.numel(); ++i)
+      REQUIRE(t.f32()[i] == Approx(want.f32()[i]).margin(1e-5));
+  }
+}
