@@ -15,7 +15,9 @@ FlushDenormals::~FlushDenormals() {
   _mm_setcsr(saved_);
 }
 #else
-FlushDenormals::FlushDenormals() {}
+FlushDenormals::FlushDenormals() {
+  (void)saved_;
+}
 FlushDenormals::~FlushDenormals() {}
 #endif
 

@@ -49,6 +49,8 @@ std::string Activation::name() const {
       return "Clip";
     case Kind::silu:
       return "SiLU";
+    case Kind::sigmoid:
+      return "Sigmoid";
     case Kind::none:
       break;
   }
@@ -73,6 +75,13 @@ void apply_bias_activation(float* x, int64_t n, float bias, const Activation& ac
         const float v = x[i] + bias;
         // Below −80 SiLU is under 1e-33: write 0 rather than a slow denormal quotient.
         x[i] = v < -80.0f ? 0.0f : v / (1.0f + exp_approx(-v));
+      }
+      break;
+    case Activation::Kind::sigmoid:
+      for (int64_t i = 0; i < n; ++i) {
+        const float v = x[i] + bias;
+        // Below −87 the quotient would be denormal; the sigmoid is under 2e-38 there.
+        x[i] = v < -87.0f ? 0.0f : 1.0f / (1.0f + exp_approx(-v));
       }
       break;
   }

@@ -9,13 +9,14 @@
 namespace heatlens {
 
 struct Activation {
-  enum class Kind { none, relu, clip, silu };
+  enum class Kind { none, relu, clip, silu, sigmoid };
   Kind kind = Kind::none;
   float lo = 0, hi = 0;  // clip bounds
 
   static Activation relu() { return {Kind::relu, 0, 0}; }
   static Activation clip(float lo, float hi) { return {Kind::clip, lo, hi}; }
   static Activation silu() { return {Kind::silu, 0, 0}; }
+  static Activation sigmoid() { return {Kind::sigmoid, 0, 0}; }
   bool none() const { return kind == Kind::none; }
   std::string name() const;
 };

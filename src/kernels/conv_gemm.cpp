@@ -77,19 +77,33 @@ class Im2colSource : public BSource {
 
 }  // namespace
 
-std::shared_ptr<const PackedConvWeights> PackedWeights::get(const Tensor& weights, int64_t groups) {
+std::shared_ptr<const PackedConvWeights> PackedWeights::lookup(Entry& entry, const Tensor& weights,
+                                                               int64_t groups, bool transposed) {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (packed_ && source_.f32() == weights.f32() && source_.shape() == weights.shape())
-    return packed_;
+  if (entry.packed && entry.source.f32() == weights.f32() &&
+      entry.source.shape() == weights.shape())
+    return entry.packed;
   auto packed = std::make_shared<PackedConvWeights>();
+  // Each group's block is [rows = out_c / groups, cols = C/groups · kh · kw], row-major.
   const int64_t rows = weights.dim(0) / groups, cols = weights.numel() / weights.dim(0);
   for (int64_t gi = 0; gi < groups; ++gi) {
-    packed->groups.push_back(
-        pack_a(gemm_kernel(), false, rows, cols, 1.0f, weights.f32() + gi * rows * cols, cols));
+    const float* block = weights.f32() + gi * rows * cols;
+    packed->groups.push_back(transposed
+                                 ? pack_a(gemm_kernel(), true, cols, rows, 1.0f, block, cols)
+                                 : pack_a(gemm_kernel(), false, rows, cols, 1.0f, block, cols));
   }
-  source_ = weights;
-  packed_ = packed;
-  return packed_;
+  entry.source = weights;
+  entry.packed = packed;
+  return entry.packed;
+}
+
+std::shared_ptr<const PackedConvWeights> PackedWeights::get(const Tensor& weights, int64_t groups) {
+  return lookup(forward_, weights, groups, false);
+}
+
+std::shared_ptr<const PackedConvWeights> PackedWeights::get_transposed(const Tensor& weights,
+                                                                       int64_t groups) {
+  return lookup(transposed_, weights, groups, true);
 }
 
 void conv_gemm(const PackedA& weights, const float* image, const ConvGeometry& g, const float* bias,
@@ -203,6 +217,43 @@ void depthwise_conv(const float* image, const float* weights, const float* bias,
   if (ctx)
     ctx->parallel_for(channels, body,
                       std::max<int64_t>(1, 16384 / std::max<int64_t>(1, out_plane)));
+  else
+    body(0, channels);
+}
+
+void depthwise_conv_backward(const float* dy, const float* weights, const ConvGeometry& g,
+                             int64_t channels, float* dx, const ExecContext* ctx) {
+  const int64_t in_plane = g.in_h * g.in_w, out_plane = g.out_h * g.out_w;
+  auto body = [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      const float* w = weights + c * g.k_h * g.k_w;
+      const float* d = dy + c * out_plane;
+      float* img = dx + c * in_plane;
+      std::fill(img, img + in_plane, 0.0f);
+      for (int64_t oy = 0; oy < g.out_h; ++oy) {
+        const float* row = d + oy * g.out_w;
+        for (int64_t ki = 0; ki < g.k_h; ++ki) {
+          const int64_t iy = oy * g.stride_h - g.pad_top + ki * g.dilation_h;
+          if (iy < 0 || iy >= g.in_h) continue;
+          float* dst = img + iy * g.in_w;
+          for (int64_t kj = 0; kj < g.k_w; ++kj) {
+            const float wv = w[ki * g.k_w + kj];
+            const int64_t off = kj * g.dilation_w - g.pad_left;
+            const int64_t lo = off >= 0 ? 0 : (-off + g.stride_w - 1) / g.stride_w;
+            const int64_t hi =
+                g.in_w - 1 - off < 0 ? 0 : std::min(g.out_w, (g.in_w - 1 - off) / g.stride_w + 1);
+            if (g.stride_w == 1) {
+              for (int64_t ox = lo; ox < hi; ++ox) dst[ox + off] += wv * row[ox];
+            } else {
+              for (int64_t ox = lo; ox < hi; ++ox) dst[ox * g.stride_w + off] += wv * row[ox];
+            }
+          }
+        }
+      }
+    }
+  };
+  if (ctx)
+    ctx->parallel_for(channels, body, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, in_plane)));
   else
     body(0, channels);
 }

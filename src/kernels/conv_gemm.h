@@ -21,15 +21,22 @@ struct PackedConvWeights {
   std::vector<PackedA> groups;
 };
 
-// Caches the packing of one weight tensor; repacks when called with another one. Thread-safe.
+// Caches the packing of one weight tensor (and of its transpose, for the backward's Wᵀ·dY);
+// repacks when called with another tensor. Thread-safe.
 class PackedWeights {
  public:
   std::shared_ptr<const PackedConvWeights> get(const Tensor& weights, int64_t groups);
+  std::shared_ptr<const PackedConvWeights> get_transposed(const Tensor& weights, int64_t groups);
 
  private:
+  struct Entry {
+    Tensor source;  // held, so its storage cannot be reused by another tensor while cached
+    std::shared_ptr<const PackedConvWeights> packed;
+  };
+  std::shared_ptr<const PackedConvWeights> lookup(Entry& entry, const Tensor& weights,
+                                                  int64_t groups, bool transposed);
   std::mutex mutex_;
-  Tensor source_;  // held, so its storage cannot be reused by another tensor while cached
-  std::shared_ptr<const PackedConvWeights> packed_;
+  Entry forward_, transposed_;
 };
 
 // One image of one group: out[og, out_h·out_w] = act(W_g · im2col(image) + bias).
@@ -41,6 +48,11 @@ void conv_gemm(const PackedA& weights, const float* image, const ConvGeometry& g
 void depthwise_conv(const float* image, const float* weights, const float* bias,
                     const ConvGeometry& g, int64_t channels, const Activation& act, float* out,
                     const ExecContext* ctx);
+
+// The input gradient of depthwise_conv: dx[c] = Σ taps w[c]·dy[c] moved back to the input
+// positions (the adjoint, so ⟨dy, conv(x)⟩ = ⟨dx, x⟩; tests check exactly that).
+void depthwise_conv_backward(const float* dy, const float* weights, const ConvGeometry& g,
+                             int64_t channels, float* dx, const ExecContext* ctx);
 
 // One image, `out_channels` filters over g.channels input channels, the plain way.
 void conv_reference(const float* weights, int64_t out_channels, const float* image,

@@ -1,5 +1,7 @@
 #include "ops/binary_op.h"
 
+#include <algorithm>
+
 namespace heatlens {
 
 namespace {
@@ -59,6 +61,9 @@ class BinaryOp : public Op {
     const float* z = uses_inputs_ ? a.inputs[1].f32() : nullptr;
     const float* y = uses_output_ ? a.outputs[0].f32() : nullptr;
     const float* g = a.grad_outputs[0].f32();
+    const int64_t a_block = broadcast_block(sa, shape), b_block = broadcast_block(sb, shape);
+    if ((a_block == 1 && b_block > 0) || (b_block == 1 && a_block > 0))
+      return vjp_blocks(a, x, z, y, g, shape_numel(shape), a_block, b_block);
     Tensor ga, gb;
     if (a.need[0]) ga = Tensor(shape);
     if (a.need[1]) gb = Tensor(shape);
@@ -72,6 +77,53 @@ class BinaryOp : public Op {
     Tensors grads(2);
     if (pa) grads[0] = sum_to_shape(ga, sa);
     if (pb) grads[1] = sum_to_shape(gb, sb);
+    return grads;
+  }
+
+  // The gradients when one operand is full and the other constant over blocks of the output
+  // (per-channel scales, scalars): block by block, summing the block operand's gradient.
+  Tensors vjp_blocks(const VjpArgs& a, const float* x, const float* z, const float* y,
+                     const float* g, int64_t n, int64_t a_block, int64_t b_block) const {
+    const int64_t block = std::max(a_block, b_block);
+    Tensors grads(2);
+    float* pa = nullptr;
+    float* pb = nullptr;
+    if (a.need[0]) {
+      grads[0] = Tensor::uninitialized(a.input_types[0].shape);
+      pa = grads[0].f32();
+    }
+    if (a.need[1]) {
+      grads[1] = Tensor::uninitialized(a.input_types[1].shape);
+      pb = grads[1].f32();
+    }
+    a.ctx.parallel_for(
+        n / block,
+        [&](int64_t q0, int64_t q1) {
+          for (int64_t q = q0; q < q1; ++q) {
+            double sum_a = 0, sum_b = 0;
+            for (int64_t o = q * block; o < (q + 1) * block; ++o) {
+              const int64_t i = a_block == 1 ? o : q, j = b_block == 1 ? o : q;
+              const float xa = x ? x[i] : 0.0f, xb = z ? z[j] : 0.0f, yo = y ? y[o] : 0.0f;
+              if (pa) {
+                const float d = da_(xa, xb, yo, g[o]);
+                if (a_block == 1)
+                  pa[o] = d;
+                else
+                  sum_a += d;
+              }
+              if (pb) {
+                const float d = db_(xa, xb, yo, g[o]);
+                if (b_block == 1)
+                  pb[o] = d;
+                else
+                  sum_b += d;
+              }
+            }
+            if (pa && a_block != 1) pa[q] = static_cast<float>(sum_a);
+            if (pb && b_block != 1) pb[q] = static_cast<float>(sum_b);
+          }
+        },
+        std::max<int64_t>(1, 16384 / block));
     return grads;
   }
 

@@ -104,14 +104,21 @@ class Conv : public Op {
     const int64_t kdim = cg * g.k_h * g.k_w, cols = g.out_h * g.out_w;
     Tensors grads(a.input_types.size());
     std::vector<float> col(static_cast<size_t>(kdim * cols));
-    if (a.need[0]) {
+    if (a.need[0] && cg == 1 && og == 1) {
+      Tensor dx = Tensor::uninitialized(xs);
+      for (int64_t b = 0; b < batch; ++b) {
+        depthwise_conv_backward(dy.f32() + b * cout * cols, w.f32(), g, cin,
+                                dx.f32() + b * cin * g.in_h * g.in_w, &a.ctx);
+      }
+      grads[0] = dx;
+    } else if (a.need[0]) {
       Tensor dx(xs);
+      std::shared_ptr<const PackedConvWeights> wt = packed_.get_transposed(w, group_);
       for (int64_t b = 0; b < batch; ++b) {
         for (int64_t gi = 0; gi < group_; ++gi) {
           const float* dyg = dy.f32() + (b * cout + gi * og) * cols;
-          const float* wg = w.f32() + gi * og * kdim;
-          f32_gemm(true, false, kdim, cols, og, 1.0f, wg, kdim, dyg, cols, 0.0f, col.data(), cols,
-                   &a.ctx);
+          f32_gemm_packed(wt->groups[gi], cols, false, dyg, cols, 0.0f, col.data(), cols,
+                          Epilogue{}, &a.ctx);
           col2im(col.data(), g, dx.f32() + (b * cin + gi * cg) * g.in_h * g.in_w, &a.ctx);
         }
       }

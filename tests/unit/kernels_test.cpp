@@ -129,6 +129,24 @@ TEST_CASE("depthwise kernel matches the reference convolution, borders and odd s
   }
 }
 
+TEST_CASE("depthwise backward is the adjoint of the depthwise kernel", "[kernels]") {
+  const ConvGeometry shapes[] = {geometry(1, 9, 7, 3, 1, 1, 1), geometry(1, 10, 11, 3, 2, 1, 1),
+                                 geometry(1, 7, 7, 5, 2, 1, 2), geometry(1, 8, 6, 3, 1, 2, 1)};
+  const int64_t channels = 5;
+  for (const ConvGeometry& g : shapes) {
+    const int64_t in_n = channels * g.in_h * g.in_w, out_n = channels * g.out_h * g.out_w;
+    const std::vector<float> x = random_vector(in_n, 11), dy = random_vector(out_n, 12);
+    const std::vector<float> w = random_vector(channels * g.k_h * g.k_w, 13);
+    std::vector<float> y(static_cast<size_t>(out_n)), dx(static_cast<size_t>(in_n));
+    depthwise_conv(x.data(), w.data(), nullptr, g, channels, Activation{}, y.data(), nullptr);
+    depthwise_conv_backward(dy.data(), w.data(), g, channels, dx.data(), nullptr);
+    double lhs = 0, rhs = 0;
+    for (int64_t i = 0; i < out_n; ++i) lhs += static_cast<double>(dy[i]) * y[i];
+    for (int64_t i = 0; i < in_n; ++i) rhs += static_cast<double>(dx[i]) * x[i];
+    REQUIRE(lhs == Approx(rhs).epsilon(1e-5));
+  }
+}
+
 TEST_CASE("max pooling kernel matches the window scan, NaN and empty windows included",
           "[kernels]") {
   struct Case {
