@@ -1,13 +1,16 @@
 // heatlens bench MODEL [--method forward|gradient|lrp] [--batch N] [--threads N] [--iters N]
 //   [--json]: times a model on random inputs (median over iterations after a warm-up) and
 //   reports the peak resident memory; heatlens bench --gemm M,N,K [--threads N] reports the
-//   blocked GEMM's GFLOP/s. tests/bench/run.mjs compares these with ONNX Runtime and PyTorch.
+//   blocked GEMM's GFLOP/s; heatlens bench --peak [--threads N] the machine's AVX2 FMA peak;
+//   --profile adds milliseconds per operator type to a forward run. tests/bench/run.mjs compares
+//   these with ONNX Runtime and PyTorch.
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <mutex>
 #include <string>
 
 #include "cli/args.h"
@@ -60,13 +63,36 @@ int cmd_bench(int argc, char** argv) {
              {"--iters", true},
              {"--json", false},
              {"--gemm", true},
-             {"--profile", false}});
+             {"--profile", false},
+             {"--peak", false}});
   const int threads = static_cast<int>(args.get_int("--threads", 0));
   const int64_t iters = args.get_int("--iters", 10);
   if (iters < 1) throw UsageError{"--iters must be at least 1"};
   nlohmann::json out;
   std::vector<double> ms;
-  if (args.has("--gemm")) {
+  if (args.has("--peak")) {
+    // FMA throughput of this machine on `threads` threads at once (the GEMM's ceiling).
+    if (!avx2_kernel()) throw UsageError{"--peak measures AVX2+FMA, which this build or CPU lacks"};
+    ThreadPool pool(threads);
+    const int64_t per_thread = 20000000;
+    float sink = 0;
+    std::mutex sink_mutex;
+    ms = time_runs(iters, [&] {
+      pool.parallel_for(pool.threads(), [&](int64_t b, int64_t e) {
+        for (int64_t t = b; t < e; ++t) {
+          const float v = avx2_fma_probe(per_thread);
+          std::lock_guard<std::mutex> lock(sink_mutex);
+          sink += v;
+        }
+      });
+    });
+    const double flops = 192.0 * per_thread * pool.threads();
+    out = {{"peak", "avx2-fma"},
+           {"threads", pool.threads()},
+           {"median_ms", ms[ms.size() / 2]},
+           {"gflops", flops / (ms.front() * 1e6)},
+           {"checksum", sink}};
+  } else if (args.has("--gemm")) {
     std::vector<float> dims = args.get_floats("--gemm");
     if (dims.size() != 3) throw UsageError{"--gemm M,N,K"};
     const int64_t m = static_cast<int64_t>(dims[0]), n = static_cast<int64_t>(dims[1]),
@@ -79,6 +105,7 @@ int cmd_bench(int argc, char** argv) {
       f32_gemm(false, false, m, n, k, 1.0f, a.data(), k, b.data(), n, 0.0f, c.data(), n, &ctx);
     });
     out = {{"gemm", {m, n, k}},
+           {"kernel", gemm_kernel().name},
            {"threads", pool.threads()},
            {"median_ms", ms[ms.size() / 2]},
            {"gflops", 2.0 * m * n * k / (ms[ms.size() / 2] * 1e6)}};

@@ -30,7 +30,8 @@ constexpr int64_t kBlockK = 256;  // K per block: an A panel and a B strip stay 
 constexpr int64_t kTileM = 96;    // rows of C per tile (a multiple of every kernel's mr)
 constexpr int64_t kTileN = 256;   // columns of C per tile (a multiple of every kernel's nr)
 constexpr int kMaxMr = 8, kMaxNr = 16;
-constexpr int64_t kSharedPackLimit = int64_t{4} << 20;  // floats of B packed once for all tiles
+constexpr int64_t kSharedPackLimit = int64_t{1}
+                                     << 19;  // floats of B (2 MB) packed once for all tiles
 
 // The portable kernel: plain loops over a 4×16 accumulator that compilers vectorise.
 void generic_4x16(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
@@ -115,7 +116,7 @@ void run_tile(const GemmJob& job, int64_t i0, int64_t mc, int64_t j0, int64_t nc
   const MicroKernel& kern = *job.a->kernel;
   const int mr = kern.mr, nr = kern.nr;
   const int64_t m = job.a->m, k = job.a->k, mp = round_up(m, mr);
-  const int64_t strips = ceil_div(nc, nr), panels = ceil_div(mc, mr);
+  const int64_t strips = ceil_div(nc, nr);
   float* c = job.c;
   const int64_t ldc = job.ldc;
   if (job.beta != 0.0f && job.beta != 1.0f) {
@@ -138,28 +139,31 @@ void run_tile(const GemmJob& job, int64_t i0, int64_t mc, int64_t j0, int64_t nc
     }
     const float* ablock = job.a->data.data() + p0 * mp;
     const bool accumulate = p0 > 0 || job.beta != 0.0f;
-    for (int64_t s = 0; s < strips; ++s) {
-      const int64_t jj = j0 + s * nr;
-      const int64_t cols = std::min<int64_t>(nr, j0 + nc - jj);
-      const float* bs = bp + s * kc * nr;
-      for (int64_t q = 0; q < panels; ++q) {
-        const int64_t ii = i0 + q * mr;
-        const int64_t rows = std::min<int64_t>(mr, i0 + mc - ii);
-        const float* ap = ablock + (ii / mr) * kc * mr;
-        float* cp = c + ii * ldc + jj;
-        if (rows == mr && cols == nr) {
-          kern.run(kc, ap, bs, cp, ldc, accumulate);
-          continue;
-        }
-        // Edge tile: run the full kernel on a copy and keep the valid part.
-        float tmp[kMaxMr * kMaxNr] = {};
-        if (accumulate) {
+    // Row blocks of kTileM keep A's panels in L2 while the packed B block is reused.
+    for (int64_t ib = i0; ib < i0 + mc; ib += kTileM) {
+      const int64_t ie = std::min(i0 + mc, ib + kTileM);
+      for (int64_t s = 0; s < strips; ++s) {
+        const int64_t jj = j0 + s * nr;
+        const int64_t cols = std::min<int64_t>(nr, j0 + nc - jj);
+        const float* bs = bp + s * kc * nr;
+        for (int64_t ii = ib; ii < ie; ii += mr) {
+          const int64_t rows = std::min<int64_t>(mr, ie - ii);
+          const float* ap = ablock + (ii / mr) * kc * mr;
+          float* cp = c + ii * ldc + jj;
+          if (rows == mr && cols == nr) {
+            kern.run(kc, ap, bs, cp, ldc, accumulate);
+            continue;
+          }
+          // Edge tile: run the full kernel on a copy and keep the valid part.
+          float tmp[kMaxMr * kMaxNr] = {};
+          if (accumulate) {
+            for (int64_t r = 0; r < rows; ++r)
+              for (int64_t j = 0; j < cols; ++j) tmp[r * nr + j] = cp[r * ldc + j];
+          }
+          kern.run(kc, ap, bs, tmp, nr, accumulate);
           for (int64_t r = 0; r < rows; ++r)
-            for (int64_t j = 0; j < cols; ++j) tmp[r * nr + j] = cp[r * ldc + j];
+            for (int64_t j = 0; j < cols; ++j) cp[r * ldc + j] = tmp[r * nr + j];
         }
-        kern.run(kc, ap, bs, tmp, nr, accumulate);
-        for (int64_t r = 0; r < rows; ++r)
-          for (int64_t j = 0; j < cols; ++j) cp[r * ldc + j] = tmp[r * nr + j];
       }
     }
   }
@@ -267,15 +271,17 @@ void f32_gemm_packed(const PackedA& a, int64_t n, const BSource& b, float beta, 
   const int mr = a.kernel->mr, nr = a.kernel->nr;
   const int threads = ctx && ctx->pool ? ctx->pool->threads() : 1;
   const bool parallel = threads > 1 && m * n * std::max<int64_t>(k, 1) >= (int64_t{1} << 17);
-  int64_t tile_m = kTileM, tile_n = kTileN;
-  // Enough tiles to keep every thread busy: split rows when the columns are few.
-  if (parallel && ceil_div(m, tile_m) * ceil_div(n, tile_n) < 4 * threads) {
-    const int64_t want_m = ceil_div(4 * threads, ceil_div(n, tile_n));
+  // A tile is a block of columns and all rows (B packed once per K block, BLIS' order), unless
+  // the columns are too few to keep every thread busy: then rows are split too.
+  const int64_t tile_n = kTileN, nt = ceil_div(n, tile_n);
+  int64_t tile_m = m;
+  if (parallel && nt < 2 * threads) {
+    const int64_t want_m = ceil_div(4 * threads, nt);
     tile_m = std::max<int64_t>(mr, round_up(ceil_div(m, want_m), mr));
   }
-  const int64_t mt = ceil_div(m, tile_m), nt = ceil_div(n, tile_n);
+  const int64_t mt = ceil_div(m, tile_m);
   GemmJob job{&a, n, &b, beta, c, ldc, &epilogue};
-  // When several row tiles share a column tile, pack B once rather than once per tile.
+  // When several row tiles share a column tile and B is small, pack B once for all of them.
   std::vector<float> shared;
   const int64_t np = round_up(n, nr);
   if (mt > 1 && k > 0 && np * k <= kSharedPackLimit) {

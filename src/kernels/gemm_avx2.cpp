@@ -84,6 +84,34 @@ const MicroKernel kAvx2{"avx2-fma 6x16", 6, 16, kernel_6x16};
 
 }  // namespace
 
+float avx2_fma_probe(int64_t iterations) {
+  __m256 c0 = _mm256_set1_ps(0.1f), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0,
+         c8 = c0, c9 = c0, c10 = c0, c11 = c0;
+  const __m256 x = _mm256_set1_ps(0.999f), y = _mm256_set1_ps(1e-4f);
+  for (int64_t i = 0; i < iterations; ++i) {
+    c0 = _mm256_fmadd_ps(c0, x, y);
+    c1 = _mm256_fmadd_ps(c1, x, y);
+    c2 = _mm256_fmadd_ps(c2, x, y);
+    c3 = _mm256_fmadd_ps(c3, x, y);
+    c4 = _mm256_fmadd_ps(c4, x, y);
+    c5 = _mm256_fmadd_ps(c5, x, y);
+    c6 = _mm256_fmadd_ps(c6, x, y);
+    c7 = _mm256_fmadd_ps(c7, x, y);
+    c8 = _mm256_fmadd_ps(c8, x, y);
+    c9 = _mm256_fmadd_ps(c9, x, y);
+    c10 = _mm256_fmadd_ps(c10, x, y);
+    c11 = _mm256_fmadd_ps(c11, x, y);
+    // Keeps the twelve chains in registers and the loop from being folded.
+    __asm__ volatile(""
+                     : "+x"(c0), "+x"(c1), "+x"(c2), "+x"(c3), "+x"(c4), "+x"(c5), "+x"(c6),
+                       "+x"(c7), "+x"(c8), "+x"(c9), "+x"(c10), "+x"(c11));
+  }
+  __m256 sum = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(c0, c1), _mm256_add_ps(c2, c3)),
+                             _mm256_add_ps(_mm256_add_ps(c4, c5), _mm256_add_ps(c6, c7)));
+  sum = _mm256_add_ps(sum, _mm256_add_ps(_mm256_add_ps(c8, c9), _mm256_add_ps(c10, c11)));
+  return _mm_cvtss_f32(_mm256_castps256_ps128(sum));
+}
+
 const MicroKernel* avx2_kernel() {
   static const bool supported = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   return supported ? &kAvx2 : nullptr;

@@ -17,6 +17,10 @@ struct MicroKernel {
 // Micro-kernels by instruction set (gemm_avx2.cpp, gemm_wasm_simd.cpp); null where the build
 // or the CPU lacks them.
 const MicroKernel* avx2_kernel();
+// The machine's FMA peak for `heatlens bench --peak`: `iterations` × 12 independent 8-wide
+// FMAs (192 flops each); call only where avx2_kernel() is not null. Returns a value that keeps
+// the work from being optimised away.
+float avx2_fma_probe(int64_t iterations);
 const MicroKernel* wasm_simd_kernel();
 
 }  // namespace heatlens
