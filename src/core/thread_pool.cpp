@@ -1,6 +1,7 @@
 #include "core/thread_pool.h"
 
 #include <algorithm>
+#include <chrono>
 
 #include "core/denormals.h"
 #include "core/version.h"
@@ -51,6 +52,12 @@ void ThreadPool::worker_loop() {
   FlushDenormals flush;  // workers only run engine work (core/denormals.h)
   uint64_t seen = 0;
   for (;;) {
+    // A forward pass hands out jobs every few hundred microseconds; waking a sleeping thread
+    // can take longer than a job, so watch for the next one briefly before sleeping.
+    const auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(300);
+    for (int i = 1; generation_.load() == seen && !stopping_.load(); ++i) {
+      if (i % 256 == 0 && std::chrono::steady_clock::now() > spin_until) break;
+    }
     {
       std::unique_lock<std::mutex> lock(mutex_);
       wake_.wait(lock, [&] { return stopping_ || generation_ != seen; });

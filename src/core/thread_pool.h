@@ -9,6 +9,7 @@
 //   work(r); });
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
@@ -50,8 +51,9 @@ class ThreadPool {
   int64_t chunk_ = 1;
   int64_t next_ = 0;
   int busy_ = 0;
-  uint64_t generation_ = 0;
-  bool stopping_ = false;
+  // Written under mutex_; atomic so that idle workers can watch them while spinning.
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<bool> stopping_{false};
   std::exception_ptr error_;
 };
 
