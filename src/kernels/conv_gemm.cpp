@@ -48,15 +48,15 @@ class Im2colSource : public BSource {
           }
           const float* src = img + y * g.in_w;
           const int64_t x0 = run.x + dx, sw = g.stride_w;  // x of element t: x0 + t·sw
-          const int64_t lo = x0 >= 0 ? 0 : std::min(run.len, (-x0 + sw - 1) / sw);
-          const int64_t hi = x0 > g.in_w - 1 ? 0 : std::min(run.len, (g.in_w - 1 - x0) / sw + 1);
+          const IndexRange in = inside_range(x0, sw, g.in_w, run.len);
+          const int64_t lo = in.lo, hi = in.hi;
           for (int64_t t = 0; t < lo; ++t) d[t] = 0.0f;
           if (sw == 1) {
             for (int64_t t = lo; t < hi; ++t) d[t] = src[x0 + t];
           } else {
             for (int64_t t = lo; t < hi; ++t) d[t] = src[x0 + t * sw];
           }
-          for (int64_t t = std::max(lo, hi); t < run.len; ++t) d[t] = 0.0f;
+          for (int64_t t = hi; t < run.len; ++t) d[t] = 0.0f;
         }
         for (int64_t j = cols; j < nr; ++j) o[j] = 0.0f;
         if (++kj == g.k_w) {
@@ -161,10 +161,8 @@ void depthwise_row_general(const float* img, const float* w, const ConvGeometry&
       const float wv = w[ki * g.k_w + kj];
       const int64_t off = kj * g.dilation_w - g.pad_left;  // x = ox·stride + off
       // Output columns whose input column lies inside the image.
-      const int64_t lo =
-          std::max(ox0, off >= 0 ? int64_t{0} : (-off + g.stride_w - 1) / g.stride_w);
-      const int64_t hi =
-          g.in_w - 1 - off < 0 ? 0 : std::min(ox1, (g.in_w - 1 - off) / g.stride_w + 1);
+      const IndexRange in = inside_range(off, g.stride_w, g.in_w, g.out_w);
+      const int64_t lo = std::max(ox0, in.lo), hi = std::min(ox1, in.hi);
       if (g.stride_w == 1) {
         for (int64_t ox = lo; ox < hi; ++ox) row[ox] += wv * src[ox + off];
       } else {
@@ -239,9 +237,8 @@ void depthwise_conv_backward(const float* dy, const float* weights, const ConvGe
           for (int64_t kj = 0; kj < g.k_w; ++kj) {
             const float wv = w[ki * g.k_w + kj];
             const int64_t off = kj * g.dilation_w - g.pad_left;
-            const int64_t lo = off >= 0 ? 0 : (-off + g.stride_w - 1) / g.stride_w;
-            const int64_t hi =
-                g.in_w - 1 - off < 0 ? 0 : std::min(g.out_w, (g.in_w - 1 - off) / g.stride_w + 1);
+            const IndexRange in = inside_range(off, g.stride_w, g.in_w, g.out_w);
+            const int64_t lo = in.lo, hi = in.hi;
             if (g.stride_w == 1) {
               for (int64_t ox = lo; ox < hi; ++ox) dst[ox + off] += wv * row[ox];
             } else {

@@ -21,6 +21,19 @@ struct ConvGeometry {
   int64_t pad_top = 0, pad_left = 0;
 };
 
+// The range [lo, hi) of t in [0, count) for which offset + t·stride lies in [0, size): the
+// output columns of a kernel tap that read inside the image.
+struct IndexRange {
+  int64_t lo, hi;
+};
+inline IndexRange inside_range(int64_t offset, int64_t stride, int64_t size, int64_t count) {
+  int64_t lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
+  int64_t hi = offset > size - 1 ? 0 : (size - 1 - offset) / stride + 1;
+  lo = lo < count ? lo : count;
+  hi = hi < count ? hi : count;
+  return {lo, hi > lo ? hi : lo};
+}
+
 // col[(c·kh + i)·kw + j][oy·ow + ox] = image[c][oy·sh − pt + i·dh][ox·sw − pl + j·dw] (or 0).
 void im2col(const float* image, const ConvGeometry& g, float* col, const ExecContext* ctx);
 // image[...] += col[...] for the same correspondence (image must be initialised).

@@ -21,9 +21,8 @@ void max_pool_planes(const float* x, int64_t planes, const ConvGeometry& g, floa
           const float* src = img + iy * g.in_w;
           for (int64_t kj = 0; kj < g.k_w; ++kj) {
             const int64_t off = kj * g.dilation_w - g.pad_left;  // x = ox·stride + off
-            const int64_t lo = off >= 0 ? 0 : (-off + g.stride_w - 1) / g.stride_w;
-            const int64_t hi =
-                g.in_w - 1 - off < 0 ? 0 : std::min(g.out_w, (g.in_w - 1 - off) / g.stride_w + 1);
+            const IndexRange in = inside_range(off, g.stride_w, g.in_w, g.out_w);
+            const int64_t lo = in.lo, hi = in.hi;
             const int64_t sw = g.stride_w;
             for (int64_t ox = lo; ox < hi; ++ox) {
               const float v = src[ox * sw + off];
