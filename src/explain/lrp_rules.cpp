@@ -87,6 +87,13 @@ Tensor part(const Tensor& t, Part p) {
   return out;
 }
 
+bool all_zero(const Tensor& t) {
+  const float* x = t.f32();
+  for (int64_t i = 0; i < t.numel(); ++i)
+    if (x[i] != 0.0f) return false;
+  return true;
+}
+
 Tensor map(const Tensor& t, float (*f)(float, float), float arg) {
   Tensor out(t.shape());
   const float* x = t.f32();
@@ -193,6 +200,11 @@ Tensor apply_rule(const Node& node, const Rule& rule, const Tensors& inputs, int
     case RuleKind::zplus: {
       // Montavon et al. 2017, "Explaining nonlinear classification decisions with deep Taylor
       // decomposition".
+      // After a ReLU the input has no negative part: its terms are exactly zero, so skip them.
+      if (all_zero(xn)) {
+        const Tensor s = stabilized_ratio(r, L.forward(xp, wp, bp), kStab);
+        return mul(xp, L.transposed(wp, s));
+      }
       const Tensor z = add(L.forward(xp, wp, bp), L.forward(xn, wn, Tensor()));
       const Tensor s = stabilized_ratio(r, z, kStab);
       return add(mul(xp, L.transposed(wp, s)), mul(xn, L.transposed(wn, s)));

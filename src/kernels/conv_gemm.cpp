@@ -6,15 +6,18 @@ namespace heatlens {
 
 namespace {
 
-// The im2col matrix of one image, packed strip by strip without being written out.
+// The im2col matrix of one image, or of several side by side (columns image by image),
+// packed strip by strip without being written out.
 class Im2colSource : public BSource {
  public:
   struct Run {
     int64_t y, x;    // input position of the run's first column before the kernel offset
     int64_t len, j;  // columns j .. j + len of the strip
+    int64_t image;   // offset of the run's image
   };
 
-  Im2colSource(const float* image, const ConvGeometry& g) : image_(image), g_(g) {}
+  Im2colSource(const float* image, const ConvGeometry& g, int64_t image_stride = 0)
+      : image_(image), g_(g), image_stride_(image_stride) {}
 
   void pack(int64_t p0, int64_t kc, int64_t j0, int64_t nc, int nr, float* dst) const override {
     const ConvGeometry& g = g_;
@@ -26,16 +29,19 @@ class Im2colSource : public BSource {
       // The strip's columns as runs along output rows.
       Run runs[16];
       int count = 0;
+      const int64_t per_image = g.out_h * g.out_w;
       for (int64_t j = 0; j < cols;) {
-        const int64_t oy = (jb + j) / g.out_w, ox = (jb + j) % g.out_w;
+        const int64_t b = (jb + j) / per_image, pos = (jb + j) % per_image;
+        const int64_t oy = pos / g.out_w, ox = pos % g.out_w;
         const int64_t len = std::min(cols - j, g.out_w - ox);
-        runs[count++] = {oy * g.stride_h - g.pad_top, ox * g.stride_w - g.pad_left, len, j};
+        runs[count++] = {oy * g.stride_h - g.pad_top, ox * g.stride_w - g.pad_left, len, j,
+                         b * image_stride_};
         j += len;
       }
       // Row r of the im2col matrix is (channel c, kernel row ki, kernel column kj).
       int64_t c = p0 / (g.k_h * g.k_w), ki = (p0 / g.k_w) % g.k_h, kj = p0 % g.k_w;
       for (int64_t p = 0; p < kc; ++p) {
-        const float* img = image_ + c * plane;
+        const float* img = image_ + c * plane;  // plus the run's image offset
         const int64_t dy = ki * g.dilation_h, dx = kj * g.dilation_w;
         float* o = out + p * nr;
         for (int q = 0; q < count; ++q) {
@@ -46,7 +52,7 @@ class Im2colSource : public BSource {
             std::fill(d, d + run.len, 0.0f);
             continue;
           }
-          const float* src = img + y * g.in_w;
+          const float* src = img + run.image + y * g.in_w;
           const int64_t x0 = run.x + dx, sw = g.stride_w;  // x of element t: x0 + t·sw
           const IndexRange in = inside_range(x0, sw, g.in_w, run.len);
           const int64_t lo = in.lo, hi = in.hi;
@@ -73,6 +79,7 @@ class Im2colSource : public BSource {
  private:
   const float* image_;
   ConvGeometry g_;
+  int64_t image_stride_;
 };
 
 }  // namespace
@@ -173,6 +180,34 @@ void depthwise_row_general(const float* img, const float* w, const ConvGeometry&
 }
 
 }  // namespace
+
+void conv_gemm_batch(const PackedA& weights, const float* images, int64_t count,
+                     int64_t image_stride, const ConvGeometry& g, const float* bias,
+                     const Activation& act, float* out, int64_t out_stride,
+                     const ExecContext* ctx) {
+  const int64_t cols = g.out_h * g.out_w, rows = weights.m;
+  // One GEMM with every image's columns side by side, then each image's block moved to its
+  // place in the NCHW output.
+  // The wide result is reused from call to call (a fresh buffer would be page-faulted in).
+  thread_local std::vector<float> wide;
+  const size_t size = static_cast<size_t>(rows * count * cols);
+  if (wide.size() < size) wide.resize(size);
+  f32_gemm_packed(weights, count * cols, Im2colSource(images, g, image_stride), 0.0f, wide.data(),
+                  count * cols, Epilogue{bias, act}, ctx);
+  const float* result = wide.data();
+  auto scatter = [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      for (int64_t o = 0; o < rows; ++o) {
+        const float* src = result + o * count * cols + b * cols;
+        std::copy(src, src + cols, out + b * out_stride + o * cols);
+      }
+    }
+  };
+  if (ctx)
+    ctx->parallel_for(count, scatter);
+  else
+    scatter(0, count);
+}
 
 void depthwise_conv(const float* image, const float* weights, const float* bias,
                     const ConvGeometry& g, int64_t channels, const Activation& act, float* out,

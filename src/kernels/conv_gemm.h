@@ -43,6 +43,12 @@ class PackedWeights {
 void conv_gemm(const PackedA& weights, const float* image, const ConvGeometry& g, const float* bias,
                const Activation& act, float* out, const ExecContext* ctx);
 
+// `count` images at once (image b at images + b·image_stride, output at out + b·out_stride):
+// one GEMM with all their columns, so small feature maps fill the kernel's tiles.
+void conv_gemm_batch(const PackedA& weights, const float* images, int64_t count,
+                     int64_t image_stride, const ConvGeometry& g, const float* bias,
+                     const Activation& act, float* out, int64_t out_stride, const ExecContext* ctx);
+
 // Depthwise convolution (one input channel per group, any channel multiplier of 1):
 // out[c] = act(w[c] ⋆ image[c] + bias[c]) for `channels` planes, split over planes.
 void depthwise_conv(const float* image, const float* weights, const float* bias,

@@ -15,6 +15,9 @@ namespace heatlens {
 
 namespace {
 
+// Below this many output positions per image, a batch runs as one GEMM (conv_gemm_batch).
+constexpr int64_t kBatchColumns = 1024;
+
 class Conv : public Op {
  public:
   Conv(SpatialAttrs s, int64_t group) : s_(std::move(s)), group_(group) {}
@@ -82,6 +85,15 @@ class Conv : public Op {
       return {out};
     }
     std::shared_ptr<const PackedConvWeights> packed = packed_.get(w, group_);
+    if (batch > 1 && cols < kBatchColumns) {
+      // Small maps: the batch goes into the GEMM's columns (perturbation batches).
+      for (int64_t gi = 0; gi < group_; ++gi) {
+        conv_gemm_batch(packed->groups[gi], x.f32() + gi * cg * g.in_h * g.in_w, batch,
+                        cin * g.in_h * g.in_w, g, bias ? bias + gi * og : nullptr, act,
+                        out.f32() + gi * og * cols, cout * cols, &ctx);
+      }
+      return {out};
+    }
     for (int64_t b = 0; b < batch; ++b) {
       for (int64_t gi = 0; gi < group_; ++gi) {
         conv_gemm(packed->groups[gi], x.f32() + (b * cin + gi * cg) * g.in_h * g.in_w, g,
