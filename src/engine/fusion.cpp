@@ -50,7 +50,6 @@ std::vector<Fusion> find_fusions(const Graph& graph, const Plan& plan) {
       const bool operands = (mul.inputs[0] == pre && mul.inputs[1] == sv) ||
                             (mul.inputs[1] == pre && mul.inputs[0] == sv);
       if (!operands || readers[sv].size() != 1 || is_output[sv]) continue;
-      if (plan.types[mul.outputs[0]].shape != plan.types[pre].shape) continue;
       f.activation = Activation::silu();
       f.result = mul.outputs[0];
       f.intermediates = {pre, sv};

@@ -21,7 +21,7 @@ struct Activation {
   std::string name() const;
 };
 
-// The exponential SiLU uses (vectorisable, relative error < 2e-7 for x in [−87, 88]).
+// The exponential SiLU and Sigmoid use (vectorisable, relative error < 2e-7 for x in [−87, 88]).
 float exp_for_kernels(float x);
 
 // x[i] = act(x[i] + bias) for i in [0, n).

@@ -20,6 +20,11 @@ void binary_blocks(BinaryKind kind, float (*f)(float, float), const float* a, in
 void binary_blocks_reference(float (*f)(float, float), const float* a, int64_t a_block,
                              const float* b, int64_t b_block, float* y, int64_t n);
 
+// Whether binary_blocks covers a pair of operand blocks (one full, the other blocked).
+inline bool blockwise(int64_t a_block, int64_t b_block) {
+  return (a_block == 1 && b_block > 0) || (b_block == 1 && a_block > 0);
+}
+
 // The block of operand `operand` broadcast to `out` when it is full (1) or constant over
 // trailing dimensions (their product); -1 when neither.
 int64_t broadcast_block(const Shape& operand, const Shape& out);

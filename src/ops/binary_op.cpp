@@ -41,7 +41,7 @@ class BinaryOp : public Op {
     const float* b = in[1].f32();
     const int64_t a_block = broadcast_block(in[0].shape(), shape);
     const int64_t b_block = broadcast_block(in[1].shape(), shape);
-    if ((a_block == 1 && b_block > 0) || (b_block == 1 && a_block > 0)) {
+    if (blockwise(a_block, b_block)) {
       Tensor out = Tensor::uninitialized(shape);
       binary_blocks(kind_, f_, a, a_block, b, b_block, out.f32(), out.numel(), &ctx);
       return {out};
@@ -62,7 +62,7 @@ class BinaryOp : public Op {
     const float* y = uses_output_ ? a.outputs[0].f32() : nullptr;
     const float* g = a.grad_outputs[0].f32();
     const int64_t a_block = broadcast_block(sa, shape), b_block = broadcast_block(sb, shape);
-    if ((a_block == 1 && b_block > 0) || (b_block == 1 && a_block > 0))
+    if (blockwise(a_block, b_block))
       return vjp_blocks(a, x, z, y, g, shape_numel(shape), a_block, b_block);
     Tensor ga, gb;
     if (a.need[0]) ga = Tensor(shape);

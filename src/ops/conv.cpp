@@ -63,7 +63,7 @@ class Conv : public Op {
   bool fuses_activation() const override { return true; }
 
   // Depthwise layers run the direct kernel; the others a packed GEMM over the implicit im2col
-  // matrix, with weights packed once (tests/unit/conv_kernel_test.cpp checks both kernels).
+  // matrix, with weights packed once (tests/unit/kernels_test.cpp checks both kernels).
   Tensors forward_fused(const Tensors& in, const ExecContext& ctx,
                         const Activation& act) const override {
     const Tensor& x = in[0];
