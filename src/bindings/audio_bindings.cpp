@@ -169,5 +169,6 @@ EMSCRIPTEN_BINDINGS(heatlens_audio) {
   using namespace heatlens;
   emscripten::function("prepareAudio", &prepare_audio);
   emscripten::function("explainAudio", &explain_audio);
+  bindings::deferrable("explainAudio", &explain_audio);
   emscripten::function("listenAudio", &listen_audio);
 }

@@ -88,6 +88,7 @@ val load_model(val bytes_js, std::string card_json) {
     if (graph.inputs.size() == 1) session.input = graph.values[graph.inputs[0]];
     if (issues.empty()) {
       session.engine = std::make_unique<Engine>(std::move(graph));
+      session.engine->set_backend(bindings::chosen_backend);
       session.model = std::make_unique<ExplainModel>(*session.engine, session.card);
     }
     info["supported"] = issues.empty();
@@ -326,4 +327,8 @@ EMSCRIPTEN_BINDINGS(heatlens) {
   emscripten::function("evaluate", &evaluate);
   emscripten::function("metrics", &metrics_json);
   emscripten::function("colormaps", &colormaps_json);
+  bindings::deferrable("predict", &predict);
+  bindings::deferrable("forwardOutput", &forward_output);
+  bindings::deferrable("explain", &explain_input);
+  bindings::deferrable("evaluate", &evaluate);
 }

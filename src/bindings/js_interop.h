@@ -6,11 +6,14 @@
 #include <emscripten/bind.h>
 #include <emscripten/val.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "core/error.h"
@@ -34,6 +37,24 @@ struct Session {
   std::vector<Tensor> external_inputs;  // batches sent to ONNX Runtime (explainExternal)
 };
 inline Session session;
+// The backend chosen with setBackend (null: the CPU); models loaded later use it too.
+inline std::shared_ptr<Backend> chosen_backend;
+
+// Calls that may wait for the GPU run through the promising export (gpu_bindings.cpp): JS
+// stores one with `defer(name, args)`; each binding file registers its GPU-backed functions.
+using DeferrableFn = std::function<val(const val& args)>;
+void register_deferrable(const std::string& name, DeferrableFn fn);
+
+template <class... A, size_t... I>
+val call_unpacked(val (*f)(A...), const val& args, std::index_sequence<I...>) {
+  return f(args[I].template as<std::decay_t<A>>()...);
+}
+template <class... A>
+void deferrable(const std::string& name, val (*f)(A...)) {
+  register_deferrable(name, [f](const val& args) {
+    return call_unpacked(f, args, std::index_sequence_for<A...>{});
+  });
+}
 
 inline val error_object(const std::string& message) {
   val out = val::object();

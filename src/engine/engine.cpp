@@ -79,20 +79,19 @@ ForwardResult Engine::forward(const Tensors& inputs, const ForwardOptions& optio
     dtypes.push_back(inputs[i].dtype());
   }
   std::shared_ptr<const Plan> p = plan(shapes, dtypes);
-  FlushDenormals flush;
+  for (const std::string& name : options.capture) g.require_value(name);
+  if (backend_) return backend_->forward(*this, p, inputs, options);
+  return forward_on_cpu(p, inputs, options);
+}
 
+std::vector<bool> kept_values(const Graph& g, const Plan& p, const ForwardOptions& options) {
   std::vector<bool> keep(g.values.size(), false);
   for (int id : g.outputs) keep[id] = true;
-  std::vector<int> captured_ids;
-  for (const std::string& name : options.capture) {
-    int id = g.require_value(name);
-    keep[id] = true;
-    captured_ids.push_back(id);
-  }
+  for (const std::string& name : options.capture) keep[g.require_value(name)] = true;
   if (options.record && options.keep_all) {
     keep.assign(g.values.size(), true);
   } else if (options.record) {
-    for (int n : p->steps) {
+    for (int n : p.steps) {
       const Node& node = g.nodes[n];
       for (size_t k = 0; k < node.inputs.size(); ++k) {
         if (node.inputs[k] >= 0 && node.op->vjp_uses_input(static_cast<int>(k)))
@@ -104,6 +103,16 @@ ForwardResult Engine::forward(const Tensors& inputs, const ForwardOptions& optio
       }
     }
   }
+  return keep;
+}
+
+ForwardResult Engine::forward_on_cpu(const std::shared_ptr<const Plan>& p, const Tensors& inputs,
+                                     const ForwardOptions& options) {
+  const Graph& g = *graph_;
+  FlushDenormals flush;
+  const std::vector<bool> keep = kept_values(g, *p, options);
+  std::vector<int> captured_ids;
+  for (const std::string& name : options.capture) captured_ids.push_back(g.require_value(name));
 
   Tensors values(g.values.size());
   for (size_t i = 0; i < g.values.size(); ++i) {
@@ -208,13 +217,17 @@ VjpResult Engine::vjp(const ForwardResult& forward, const Tensors& output_seeds,
 
 VjpResult Engine::vjp_from(const ForwardResult& forward, const std::map<std::string, Tensor>& seeds,
                            const std::vector<std::string>& wrt, const VjpHook& hook) {
-  const Graph& g = *graph_;
   HEATLENS_CHECK(forward.tape, "vjp needs a forward pass run with record = true");
   const Tape& tape = *forward.tape;
-  const Plan& p = *tape.plan;
-  FlushDenormals flush;
+  if (tape.backend) {
+    if (!hook) return tape.backend->vjp(*this, tape, seeds, wrt);
+    // Hooks (DeepLIFT, guided backprop, LRP rules) work on host tensors.
+    return vjp_on_cpu(*tape.plan, tape.backend->host_values(tape), seeds, wrt, hook);
+  }
+  return vjp_on_cpu(*tape.plan, tape.values, seeds, wrt, hook);
+}
 
-  // Values that depend on a float graph input: only they carry gradients.
+std::vector<bool> differentiable_values(const Graph& g, const Plan& p) {
   std::vector<bool> differentiable(g.values.size(), false);
   for (int id : g.inputs) differentiable[id] = p.types[id].dtype == DType::f32;
   for (int n : p.steps) {
@@ -225,6 +238,15 @@ VjpResult Engine::vjp_from(const ForwardResult& forward, const std::map<std::str
       if (id >= 0) differentiable[id] = any && p.types[id].dtype == DType::f32;
     }
   }
+  return differentiable;
+}
+
+VjpResult Engine::vjp_on_cpu(const Plan& p, const Tensors& values,
+                             const std::map<std::string, Tensor>& seeds,
+                             const std::vector<std::string>& wrt, const VjpHook& hook) {
+  const Graph& g = *graph_;
+  FlushDenormals flush;
+  const std::vector<bool> differentiable = differentiable_values(g, p);
 
   Tensors grads(g.values.size());
   auto accumulate = [&](int id, Tensor grad) {
@@ -262,8 +284,8 @@ VjpResult Engine::vjp_from(const ForwardResult& forward, const std::map<std::str
                                                  "cannot explain this model");
     const std::vector<ValueType> in_types = node_input_types(node, p);
     Tensors in, out;
-    for (int id : node.inputs) in.push_back(id >= 0 ? tape.values[id] : Tensor());
-    for (int id : node.outputs) out.push_back(id >= 0 ? tape.values[id] : Tensor());
+    for (int id : node.inputs) in.push_back(id >= 0 ? values[id] : Tensor());
+    for (int id : node.outputs) out.push_back(id >= 0 ? values[id] : Tensor());
     const VjpArgs args{in_types, in, out, grad_out, need, ctx};
     Tensors grad_in;
     if (!hook || !hook(node, args, grad_in)) grad_in = node.op->vjp(args);

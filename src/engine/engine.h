@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/thread_pool.h"
+#include "engine/backend.h"
 #include "engine/plan.h"
 #include "graph/graph.h"
 #include "onnx/import.h"
@@ -32,6 +33,9 @@ struct ForwardOptions {
 struct Tape {
   std::shared_ptr<const Plan> plan;
   Tensors values;  // by value id; only those the backward needs (and captured ones)
+  // Set when an accelerator backend recorded the pass: its values stay on the device.
+  Backend* backend = nullptr;
+  std::shared_ptr<void> device_values;
 };
 
 struct ForwardResult {
@@ -63,6 +67,9 @@ class Engine {
                                    const std::vector<DType>& dtypes);
 
   ForwardResult forward(const Tensors& inputs, const ForwardOptions& options = {});
+  // The CPU forward, whatever the backend (accelerator backends run fallback nodes here).
+  ForwardResult forward_on_cpu(const std::shared_ptr<const Plan>& plan, const Tensors& inputs,
+                               const ForwardOptions& options);
   // Gradient of Σ_k <seed_k, output_k> with respect to the graph's inputs and `wrt` values.
   VjpResult vjp(const ForwardResult& forward, const Tensors& output_seeds,
                 const std::vector<std::string>& wrt = {});
@@ -72,12 +79,26 @@ class Engine {
   VjpResult vjp_from(const ForwardResult& forward, const std::map<std::string, Tensor>& seeds,
                      const std::vector<std::string>& wrt = {}, const VjpHook& hook = {});
 
+  // Where passes run: null (the default) is the CPU. An accelerator backend falls back to the
+  // CPU per node; VJP hooks always run on the CPU.
+  void set_backend(std::shared_ptr<Backend> backend) { backend_ = std::move(backend); }
+  Backend* backend() const { return backend_.get(); }
+
  private:
+  VjpResult vjp_on_cpu(const Plan& p, const Tensors& values,
+                       const std::map<std::string, Tensor>& seeds,
+                       const std::vector<std::string>& wrt, const VjpHook& hook);
   std::shared_ptr<Graph> graph_;
   std::unique_ptr<ThreadPool> pool_;
   std::mutex plans_mutex_;
   std::map<std::vector<Shape>, std::shared_ptr<const Plan>> plans_;
+  std::shared_ptr<Backend> backend_;
 };
+
+// Which values a forward keeps (outputs, captures, and with `record` what the backward reads).
+std::vector<bool> kept_values(const Graph& g, const Plan& p, const ForwardOptions& options);
+// Values that depend on a float graph input: only they carry gradients.
+std::vector<bool> differentiable_values(const Graph& g, const Plan& p);
 
 // Reads a whole file; throws naming the path when it is missing or unreadable.
 std::vector<uint8_t> read_file(const std::string& path, size_t max_bytes);

@@ -17,7 +17,7 @@ float abs_grad(float x, float /*y*/, float dy, float /*a*/, float /*b*/) {
 }
 
 std::unique_ptr<Op> make_abs(const OpBuildContext& /*ctx*/) {
-  return make_unary(abs_forward, abs_grad, 0.0f, 0.0f, false);
+  return make_unary(abs_forward, abs_grad, 0.0f, 0.0f, false, {}, UnaryKind::abs);
 }
 
 }  // namespace

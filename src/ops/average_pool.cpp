@@ -3,6 +3,7 @@
 // padded input (ceil_mode); without it, only positions inside the input.
 #include <algorithm>
 
+#include "ops/op_desc.h"
 #include "ops/pool_common.h"
 
 namespace heatlens {
@@ -82,6 +83,14 @@ class AveragePool : public Op {
   }
 
   bool vjp_uses_input(int) const override { return false; }
+
+  bool describe(const std::vector<ValueType>& in, OpDesc& d) const override {
+    if (in[0].shape.size() != 4) return false;
+    d.kind = OpKind::average_pool;
+    d.window = plan_pool(s_, in[0].shape, ceil_, *this);
+    d.count_include_pad = include_pad_;
+    return true;
+  }
 
  private:
   SpatialAttrs s_;

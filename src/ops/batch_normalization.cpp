@@ -2,6 +2,7 @@
 // Training mode is refused. For LRP the canonizer folds it into the adjacent linear layer.
 #include <cmath>
 
+#include "ops/op_desc.h"
 #include "ops/op_util.h"
 
 namespace heatlens {
@@ -70,6 +71,12 @@ class BatchNormalization : public Op {
   }
 
   bool vjp_uses_input(int index) const override { return index > 0; }
+
+  bool describe(const std::vector<ValueType>& in, OpDesc& d) const override {
+    d.kind = OpKind::batch_norm;
+    d.epsilon = epsilon_;
+    return in[0].shape.size() >= 2;
+  }
 
  private:
   float epsilon_;

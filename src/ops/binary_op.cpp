@@ -1,4 +1,5 @@
 #include "ops/binary_op.h"
+#include "ops/op_desc.h"
 
 #include <algorithm>
 
@@ -129,6 +130,12 @@ class BinaryOp : public Op {
 
   bool vjp_uses_input(int) const override { return uses_inputs_; }
   bool vjp_uses_output(int) const override { return uses_output_; }
+
+  bool describe(const std::vector<ValueType>& in, OpDesc& d) const override {
+    d.kind = OpKind::binary;
+    d.binary = kind_;
+    return kind_ != BinaryKind::other && in[0].dtype == DType::f32 && in[1].dtype == DType::f32;
+  }
 
  private:
   BinaryFn f_;

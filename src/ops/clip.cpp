@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "ops/op_desc.h"
 #include "ops/op_util.h"
 
 namespace heatlens {
@@ -48,6 +49,13 @@ class Clip : public Op {
     float lo, hi;
     bounds(in, lo, hi);
     act = Activation::clip(lo, hi);
+    return true;
+  }
+
+  bool describe(const std::vector<ValueType>& in, OpDesc& d) const override {
+    d.kind = OpKind::unary;
+    d.unary = UnaryKind::clip;
+    bounds(in, d.alpha, d.beta);
     return true;
   }
 

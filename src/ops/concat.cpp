@@ -2,6 +2,7 @@
 // time). The gradient is the matching slice of the output gradient for each input.
 #include <cstring>
 
+#include "ops/op_desc.h"
 #include "ops/op_util.h"
 
 namespace heatlens {
@@ -95,6 +96,15 @@ class Concat : public Op {
   }
 
   bool vjp_uses_input(int) const override { return false; }
+
+  bool describe(const std::vector<ValueType>& in, OpDesc& d) const override {
+    for (const ValueType& t : in) {
+      if (t.dtype != DType::f32) return false;
+    }
+    d.kind = OpKind::concat;
+    d.axis = normalize_axis(axis_, static_cast<int>(in[0].shape.size()), *this);
+    return true;
+  }
 
  private:
   int64_t axis_;

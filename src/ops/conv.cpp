@@ -8,6 +8,7 @@
 #include "kernels/conv_gemm.h"
 #include "kernels/gemm.h"
 #include "kernels/im2col.h"
+#include "ops/op_desc.h"
 #include "ops/op_util.h"
 #include "ops/spatial.h"
 
@@ -61,6 +62,14 @@ class Conv : public Op {
   }
 
   bool fuses_activation() const override { return true; }
+
+  bool describe(const std::vector<ValueType>& in, OpDesc& d) const override {
+    if (in[0].shape.size() != 4) return false;  // 2-D convolutions only on accelerators
+    d.kind = OpKind::conv;
+    d.window = window(in[0].shape, in[1].shape);
+    d.group = group_;
+    return true;
+  }
 
   // Depthwise layers run the direct kernel; the others a packed GEMM over the implicit im2col
   // matrix, with weights packed once (tests/unit/kernels_test.cpp checks both kernels).

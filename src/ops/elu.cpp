@@ -18,7 +18,7 @@ float elu_grad(float x, float /*y*/, float dy, float a, float /*b*/) {
 
 std::unique_ptr<Op> make_elu(const OpBuildContext& ctx) {
   const float alpha = ctx.attrs.get_float("alpha", 1.0f);
-  return make_unary(elu_forward, elu_grad, alpha, 0.0f, false);
+  return make_unary(elu_forward, elu_grad, alpha, 0.0f, false, {}, UnaryKind::elu);
 }
 
 }  // namespace

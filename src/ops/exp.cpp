@@ -17,7 +17,7 @@ float exp_grad(float /*x*/, float y, float dy, float /*a*/, float /*b*/) {
 }
 
 std::unique_ptr<Op> make_exp(const OpBuildContext& /*ctx*/) {
-  return make_unary(exp_forward, exp_grad, 0.0f, 0.0f, true);
+  return make_unary(exp_forward, exp_grad, 0.0f, 0.0f, true, {}, UnaryKind::exp);
 }
 
 }  // namespace

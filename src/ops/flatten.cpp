@@ -1,4 +1,5 @@
 // Flatten: (d0, …, dn) → (d0·…·d(axis−1), d(axis)·…·dn); axis defaults to 1.
+#include "ops/op_desc.h"
 #include "ops/view_op.h"
 
 namespace heatlens {
@@ -17,6 +18,11 @@ class Flatten : public ViewOp {
     int64_t outer = 1, inner = 1;
     for (int i = 0; i < rank; ++i) (i < axis ? outer : inner) *= s[i];
     return {outer, inner};
+  }
+
+  bool describe(const std::vector<ValueType>& in, OpDesc& d) const override {
+    d.kind = OpKind::reshape;
+    return in[0].dtype == DType::f32;
   }
 
  private:

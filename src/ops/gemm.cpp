@@ -1,6 +1,7 @@
 // Gemm: Y = alpha·op(A)·op(B) + beta·C, op = optional transpose, C broadcast to Y (optional
 // from opset 11). The fully connected layer of exported classifiers.
 #include "kernels/gemm.h"
+#include "ops/op_desc.h"
 #include "ops/op_util.h"
 
 namespace heatlens {
@@ -81,6 +82,15 @@ class Gemm : public Op {
       g[2] = dc;
     }
     return g;
+  }
+
+  bool describe(const std::vector<ValueType>& in, OpDesc& d) const override {
+    d.kind = OpKind::gemm;
+    d.trans_a = ta_;
+    d.trans_b = tb_;
+    d.alpha = alpha_;
+    d.beta = in.size() > 2 && !in[2].omitted ? beta_ : 0.0f;
+    return true;
   }
 
  private:

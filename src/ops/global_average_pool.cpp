@@ -1,6 +1,7 @@
 // GlobalAveragePool: mean over all spatial positions of each (N, C) plane. In LRP it
 // redistributes relevance in proportion to each position's contribution.
 #include "ops/global_pool.h"
+#include "ops/op_desc.h"
 
 namespace heatlens {
 
@@ -23,6 +24,11 @@ class GlobalAveragePool : public Op {
       out.f32()[q] = static_cast<float>(sum / static_cast<double>(size));
     }
     return {out};
+  }
+
+  bool describe(const std::vector<ValueType>& in, OpDesc& d) const override {
+    d.kind = OpKind::global_average_pool;
+    return in[0].shape.size() == 4;
   }
 
   Tensors vjp(const VjpArgs& a) const override {

@@ -20,7 +20,8 @@ float hard_sigmoid_grad(float x, float /*y*/, float dy, float a, float b) {
 std::unique_ptr<Op> make_hard_sigmoid(const OpBuildContext& ctx) {
   const float alpha = ctx.attrs.get_float("alpha", 0.2f);
   const float beta = ctx.attrs.get_float("beta", 0.5f);
-  return make_unary(hard_sigmoid_forward, hard_sigmoid_grad, alpha, beta, false);
+  return make_unary(hard_sigmoid_forward, hard_sigmoid_grad, alpha, beta, false, {},
+                    UnaryKind::hard_sigmoid);
 }
 
 }  // namespace

@@ -18,7 +18,8 @@ float hard_swish_grad(float x, float /*y*/, float dy, float /*a*/, float /*b*/) 
 }
 
 std::unique_ptr<Op> make_hard_swish(const OpBuildContext& /*ctx*/) {
-  return make_unary(hard_swish_forward, hard_swish_grad, 0.0f, 0.0f, false);
+  return make_unary(hard_swish_forward, hard_swish_grad, 0.0f, 0.0f, false, {},
+                    UnaryKind::hard_swish);
 }
 
 }  // namespace

@@ -19,7 +19,8 @@ float leaky_relu_grad(float x, float /*y*/, float dy, float a, float /*b*/) {
 
 std::unique_ptr<Op> make_leaky_relu(const OpBuildContext& ctx) {
   const float alpha = ctx.attrs.get_float("alpha", 0.01f);
-  return make_unary(leaky_relu_forward, leaky_relu_grad, alpha, 0.0f, false);
+  return make_unary(leaky_relu_forward, leaky_relu_grad, alpha, 0.0f, false, {},
+                    UnaryKind::leaky_relu);
 }
 
 }  // namespace

@@ -17,7 +17,7 @@ float log_grad(float x, float /*y*/, float dy, float /*a*/, float /*b*/) {
 }
 
 std::unique_ptr<Op> make_log(const OpBuildContext& /*ctx*/) {
-  return make_unary(log_forward, log_grad, 0.0f, 0.0f, false);
+  return make_unary(log_forward, log_grad, 0.0f, 0.0f, false, {}, UnaryKind::log);
 }
 
 }  // namespace

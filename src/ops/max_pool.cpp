@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "kernels/pool.h"
+#include "ops/op_desc.h"
 #include "ops/pool_common.h"
 
 namespace heatlens {
@@ -69,6 +70,13 @@ class MaxPool : public Op {
       if (best >= 0) d[q * in_plane + best] += dy[q * out_plane + o];
     });
     return {dx};
+  }
+
+  bool describe(const std::vector<ValueType>& in, OpDesc& d) const override {
+    if (in[0].shape.size() != 4) return false;
+    d.kind = OpKind::max_pool;
+    d.window = plan_pool(s_, in[0].shape, ceil_, *this);
+    return true;
   }
 
  private:

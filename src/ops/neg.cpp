@@ -17,7 +17,7 @@ float neg_grad(float /*x*/, float /*y*/, float dy, float /*a*/, float /*b*/) {
 }
 
 std::unique_ptr<Op> make_neg(const OpBuildContext& /*ctx*/) {
-  return make_unary(neg_forward, neg_grad, 0.0f, 0.0f, false);
+  return make_unary(neg_forward, neg_grad, 0.0f, 0.0f, false, {}, UnaryKind::neg);
 }
 
 }  // namespace

@@ -1,8 +1,39 @@
 #include "ops/op.h"
 
 #include "core/error.h"
+#include "ops/op_desc.h"
 
 namespace heatlens {
+
+const char* op_kind_name(OpKind kind) {
+  switch (kind) {
+    case OpKind::none:
+      return "none";
+    case OpKind::conv:
+      return "conv";
+    case OpKind::gemm:
+      return "gemm";
+    case OpKind::batch_norm:
+      return "batch_norm";
+    case OpKind::unary:
+      return "unary";
+    case OpKind::binary:
+      return "binary";
+    case OpKind::max_pool:
+      return "max_pool";
+    case OpKind::average_pool:
+      return "average_pool";
+    case OpKind::global_average_pool:
+      return "global_average_pool";
+    case OpKind::reshape:
+      return "reshape";
+    case OpKind::concat:
+      return "concat";
+    case OpKind::softmax:
+      return "softmax";
+  }
+  return "?";
+}
 
 const char* lrp_role_name(LrpRole role) {
   switch (role) {

@@ -18,6 +18,7 @@
 namespace heatlens {
 
 using Tensors = std::vector<Tensor>;
+struct OpDesc;  // ops/op_desc.h
 
 // What LRP does at a node (ARCHITECTURE.md, "LRP conventions").
 enum class LrpRole {
@@ -80,6 +81,9 @@ class Op {
   }
   virtual Tensors forward_fused(const Tensors& inputs, const ExecContext& ctx,
                                 const Activation& activation) const;
+  // Describes the op for an accelerator backend (ops/op_desc.h); false: it has no such
+  // description and runs on the CPU there.
+  virtual bool describe(const std::vector<ValueType>& inputs, OpDesc& desc) const { return false; }
   virtual bool has_vjp() const { return true; }
   virtual bool vjp_uses_input(int index) const { return true; }
   virtual bool vjp_uses_output(int index) const { return false; }

@@ -89,8 +89,15 @@ namespace {
 
 class UnaryOp : public Op {
  public:
-  UnaryOp(UnaryFn f, UnaryGradFn df, float alpha, float beta, bool uses_output, Activation same_as)
-      : f_(f), df_(df), alpha_(alpha), beta_(beta), uses_output_(uses_output), same_as_(same_as) {}
+  UnaryOp(UnaryFn f, UnaryGradFn df, float alpha, float beta, bool uses_output, Activation same_as,
+          UnaryKind kind)
+      : f_(f),
+        df_(df),
+        alpha_(alpha),
+        beta_(beta),
+        uses_output_(uses_output),
+        same_as_(same_as),
+        kind_(kind) {}
 
   std::vector<ValueType> infer(const std::vector<ValueType>& in) const override {
     require_f32(in[0], *this, "input");
@@ -140,19 +147,28 @@ class UnaryOp : public Op {
     return !same_as_.none();
   }
 
+  bool describe(const std::vector<ValueType>&, OpDesc& d) const override {
+    d.kind = OpKind::unary;
+    d.unary = kind_;
+    d.alpha = alpha_;
+    d.beta = beta_;
+    return kind_ != UnaryKind::none;
+  }
+
  private:
   UnaryFn f_;
   UnaryGradFn df_;
   float alpha_, beta_;
   bool uses_output_;
   Activation same_as_;
+  UnaryKind kind_;
 };
 
 }  // namespace
 
 std::unique_ptr<Op> make_unary(UnaryFn f, UnaryGradFn df, float alpha, float beta,
-                               bool grad_uses_output, Activation same_as) {
-  return std::make_unique<UnaryOp>(f, df, alpha, beta, grad_uses_output, same_as);
+                               bool grad_uses_output, Activation same_as, UnaryKind kind) {
+  return std::make_unique<UnaryOp>(f, df, alpha, beta, grad_uses_output, same_as, kind);
 }
 
 std::vector<ValueType> value_types(const Tensors& in) {

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "ops/op.h"
+#include "ops/op_desc.h"
 
 namespace heatlens {
 
@@ -34,8 +35,10 @@ void require_f32(const ValueType& t, const Op& op, const char* what);
 // fuse it into the op before.
 using UnaryFn = float (*)(float x, float alpha, float beta);
 using UnaryGradFn = float (*)(float x, float y, float dy, float alpha, float beta);
+// `kind` names f for accelerator backends (ops/op_desc.h); none: it runs on the CPU there.
 std::unique_ptr<Op> make_unary(UnaryFn f, UnaryGradFn df, float alpha = 0, float beta = 0,
-                               bool grad_uses_output = false, Activation same_as = {});
+                               bool grad_uses_output = false, Activation same_as = {},
+                               UnaryKind kind = UnaryKind::none);
 
 // Types of concrete tensors (undefined ones are marked omitted), so forward() can reuse the
 // same code as infer() for attribute-like inputs.

@@ -17,7 +17,8 @@ float relu_grad(float x, float /*y*/, float dy, float /*a*/, float /*b*/) {
 }
 
 std::unique_ptr<Op> make_relu(const OpBuildContext& /*ctx*/) {
-  return make_unary(relu_forward, relu_grad, 0.0f, 0.0f, false, Activation::relu());
+  return make_unary(relu_forward, relu_grad, 0.0f, 0.0f, false, Activation::relu(),
+                    UnaryKind::relu);
 }
 
 }  // namespace

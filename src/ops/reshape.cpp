@@ -1,6 +1,7 @@
 // Reshape: the target shape is an input (constant at plan time; PyTorch's Shape → Gather →
 // Concat chains fold to a constant). 0 copies the input dimension unless allowzero (opset 14);
 // one −1 is inferred.
+#include "ops/op_desc.h"
 #include "ops/view_op.h"
 
 namespace heatlens {
@@ -44,6 +45,11 @@ class Reshape : public ViewOp {
     if (shape_numel(out) != total)
       error("cannot reshape " + shape_str(s) + " to " + shape_str(target));
     return out;
+  }
+
+  bool describe(const std::vector<ValueType>& in, OpDesc& d) const override {
+    d.kind = OpKind::reshape;
+    return in[0].dtype == DType::f32;
   }
 
  private:

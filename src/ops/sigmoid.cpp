@@ -17,7 +17,8 @@ float sigmoid_grad(float /*x*/, float y, float dy, float /*a*/, float /*b*/) {
 }
 
 std::unique_ptr<Op> make_sigmoid(const OpBuildContext& /*ctx*/) {
-  return make_unary(sigmoid_forward, sigmoid_grad, 0.0f, 0.0f, true, Activation::sigmoid());
+  return make_unary(sigmoid_forward, sigmoid_grad, 0.0f, 0.0f, true, Activation::sigmoid(),
+                    UnaryKind::sigmoid);
 }
 
 }  // namespace

@@ -17,7 +17,7 @@ float sqrt_grad(float /*x*/, float y, float dy, float /*a*/, float /*b*/) {
 }
 
 std::unique_ptr<Op> make_sqrt(const OpBuildContext& /*ctx*/) {
-  return make_unary(sqrt_forward, sqrt_grad, 0.0f, 0.0f, true);
+  return make_unary(sqrt_forward, sqrt_grad, 0.0f, 0.0f, true, {}, UnaryKind::sqrt);
 }
 
 }  // namespace

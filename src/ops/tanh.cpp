@@ -17,7 +17,7 @@ float tanh_grad(float /*x*/, float y, float dy, float /*a*/, float /*b*/) {
 }
 
 std::unique_ptr<Op> make_tanh(const OpBuildContext& /*ctx*/) {
-  return make_unary(tanh_forward, tanh_grad, 0.0f, 0.0f, true);
+  return make_unary(tanh_forward, tanh_grad, 0.0f, 0.0f, true, {}, UnaryKind::tanh);
 }
 
 }  // namespace

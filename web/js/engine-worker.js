@@ -5,8 +5,15 @@
 // has one, and answers {id, method, args} messages with {id, result} or {id, error}; long
 // calls also post {id, event: 'progress', done, total}.
 
+import { jspiOptions } from './engine-jspi.js';
+
 let engine = null;
 let info = null;
+let gpuDevice = null;
+// The engine's backend for model passes: 'cpu' (the wasm build) or 'webgpu'. GPU-backed calls
+// run through JSPI (engine-jspi.js); runDeferred is null where the browser lacks it.
+let backend = 'cpu';
+let runDeferred = null;
 
 async function requestGpuDevice() {
   if (!self.navigator.gpu) return { device: null, reason: 'navigator.gpu is missing' };
@@ -14,7 +21,10 @@ async function requestGpuDevice() {
     const adapter = await navigator.gpu.requestAdapter();
     if (!adapter) return { device: null, reason: 'no WebGPU adapter' };
     const device = await adapter.requestDevice();
-    return { device, reason: '' };
+    const about = adapter.info || {};
+    // A software adapter (SwiftShader) is correct but slower than the wasm build.
+    const software = about.isFallbackAdapter === true || /swiftshader/i.test(`${about.architecture} ${about.description}`);
+    return { device, reason: '', adapter: [about.vendor, about.architecture, about.description].filter(Boolean).join(' ') || 'unknown', software };
   } catch (e) {
     return { device: null, reason: `WebGPU request failed: ${e.message || e}` };
   }
@@ -25,8 +35,21 @@ async function boot() {
   const moduleUrl = new URL(threaded ? '../engine/heatlens-mt.js' : '../engine/heatlens.js', import.meta.url);
   const { default: createHeatlens } = await import(moduleUrl.href);
   const gpu = await requestGpuDevice();
-  engine = await createHeatlens({ preinitializedWebGPUDevice: gpu.device || undefined });
+  gpuDevice = gpu.device;
+  const jspi = jspiOptions(new URL(threaded ? '../engine/heatlens-mt.wasm' : '../engine/heatlens.wasm', import.meta.url).href);
+  engine = await createHeatlens({ preinitializedWebGPUDevice: gpu.device || undefined, ...jspi.options });
+  runDeferred = jspi.runner(engine);
+  const backendInfo = engine.backendInfo();
+  // WebGPU is the default on a hardware adapter; on a software one the wasm build is faster.
+  if (backendInfo.gpuUsable && !gpu.software) {
+    checked(engine.setBackend('webgpu'));
+    backend = 'webgpu';
+  }
   info = {
+    backend,
+    gpuUsable: backendInfo.gpuUsable,
+    gpuReason: backendInfo.gpuReason || gpu.reason,
+    adapter: gpu.adapter || '',
     version: engine.version(),
     build: engine.buildDescription(),
     threaded,
@@ -101,8 +124,36 @@ function reporter(id) {
   };
 }
 
+// Runs a binding on the chosen backend: GPU-backed calls through the promising export, so
+// that C++ can wait for the GPU.
+async function run(name, ...args) {
+  if (backend !== 'webgpu' || !runDeferred) return engine[name](...args);
+  checked(engine.defer(name, args));
+  await runDeferred();
+  return engine.takeDeferred();
+}
+
+// The backend that ran a call and what it handed to the CPU (the page shows both).
+function backendReport() {
+  const b = engine.backendInfo();
+  if (b.backend !== backend) backend = b.backend;  // a GPU failure switched to the CPU
+  return { backend: b.backend, stats: JSON.parse(b.stats), gpuReason: b.gpuReason };
+}
+
 const methods = {
   info: () => info,
+  setBackend: (name) => {
+    if (name === 'webgpu' && !runDeferred) throw new Error('WebGPU backend unavailable: this browser lacks JavaScript Promise Integration (WebAssembly.Suspending)');
+    checked(engine.setBackend(name));
+    backend = name;
+    return backendReport();
+  },
+  backend: () => backendReport(),
+  // Test hook: the device is lost as if the GPU were reset; the next GPU call falls back.
+  loseGpuDevice: () => {
+    if (gpuDevice) gpuDevice.destroy();
+    return true;
+  },
   parallelSum: (n, threads) => engine.parallelSum(n, threads),
   gpuAffine: (values, scale, shift) => new Promise((resolve, reject) => {
     engine.gpuAffine(Float32Array.from(values), scale, shift, (out) => {
@@ -119,7 +170,7 @@ const methods = {
   },
   // Runs the model's first output through heatlens and onnxruntime-web and compares them.
   verify: async (data, shape) => {
-    const ours = checked(engine.forwardOutput(data, shape));
+    const ours = checked(await run('forwardOutput', data, shape));
     const theirs = await ortOutputs(data, shape);
     let maxDiff = 0;
     let maxRef = 0;
@@ -133,13 +184,14 @@ const methods = {
     const r = checked(engine.preprocessImage(rgba, width, height));
     return { data: r.data, shape: r.shape };
   },
-  predict: (data, shape) => {
-    const r = checked(engine.predict(data, shape));
+  predict: async (data, shape) => {
+    const r = checked(await run('predict', data, shape));
     return { logits: r.logits, probs: r.probs };
   },
-  explain: (id, data, shape, method, params, target, output) => {
-    const r = checked(engine.explain(data, shape, method, JSON.stringify(params), target, output, reporter(id)));
-    return { relevance: r.relevance, layerMap: r.layerMap, meta: JSON.parse(r.json) };
+  explain: async (id, data, shape, method, params, target, output) => {
+    engine.resetBackendStats();
+    const r = checked(await run('explain', data, shape, method, JSON.stringify(params), target, output, reporter(id)));
+    return { relevance: r.relevance, layerMap: r.layerMap, meta: JSON.parse(r.json), backend: backendReport(), gpuFallback: r.gpuFallback };
   },
   // Audio models: the recording's windows and spectrogram; every window explained onto the
   // recording's frames; the listenable explanation of a relevance.
@@ -149,16 +201,17 @@ const methods = {
       sampleRate: r.sampleRate, feature: r.feature, minHz: r.minHz, maxHz: r.maxHz, note: r.note,
       spectrogram: { data: r.spectrogram.data, shape: r.spectrogram.shape } };
   },
-  explainAudio: (id, method, params, target, output) => {
-    const r = checked(engine.explainAudio(method, JSON.stringify(params), target, output, reporter(id)));
-    return { relevance: r.relevance, shape: r.shape, meta: JSON.parse(r.json) };
+  explainAudio: async (id, method, params, target, output) => {
+    engine.resetBackendStats();
+    const r = checked(await run('explainAudio', method, JSON.stringify(params), target, output, reporter(id)));
+    return { relevance: r.relevance, shape: r.shape, meta: JSON.parse(r.json), backend: backendReport(), gpuFallback: r.gpuFallback };
   },
   listenAudio: (relevance, shape, threshold) => {
     const r = checked(engine.listenAudio(relevance, shape, threshold));
     return { original: r.original, explanation: r.explanation, residual: r.residual, sampleRate: r.sampleRate };
   },
-  evaluate: (id, data, shape, methods, metrics, box, target, output) => {
-    const r = checked(engine.evaluate(data, shape, JSON.stringify(methods), JSON.stringify(metrics),
+  evaluate: async (id, data, shape, methods, metrics, box, target, output) => {
+    const r = checked(await run('evaluate', data, shape, JSON.stringify(methods), JSON.stringify(metrics),
       box ? JSON.stringify(box) : '', target, output, reporter(id)));
     return JSON.parse(r.json);
   },
@@ -201,7 +254,14 @@ const methods = {
 
 const ready = boot();
 
-self.onmessage = async (event) => {
+// One call at a time: a GPU-backed call pauses in C++ while the event loop goes on, and no
+// other call may enter the module meanwhile.
+let queue = Promise.resolve();
+self.onmessage = (event) => {
+  queue = queue.then(() => handle(event));
+};
+
+async function handle(event) {
   const { id, method, args = [] } = event.data;
   try {
     await ready;
@@ -213,7 +273,7 @@ self.onmessage = async (event) => {
   } catch (e) {
     self.postMessage({ id, error: String((e && e.message) || e) });
   }
-};
+}
 
 ready.then(
   (i) => self.postMessage({ event: 'ready', info: i }),

@@ -1,0 +1,31 @@
+// Element-wise binary operators with numpy broadcasting: y = a ∘ b over the output shape
+// (rank ≤ 6, dimensions right-aligned; a broadcast operand has stride 0 along a dimension).
+// P: 0 n, 1 rank, 2..7 output dims, 8..13 a strides, 14..19 b strides. Injected: OP
+// (0 add, 1 sub, 2 mul, 3 div).
+@group(0) @binding(1) var<storage, read> a : array<f32>;
+@group(0) @binding(2) var<storage, read> b : array<f32>;
+@group(0) @binding(3) var<storage, read_write> y : array<f32>;
+
+@compute @workgroup_size(256)
+fn forward(@builtin(global_invocation_id) g : vec3<u32>, @builtin(num_workgroups) nw : vec3<u32>) {
+  let i = linear_index(g, nw);
+  if (i >= P(0u)) { return; }
+  var rest = i;
+  var ia = 0u;
+  var ib = 0u;
+  for (var d = P(1u); d > 0u; d = d - 1u) {
+    let size = P(1u + d);
+    let c = rest % size;
+    rest = rest / size;
+    ia = ia + c * P(7u + d);
+    ib = ib + c * P(13u + d);
+  }
+  let va = a[ia];
+  let vb = b[ib];
+  switch OP {
+    case 0u: { y[i] = va + vb; }
+    case 1u: { y[i] = va - vb; }
+    case 2u: { y[i] = va * vb; }
+    default: { y[i] = va / vb; }
+  }
+}

@@ -1,0 +1,64 @@
+// OpDesc: what an accelerator backend (gpu/) needs to run an operator on its own kernels —
+// the operator's kind and its geometry resolved for concrete input types. Ops that a backend
+// can run describe themselves (Op::describe); the others run on the CPU, node by node.
+//
+//   OpDesc d;
+//   if (node.op->describe(input_types, d) && d.kind == OpKind::conv) use(d.window, d.group);
+#pragma once
+
+#include <cstdint>
+
+#include "kernels/elementwise.h"
+#include "ops/spatial.h"
+
+namespace heatlens {
+
+enum class OpKind {
+  none,
+  conv,                 // window, group; inputs x, w, [b]
+  gemm,                 // trans_a, trans_b, alpha, beta; inputs a, b, [c]
+  batch_norm,           // epsilon; inputs x, scale, bias, mean, var (inference form)
+  unary,                // unary, alpha, beta
+  binary,               // binary (numpy broadcasting)
+  max_pool,             // window
+  average_pool,         // window, count_include_pad
+  global_average_pool,  //
+  reshape,              // the output is the input's data under another shape (Flatten, ...)
+  concat,               // axis
+  softmax,              // axis (the last one)
+};
+
+// Element-wise functions with a kernel; the numbers are the WGSL kernel's codes.
+enum class UnaryKind {
+  none = 0,
+  relu = 1,
+  clip = 2,  // alpha = min, beta = max
+  sigmoid = 3,
+  hard_sigmoid = 4,  // max(0, min(1, alpha·x + beta))
+  leaky_relu = 5,    // alpha
+  tanh = 6,
+  exp = 7,
+  abs = 8,
+  neg = 9,
+  elu = 10,  // alpha
+  hard_swish = 11,
+  sqrt = 12,
+  log = 13,
+};
+
+struct OpDesc {
+  OpKind kind = OpKind::none;
+  WindowPlan window;  // conv and pooling
+  int64_t group = 1;
+  bool trans_a = false, trans_b = false;
+  float alpha = 1, beta = 0;  // gemm; unary parameters
+  float epsilon = 0;
+  bool count_include_pad = false;
+  UnaryKind unary = UnaryKind::none;
+  BinaryKind binary = BinaryKind::other;
+  int64_t axis = 0;  // concat, softmax (normalised)
+};
+
+const char* op_kind_name(OpKind kind);
+
+}  // namespace heatlens
