@@ -110,25 +110,31 @@ void Context::open_scope() {
 }
 
 void Context::release_block(WGPUBuffer handle, size_t capacity) {
-  free_.emplace(capacity, handle);
+  released_.emplace(capacity, handle);
 }
 
 size_t Context::pooled_bytes() const {
   size_t total = 0;
   for (const auto& [capacity, handle] : free_) total += capacity;
+  for (const auto& [capacity, handle] : released_) total += capacity;
   return total;
 }
 
-DeviceTensor Context::alloc(const Shape& shape) {
+DeviceTensor Context::alloc(const Shape& shape, bool for_upload) {
   open_scope();
   DeviceTensor t;
   t.shape = shape;
   const size_t cap = bucket(std::max<size_t>(t.bytes(), 4));
   auto block = std::make_shared<BufferBlock>();
   auto it = free_.find(cap);
+  auto recent = released_.find(cap);
   if (it != free_.end()) {
     block->handle = it->second;
     free_.erase(it);
+  } else if (!for_upload && recent != released_.end()) {
+    // Safe for a dispatch's output: it runs after every recorded reader of the old contents.
+    block->handle = recent->second;
+    released_.erase(recent);
   } else {
     block->handle = create_buffer(device_, cap, kStorageUsage);
     HEATLENS_CHECK(block->handle != nullptr, "WebGPU could not allocate " << cap << " bytes");
@@ -140,7 +146,7 @@ DeviceTensor Context::alloc(const Shape& shape) {
 
 DeviceTensor Context::upload(const Tensor& host) {
   HEATLENS_CHECK(host.dtype() == DType::f32, "the GPU backend holds float tensors only");
-  DeviceTensor t = alloc(host.shape());
+  DeviceTensor t = alloc(host.shape(), true);
   if (host.numel() > 0) wgpuQueueWriteBuffer(queue_, t.block->handle, 0, host.f32(), t.bytes());
   ++uploads;
   bytes_up += static_cast<int64_t>(t.bytes());
@@ -256,6 +262,7 @@ void Context::submit(const std::vector<DeviceTensor>& reads, WGPUBuffer staging)
   }
   WGPUCommandBuffer commands = wgpuCommandEncoderFinish(encoder, nullptr);
   wgpuQueueSubmit(queue_, 1, &commands);
+  free_.merge(released_);  // their readers are submitted: later uploads may reuse them
   wgpuCommandBufferRelease(commands);
   wgpuCommandEncoderRelease(encoder);
   for (WGPUBindGroup g : groups) wgpuBindGroupRelease(g);

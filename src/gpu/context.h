@@ -85,7 +85,7 @@ class Context {
   // The first device failure (lost, out of memory, validation), empty while there was none.
   static const std::string& failure();
 
-  DeviceTensor alloc(const Shape& shape);
+  DeviceTensor alloc(const Shape& shape) { return alloc(shape, false); }
   DeviceTensor upload(const Tensor& t);
   // Model constants: uploaded once and kept while the host tensor's storage lives.
   DeviceTensor constant(const Tensor& t);
@@ -126,13 +126,17 @@ class Context {
   };
   const Pipeline& pipeline(const Kernel& kernel);
   void open_scope();
+  // An upload's buffer must not be one freed since the last submit: writeBuffer runs before
+  // the recorded dispatches that may still read the old contents.
+  DeviceTensor alloc(const Shape& shape, bool for_upload);
   // Encodes and submits what is recorded, plus copies into staging; returns the staging bytes.
   void submit(const std::vector<DeviceTensor>& reads, WGPUBuffer staging);
 
   WGPUDevice device_ = nullptr;
   WGPUQueue queue_ = nullptr;
   std::map<std::string, Pipeline> pipelines_;
-  std::multimap<size_t, WGPUBuffer> free_;  // by capacity
+  std::multimap<size_t, WGPUBuffer> free_;      // by capacity, free since the last submit
+  std::multimap<size_t, WGPUBuffer> released_;  // freed while dispatches are being recorded
   std::vector<Recorded> recorded_;
   std::map<std::pair<const void*, int>, std::pair<Tensor, DeviceTensor>> constants_;
   DeviceTensor zeros_;

@@ -7,7 +7,7 @@
 //
 //   const jspi = jspiOptions(wasmUrl);
 //   const engine = await createHeatlens({ ...jspi.options });
-//   const run = jspi.runner(engine);               // null without JSPI
+//   const run = jspi.promising(engine.deferredRunner());   // null without JSPI
 //   engine.defer('explain', args); await run(); engine.takeDeferred();
 
 export function jspiSupported() {
@@ -15,7 +15,7 @@ export function jspiSupported() {
 }
 
 export function jspiOptions(wasmUrl) {
-  if (!jspiSupported()) return { options: {}, runner: () => null };
+  if (!jspiSupported()) return { options: {}, promising: () => null };
   let table = null;
   const options = {
     heatlensJspi: true,
@@ -32,10 +32,7 @@ export function jspiOptions(wasmUrl) {
       return {};  // the exports arrive through receiveInstance
     },
   };
-  const runner = (engine) => {
-    if (!table) return null;
-    const run = WebAssembly.promising(table.get(engine.deferredRunner()));
-    return () => run();
-  };
-  return { options, runner };
+  // The function at a table index (a C++ function pointer), returning a Promise.
+  const promising = (index) => (table ? WebAssembly.promising(table.get(index)) : null);
+  return { options, promising };
 }

@@ -38,7 +38,7 @@ async function boot() {
   gpuDevice = gpu.device;
   const jspi = jspiOptions(new URL(threaded ? '../engine/heatlens-mt.wasm' : '../engine/heatlens.wasm', import.meta.url).href);
   engine = await createHeatlens({ preinitializedWebGPUDevice: gpu.device || undefined, ...jspi.options });
-  runDeferred = jspi.runner(engine);
+  runDeferred = jspi.promising(engine.deferredRunner());
   const backendInfo = engine.backendInfo();
   // WebGPU is the default on a hardware adapter; on a software one the wasm build is faster.
   if (backendInfo.gpuUsable && !gpu.software) {

@@ -1,0 +1,127 @@
+// The WebGPU backend in Chromium (WebGPU on SwiftShader: correct, not fast):
+// - every WGSL kernel against the CPU engine (the Catch2 module build/wasm/heatlens_gpu_tests);
+// - the bundled models and the golden networks: prediction, gradient, LRP and a perturbation
+//   method on WebGPU match the wasm CPU backend;
+// - a lost device falls back to the CPU with a message, and the page stays alive.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { openPage } from './browser.mjs';
+
+const root = new URL('../../', import.meta.url).pathname;
+const gpuTestsDir = path.join(root, 'build/wasm');
+
+// Bundled models and the golden networks (ONNX bytes read here, handed to the page).
+function modelFiles() {
+  const found = [];
+  for (const dir of ['models', 'tests/golden/fixtures', 'tests/golden/explainers', 'tests/golden/audio']) {
+    for (const name of fs.readdirSync(path.join(root, dir))) {
+      const file = path.join(root, dir, name, 'model.onnx');
+      if (fs.existsSync(file)) found.push({ name: `${dir}/${name}`, file });
+    }
+  }
+  return found;
+}
+
+let session;
+before(async () => {
+  session = await openPage('/?coi=0');
+  // The test module is served from the build tree, next to the page's origin.
+  await session.page.route('**/gpu-tests/**', (route) => {
+    const file = path.join(gpuTestsDir, path.basename(new URL(route.request().url()).pathname));
+    route.fulfill({ body: fs.readFileSync(file), contentType: file.endsWith('.js') ? 'text/javascript' : 'application/wasm' });
+  });
+});
+after(async () => { await session.close(); });
+
+test('every WGSL kernel matches the CPU engine on odd shapes and tile boundaries (Catch2 in Chromium)', async () => {
+  const r = await session.page.evaluate(async () => {
+    const { jspiOptions } = await import('/js/engine-jspi.js');
+    const { default: createGpuTests } = await import('/gpu-tests/heatlens_gpu_tests.js');
+    const adapter = await navigator.gpu.requestAdapter();
+    const device = await adapter.requestDevice();
+    const jspi = jspiOptions(new URL('/gpu-tests/heatlens_gpu_tests.wasm', location.href).href);
+    const lines = [];
+    const module = await createGpuTests({
+      ...jspi.options, preinitializedWebGPUDevice: device,
+      print: (s) => lines.push(s), printErr: (s) => lines.push(s),
+    });
+    const run = jspi.promising(module._heatlens_gpu_tests_entry());
+    const status = await run();
+    return { status, output: lines.join('\n') };
+  });
+  assert.equal(r.status, 0, r.output);
+  assert.match(r.output, /All tests passed \(\d+ assertions in 9 test cases\)/, r.output);
+});
+
+const relative = (got, want) => {
+  let diff = 0;
+  let ref = 1e-6;
+  for (let i = 0; i < want.length; i++) {
+    diff = Math.max(diff, Math.abs(got[i] - want[i]));
+    ref = Math.max(ref, Math.abs(want[i]));
+  }
+  return diff / ref;
+};
+
+test('bundled models and golden networks: predict, gradient, LRP and RISE on WebGPU match the CPU', async () => {
+  const models = modelFiles();
+  assert.ok(models.length >= 15, `found ${models.length} models`);
+  for (const m of models) {
+    const bytes = Array.from(fs.readFileSync(m.file));
+    const r = await session.page.evaluate(async (bytesArray) => {
+      const e = window.heatlensEngine;
+      const info = await e.call('loadModel', [new Uint8Array(bytesArray).buffer, '']);
+      const shape = info.inputs[0].shape.map((d) => (typeof d === 'number' ? d : 1));
+      const n = shape.reduce((a, b) => a * b, 1);
+      const x = new Float32Array(n).map((_, i) => Math.sin(i * 0.37) * 0.8);
+      const results = {};
+      for (const backend of ['cpu', 'webgpu']) {
+        await e.call('setBackend', [backend]);
+        const p = await e.call('predict', [x, shape]);
+        const target = p.logits.indexOf(Math.max(...p.logits));
+        const g = await e.call('explain', [x, shape, 'gradient', {}, target, 'logit']);
+        const l = await e.call('explain', [x, shape, 'lrp', {}, target, 'logit']);
+        const s = await e.call('explain', [x, shape, 'rise', { masks: 32, center: false }, target, 'logit']);
+        results[backend] = { logits: Array.from(p.logits), gradient: Array.from(g.relevance), lrp: Array.from(l.relevance),
+          rise: Array.from(s.relevance), report: g.backend, riseReport: s.backend };
+      }
+      await e.call('setBackend', ['cpu']);
+      return results;
+    }, bytes);
+    const { cpu, webgpu } = r;
+    assert.ok(relative(webgpu.logits, cpu.logits) <= 1e-4, `${m.name}: logits`);
+    assert.ok(relative(webgpu.gradient, cpu.gradient) <= 1e-4, `${m.name}: gradient ${relative(webgpu.gradient, cpu.gradient)}`);
+    assert.ok(relative(webgpu.lrp, cpu.lrp) <= 1e-4, `${m.name}: LRP ${relative(webgpu.lrp, cpu.lrp)}`);
+    assert.ok(relative(webgpu.rise, cpu.rise) <= 1e-4, `${m.name}: RISE ${relative(webgpu.rise, cpu.rise)}`);
+    assert.equal(webgpu.report.backend, 'webgpu', m.name);
+    assert.ok(webgpu.report.stats.device_nodes > 0, `${m.name}: nodes ran on the GPU`);
+    assert.ok(webgpu.riseReport.stats.device_nodes > 0, `${m.name}: RISE batches ran on the GPU`);
+  }
+});
+
+test('a lost GPU device falls back to the CPU with a message, and the page stays alive', async () => {
+  const page = session.page;
+  const r = await page.evaluate(async () => {
+    const e = window.heatlensEngine;
+    const bytes = await (await fetch('models/mnist-cnn/model.onnx')).arrayBuffer();
+    await e.call('loadModel', [bytes, '']);
+    const x = new Float32Array(28 * 28).map((_, i) => (i % 29) / 29);
+    const shape = [1, 1, 28, 28];
+    await e.call('setBackend', ['cpu']);
+    const cpu = await e.call('explain', [x, shape, 'gradient', {}, 3, 'logit']);
+    await e.call('setBackend', ['webgpu']);
+    await e.call('loseGpuDevice', []);
+    const after = await e.call('explain', [x, shape, 'gradient', {}, 3, 'logit']);
+    const backend = await e.call('backend', []);
+    let refused = null;
+    try { await e.call('setBackend', ['webgpu']); } catch (err) { refused = String(err.message || err); }
+    return { cpu: Array.from(cpu.relevance), after: Array.from(after.relevance), fallback: after.gpuFallback, backend, refused };
+  });
+  assert.match(r.fallback, /WebGPU failed .*ran on the CPU/);
+  assert.equal(r.backend.backend, 'cpu');
+  assert.deepEqual(r.after, r.cpu);
+  assert.match(r.refused, /WebGPU backend unavailable: the GPU failed earlier/);
+  assert.deepEqual(session.consoleErrors.filter((m) => !/device|lost|destroy/i.test(m)), []);
+});

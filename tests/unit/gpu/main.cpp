@@ -1,0 +1,20 @@
+// Entry of the GPU test module: Catch2 runs from an exported function that the page calls
+// through WebAssembly.promising (JSPI), so that the tests can wait for the GPU.
+#define CATCH_CONFIG_RUNNER
+#include <emscripten/emscripten.h>
+
+#include <catch2/catch.hpp>
+#include <cstdint>
+
+extern "C" {
+
+EMSCRIPTEN_KEEPALIVE int heatlens_gpu_tests_run() {
+  const char* argv[] = {"heatlens_gpu_tests", "--use-colour", "no"};
+  return Catch::Session().run(3, argv);
+}
+
+// Its table index, for WebAssembly.promising(table.get(index)).
+EMSCRIPTEN_KEEPALIVE uintptr_t heatlens_gpu_tests_entry() {
+  return reinterpret_cast<uintptr_t>(&heatlens_gpu_tests_run);
+}
+}
