@@ -101,6 +101,32 @@ test('bundled models and golden networks: predict, gradient, LRP and RISE on Web
   }
 });
 
+test('the page offers WebGPU, runs a method on it and shows the backend and its CPU fallbacks', async () => {
+  const page = await session.page.context().newPage();
+  const $ = (id) => `[data-testid="${id}"]`;
+  try {
+    await page.goto(`${session.origin}/?coi=0#model=cifar10-resnet`);
+    await page.waitForFunction(() => document.querySelector('[data-testid="prediction"] li'), null, { timeout: 30000 });
+    // SwiftShader is a software adapter: the page starts on the CPU and says why.
+    assert.equal(await page.inputValue($('engine-backend-select')), 'cpu');
+    assert.match(await page.textContent($('engine-backend-note')), /swiftshader.*software/i);
+    await page.selectOption($('engine-backend-select'), 'webgpu');
+    await page.waitForFunction(() => document.querySelector('[data-testid="engine-backend-select"]').value === 'webgpu');
+    for (const method of ['gradient', 'lrp', 'occlusion']) {
+      await page.selectOption($('method-select'), method);
+      await page.click($('run'));
+      await page.waitForFunction(() => /^(done|error:)/.test(document.querySelector('[data-testid="status"]').textContent), null, { timeout: 120000 });
+      assert.match(await page.textContent($('status')), /^done/, method);
+      const rows = await page.$$eval('[data-testid="backend-row"]', (trs) => Object.fromEntries(trs.map((tr) => [tr.cells[0].textContent, tr.cells[1].textContent])));
+      assert.equal(rows['ran on'], 'WebGPU', method);
+      assert.ok(Number(rows['GPU node runs']) > 0, `${method}: ${JSON.stringify(rows)}`);
+      assert.ok('CPU fallbacks' in rows && /up .* down/.test(rows.transfers), `${method}: ${JSON.stringify(rows)}`);
+    }
+  } finally {
+    await page.close();
+  }
+});
+
 test('a lost GPU device falls back to the CPU with a message, and the page stays alive', async () => {
   const page = session.page;
   const r = await page.evaluate(async () => {

@@ -2,6 +2,7 @@
 // Everything numerical (preprocessing, inference, explanation, colour mapping) happens in the
 // engine; this module moves data between it and the DOM. The state (model, method, parameters,
 // target) lives in the URL hash so a view can be shared.
+import { BackendPicker } from './backend-picker.js';
 import { EngineClient } from './engine-client.js';
 import { decodeImage } from './image-input.js';
 import { encodeNpy } from './npy.js';
@@ -375,6 +376,7 @@ async function run() {
     await drawResult();
     if (state.audio) await state.audio.listen(state.result);
     showNumbers(state.result.meta);
+    backendPicker?.report(state.result, $('numbers'));
     setStatus(`done — ${method} in ${state.result.meta.wall_ms.toFixed(0)} ms`);
     for (const id of ['export-png', 'export-npy', 'export-json', 'compare-add']) $(id).disabled = false;
   } catch (e) {
@@ -418,7 +420,7 @@ function showNumbers(meta) {
     ['relevance sum', meta.relevance_sum.toPrecision(5)],
   ];
   for (const k of Object.keys(meta).filter((x) => x.endsWith('_delta'))) rows.push([k.replace('_', ' '), meta[k].toExponential(3)]);
-  rows.push(['passes', meta.passes], ['time', `${meta.wall_ms.toFixed(0)} ms`], ['backend', $('backend').textContent]);
+  rows.push(['passes', meta.passes], ['time', `${meta.wall_ms.toFixed(0)} ms`], ['engine', $('backend').textContent]);
   for (const [k, v] of Object.entries(meta.notes || {})) rows.push([k, v]);
   const table = $('numbers');
   table.replaceChildren(...rows.map(([k, v]) => {
@@ -455,6 +457,7 @@ async function addToComparison() {
 }
 
 // ---------------------------------------------------------------------------- start-up
+let backendPicker = null;
 const engine = new EngineClient();
 window.heatlensEngine = engine;  // for the console and the browser tests
 const audioPath = new AudioPath(engine, $('spectrogram-view'));
@@ -464,7 +467,8 @@ async function main() {
     const info = await engine.ready;
     $('engine-version').textContent = info.version;
     $('backend').textContent = `wasm ${info.threaded ? `threaded ×${info.threads}` : 'single-thread'}` +
-      `${info.build.includes('simd128') ? ' + SIMD' : ''}${info.webgpu ? ' · WebGPU available (not yet used)' : ''}`;
+      `${info.build.includes('simd128') ? ' + SIMD' : ''}${info.gpuUsable ? ' · WebGPU' : ''}`;
+    backendPicker = new BackendPicker(engine, info, $('engine-backend-select'), $('engine-backend-note'));
     state.methods = await engine.call('methods');
     fillMethods(state.methods);
     const evaluate = $('eval-panel');
