@@ -46,13 +46,17 @@ int cmd_ops(int argc, char** argv) {
         "supported — is an error at load time that names the node. Conformance: every "
         "operator is checked against the official ONNX node tests listed in "
         "`tests/conformance/allowlist.txt`.\n\n"
+        "WebGPU: the page's WebGPU backend runs the operator's forward pass and its input "
+        "gradient on WGSL kernels (2-D convolution and pooling; BatchNormalization with "
+        "constant statistics); any other node runs on the CPU between GPU nodes, and the page "
+        "lists those fallbacks.\n\n"
         "| operator | opsets | forward | VJP (gradient) | LRP role | WebGPU |\n"
         "|---|---|---|---|---|---|\n",
         static_cast<long long>(onnx::kMinOpset), static_cast<long long>(onnx::kMaxOpset));
     for (const OpInfo* o : ops) {
       std::printf("| %s | %s | yes | %s | %s | %s |\n", o->op_type.c_str(), opsets(*o).c_str(),
                   o->vjp ? "yes" : "no (constant)", lrp_role_name(o->lrp_role),
-                  o->webgpu ? "yes" : "no (CPU)");
+                  o->webgpu ? "forward + gradient" : "no (CPU)");
     }
     std::printf("\n%zu operators.\n", ops.size());
     return 0;

@@ -120,6 +120,9 @@ struct OpInfo {
 class OpRegistry {
  public:
   void add(OpInfo info) { ops_.push_back(std::move(info)); }
+  void mark_webgpu(const std::string& op_type) {
+    for (OpInfo& info : ops_) info.webgpu = info.webgpu || info.op_type == op_type;
+  }
   const OpInfo* find(const std::string& op_type) const;
   const std::vector<OpInfo>& all() const { return ops_; }
 

@@ -66,12 +66,44 @@ namespace heatlens {
 HEATLENS_OPS(HEATLENS_DECLARE)
 #undef HEATLENS_DECLARE
 
+// Operators the WebGPU backend runs forward and backward (input gradients) on its own kernels:
+// those whose Op::describe gives an OpDesc that gpu/node_kernels.cpp handles. Conditions (2-D
+// convolution and pooling, BatchNormalization with constant statistics, float operands) are
+// checked per node; a node outside them runs on the CPU. The GPU tests in Chromium run each.
+constexpr const char* kWebGpuOps[] = {"Abs",
+                                      "Add",
+                                      "AveragePool",
+                                      "BatchNormalization",
+                                      "Clip",
+                                      "Concat",
+                                      "Conv",
+                                      "Div",
+                                      "Elu",
+                                      "Exp",
+                                      "Flatten",
+                                      "Gemm",
+                                      "GlobalAveragePool",
+                                      "HardSigmoid",
+                                      "HardSwish",
+                                      "LeakyRelu",
+                                      "Log",
+                                      "MaxPool",
+                                      "Mul",
+                                      "Neg",
+                                      "Relu",
+                                      "Reshape",
+                                      "Sigmoid",
+                                      "Sqrt",
+                                      "Sub",
+                                      "Tanh"};
+
 const OpRegistry& op_registry() {
   static const OpRegistry registry = [] {
     OpRegistry r;
 #define HEATLENS_REGISTER(name) register_##name(r);
     HEATLENS_OPS(HEATLENS_REGISTER)
 #undef HEATLENS_REGISTER
+    for (const char* name : kWebGpuOps) r.mark_webgpu(name);
     return r;
   }();
   return registry;
