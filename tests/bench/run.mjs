@@ -101,3 +101,9 @@ const pct = (g, p) => (p ? ` = ${((100 * g.gflops) / p.gflops).toFixed(0)}% of t
 console.log(`\nMilliseconds are medians of ${iters} runs; batch 1, 224×224; gradient, LRP and PyTorch on 2 threads; heatlens wasm is the single-thread SIMD128 build.`);
 console.log(`GEMM 1024³ (${gemm[0].kernel}): 1 thread ${gemm[0].gflops.toFixed(1)} GFLOP/s${pct(gemm[0], peak[0])}; 2 threads ${gemm[1].gflops.toFixed(1)} GFLOP/s${pct(gemm[1], peak[1])}.`);
 console.log(`Batched forward (cifar10-resnet, 2 threads): batch 1 ${batch[0].median_ms.toFixed(2)} ms/image, batch 32 ${(batch[1].median_ms / 32).toFixed(2)} ms/image.`);
+
+// The browser part: WebGPU vs the wasm build vs onnxruntime-web, in one Chromium session.
+if (process.env.BENCH_BROWSER !== '0') {
+  const { browserBench } = await import('./browser.mjs');
+  await browserBench();
+}

@@ -28,7 +28,7 @@ let session;
 before(async () => {
   session = await openPage('/?coi=0');
   // The test module is served from the build tree, next to the page's origin.
-  await session.page.route('**/gpu-tests/**', (route) => {
+  await session.page.context().route('**/gpu-tests/**', (route) => {
     const file = path.join(gpuTestsDir, path.basename(new URL(route.request().url()).pathname));
     route.fulfill({ body: fs.readFileSync(file), contentType: file.endsWith('.js') ? 'text/javascript' : 'application/wasm' });
   });
