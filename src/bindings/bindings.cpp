@@ -27,6 +27,7 @@
 #include "explain/method.h"
 #include "explain/method_json.h"
 #include "gpu/affine_round_trip.h"
+#include "gpu/context.h"
 #include "gpu/device.h"
 #include "media/image.h"
 #include "onnx/import.h"
@@ -65,6 +66,8 @@ std::string value_shape(const Value& v) {
 val load_model(val bytes_js, std::string card_json) {
   try {
     session = Session{};
+    // The previous model's weights leave the GPU with it.
+    if (gpu::Context::usable()) gpu::Context::get().forget_constants();
     std::vector<uint8_t> bytes = bytes_of(bytes_js);
     onnx::ModelProto proto = onnx::parse_model(bytes.data(), bytes.size());
     std::vector<onnx::ImportIssue> issues;

@@ -92,6 +92,8 @@ class Context {
   // A tensor computed from a model constant (folded BatchNorm coefficients), made and uploaded
   // once per (constant, tag).
   DeviceTensor derived(const Tensor& source, int tag, const std::function<Tensor()>& make);
+  // Drops the cached model constants (a new model was loaded): their buffers go to the pool.
+  void forget_constants() { constants_.clear(); }
   // Zero-filled buffer of at least n floats (bound where a kernel's optional input is absent).
   DeviceTensor zeros(int64_t n);
 

@@ -86,7 +86,6 @@ bool gpu_forward_supported(const Node& node, const std::vector<ValueType>& in,
     case OpKind::reshape:
     case OpKind::concat:
       return true;
-    case OpKind::softmax:
     case OpKind::none:
       return false;
   }
@@ -137,7 +136,6 @@ DeviceTensors gpu_forward(Context& c, const Node& node, const OpDesc& d,
       for (size_t k = 0; k < in.size(); ++k) parts.push_back(in[k]);
       return {concat(c, parts, d.axis, node.op->infer(in_types)[0].shape)};
     }
-    case OpKind::softmax:
     case OpKind::none:
       break;
   }
@@ -167,7 +165,6 @@ bool gpu_backward_supported(const Node& node, const OpDesc& d,
     case OpKind::reshape:
     case OpKind::concat:
       return true;
-    case OpKind::softmax:
     case OpKind::none:
       return false;
   }
@@ -239,7 +236,6 @@ DeviceTensors gpu_backward(Context& c, const Node& node, const OpDesc& d,
       }
       break;
     }
-    case OpKind::softmax:
     case OpKind::none:
       fail(node.label + " has no GPU gradient kernel");
   }

@@ -29,8 +29,6 @@ const char* op_kind_name(OpKind kind) {
       return "reshape";
     case OpKind::concat:
       return "concat";
-    case OpKind::softmax:
-      return "softmax";
   }
   return "?";
 }

@@ -25,7 +25,6 @@ enum class OpKind {
   global_average_pool,  //
   reshape,              // the output is the input's data under another shape (Flatten, ...)
   concat,               // axis
-  softmax,              // axis (the last one)
 };
 
 // Element-wise functions with a kernel; the numbers are the WGSL kernel's codes.
@@ -56,7 +55,7 @@ struct OpDesc {
   bool count_include_pad = false;
   UnaryKind unary = UnaryKind::none;
   BinaryKind binary = BinaryKind::other;
-  int64_t axis = 0;  // concat, softmax (normalised)
+  int64_t axis = 0;  // concat (normalised)
 };
 
 const char* op_kind_name(OpKind kind);
