@@ -79,7 +79,6 @@ ForwardResult Engine::forward(const Tensors& inputs, const ForwardOptions& optio
     dtypes.push_back(inputs[i].dtype());
   }
   std::shared_ptr<const Plan> p = plan(shapes, dtypes);
-  for (const std::string& name : options.capture) g.require_value(name);
   if (backend_) return backend_->forward(*this, p, inputs, options);
   return forward_on_cpu(p, inputs, options);
 }
@@ -241,6 +240,27 @@ std::vector<bool> differentiable_values(const Graph& g, const Plan& p) {
   return differentiable;
 }
 
+int seeded_value(const Graph& g, const Plan& p, const std::string& name, const Tensor& seed) {
+  const int id = g.require_value(name);
+  HEATLENS_CHECK(seed.shape() == p.types[id].shape,
+                 "seed for '" << name << "' has shape " << shape_str(seed.shape()) << ", expected "
+                              << shape_str(p.types[id].shape));
+  return id;
+}
+
+bool gradient_needs(const Node& node, const std::vector<bool>& differentiable,
+                    std::vector<bool>& need) {
+  need.clear();
+  bool any = false;
+  for (int id : node.inputs) {
+    need.push_back(id >= 0 && differentiable[id]);
+    any = any || need.back();
+  }
+  HEATLENS_CHECK(!any || node.info->vjp, node.label << " has no gradient, so gradient-based "
+                                                       "methods cannot explain this model");
+  return any;
+}
+
 VjpResult Engine::vjp_on_cpu(const Plan& p, const Tensors& values,
                              const std::map<std::string, Tensor>& seeds,
                              const std::vector<std::string>& wrt, const VjpHook& hook) {
@@ -256,10 +276,7 @@ VjpResult Engine::vjp_on_cpu(const Plan& p, const Tensors& values,
       grads[id] = add_tensors(grads[id], grad);
   };
   for (const auto& [name, seed] : seeds) {
-    const int id = g.require_value(name);
-    HEATLENS_CHECK(seed.shape() == p.types[id].shape,
-                   "seed for '" << name << "' has shape " << shape_str(seed.shape())
-                                << ", expected " << shape_str(p.types[id].shape));
+    const int id = seeded_value(g, p, name, seed);
     if (differentiable[id]) accumulate(id, seed);
   }
 
@@ -274,14 +291,7 @@ VjpResult Engine::vjp_on_cpu(const Plan& p, const Tensors& values,
     }
     if (!has_grad) continue;
     std::vector<bool> need;
-    bool any_need = false;
-    for (int id : node.inputs) {
-      need.push_back(id >= 0 && differentiable[id]);
-      any_need = any_need || need.back();
-    }
-    if (!any_need) continue;
-    HEATLENS_CHECK(node.info->vjp, node.label << " has no gradient, so gradient-based methods "
-                                                 "cannot explain this model");
+    if (!gradient_needs(node, differentiable, need)) continue;
     const std::vector<ValueType> in_types = node_input_types(node, p);
     Tensors in, out;
     for (int id : node.inputs) in.push_back(id >= 0 ? values[id] : Tensor());

@@ -99,6 +99,12 @@ class Engine {
 std::vector<bool> kept_values(const Graph& g, const Plan& p, const ForwardOptions& options);
 // Values that depend on a float graph input: only they carry gradients.
 std::vector<bool> differentiable_values(const Graph& g, const Plan& p);
+// The value a backward pass is seeded at, after checking the seed's shape.
+int seeded_value(const Graph& g, const Plan& p, const std::string& name, const Tensor& seed);
+// Which inputs of `node` need a gradient (`need`); false when none does. Throws when some do
+// and the operator has no VJP.
+bool gradient_needs(const Node& node, const std::vector<bool>& differentiable,
+                    std::vector<bool>& need);
 
 // Reads a whole file; throws naming the path when it is missing or unreadable.
 std::vector<uint8_t> read_file(const std::string& path, size_t max_bytes);

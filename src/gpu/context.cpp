@@ -49,6 +49,19 @@ struct Params { v : array<vec4<u32>, 8> }
 fn P(i : u32) -> u32 { return params.v[i / 4u][i % 4u]; }
 fn PF(i : u32) -> f32 { return bitcast<f32>(P(i)); }
 fn linear_index(g : vec3<u32>, n : vec3<u32>) -> u32 { return g.y * n.x * 256u + g.x; }
+// Offsets into the two operands of output element i under numpy broadcasting, for kernels with
+// the binary parameter layout: P 1 rank, 2..7 output dims, 8..13 a strides, 14..19 b strides.
+fn broadcast_offsets(i : u32) -> vec2<u32> {
+  var rest = i;
+  var o = vec2<u32>(0u, 0u);
+  for (var d = P(1u); d > 0u; d = d - 1u) {
+    let size = P(1u + d);
+    let c = rest % size;
+    rest = rest / size;
+    o = o + c * vec2<u32>(P(7u + d), P(13u + d));
+  }
+  return o;
+}
 )";
 
 }  // namespace

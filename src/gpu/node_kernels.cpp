@@ -93,8 +93,8 @@ bool gpu_forward_supported(const Node& node, const std::vector<ValueType>& in,
 }
 
 DeviceTensors gpu_forward(Context& c, const Node& node, const OpDesc& d,
-                          const std::vector<ValueType>& in_types, const DeviceTensors& in,
-                          const Activation& act) {
+                          const std::vector<ValueType>& in_types, const Shape& out,
+                          const DeviceTensors& in, const Activation& act) {
   switch (d.kind) {
     case OpKind::conv:
       return {conv2d(c, in[0], in[1], present(in_types, 2) ? in[2] : DeviceTensor(), d.window,
@@ -114,10 +114,8 @@ DeviceTensors gpu_forward(Context& c, const Node& node, const OpDesc& d,
       return {channel_affine(c, in[0], batch_norm_ss(c, in_types, d.epsilon), true)};
     case OpKind::unary:
       return {unary(c, in[0], d.unary, d.alpha, d.beta)};
-    case OpKind::binary: {
-      const Shape out = node.op->infer(in_types)[0].shape;
+    case OpKind::binary:
       return {binary(c, d.binary, in[0], in[1], out)};
-    }
     case OpKind::max_pool:
       return {max_pool(c, in[0], d.window)};
     case OpKind::average_pool:
@@ -128,14 +126,11 @@ DeviceTensors gpu_forward(Context& c, const Node& node, const OpDesc& d,
     }
     case OpKind::reshape: {
       DeviceTensor view = in[0];
-      view.shape = node.op->infer(in_types)[0].shape;
+      view.shape = out;
       return {view};
     }
-    case OpKind::concat: {
-      DeviceTensors parts;
-      for (size_t k = 0; k < in.size(); ++k) parts.push_back(in[k]);
-      return {concat(c, parts, d.axis, node.op->infer(in_types)[0].shape)};
-    }
+    case OpKind::concat:
+      return {concat(c, in, d.axis, out)};
     case OpKind::none:
       break;
   }

@@ -2,7 +2,8 @@
 // over device tensors. The executor (gpu/webgpu_backend.cpp) hands the other nodes to the CPU.
 //
 //   OpDesc d;
-//   if (gpu_forward_supported(node, types, d)) outs = gpu_forward(c, node, d, types, ins, act);
+//   if (gpu_forward_supported(node, types, outs, d)) y = gpu_forward(c, node, d, types, shape, x,
+//   act);
 #pragma once
 
 #include <vector>
@@ -18,11 +19,11 @@ using DeviceTensors = std::vector<DeviceTensor>;
 // Whether the GPU runs this node forward (`desc` is filled when it does).
 bool gpu_forward_supported(const Node& node, const std::vector<ValueType>& in_types,
                            const std::vector<ValueType>& out_types, OpDesc& desc);
-// Its outputs. Inputs that are model constants come in uploaded; `act` is a fused activation
-// (conv only; none otherwise).
+// Its output (of the planned shape `out`). Inputs that are model constants come in uploaded;
+// `act` is a fused activation (conv only; none otherwise).
 DeviceTensors gpu_forward(Context& c, const Node& node, const OpDesc& desc,
-                          const std::vector<ValueType>& in_types, const DeviceTensors& in,
-                          const Activation& act);
+                          const std::vector<ValueType>& in_types, const Shape& out,
+                          const DeviceTensors& in, const Activation& act);
 
 // Whether the GPU computes the gradients this node's backward needs (`need`).
 bool gpu_backward_supported(const Node& node, const OpDesc& desc,

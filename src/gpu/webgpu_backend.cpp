@@ -82,16 +82,17 @@ ForwardResult WebGpuBackend::forward(Engine& engine, const std::shared_ptr<const
       continue;
     }
     const std::vector<ValueType> in_types = node_input_types(node, p);
+    const std::vector<ValueType> out_types = output_types(node, p);
     OpDesc desc;
-    if (gpu_forward_supported(node, in_types, output_types(node, p), desc)) {
+    if (gpu_forward_supported(node, in_types, out_types, desc)) {
       DeviceTensors in;
       for (int id : node.inputs) in.push_back(id >= 0 ? v.device(c, id) : DeviceTensor());
       // Fuse the activation after a convolution when nothing needs the value before it.
       const Fusion& fusion = p.fusions[s];
       bool fuse = !options.record && desc.kind == OpKind::conv && !fusion.activation.none();
       for (int id : fusion.intermediates) fuse = fuse && !keep[id];
-      DeviceTensors out =
-          gpu_forward(c, node, desc, in_types, in, fuse ? fusion.activation : Activation());
+      DeviceTensors out = gpu_forward(c, node, desc, in_types, out_types[0].shape, in,
+                                      fuse ? fusion.activation : Activation());
       ++stats_.device_nodes;
       if (fuse) {
         v.dev[fusion.result] = out[0];
@@ -153,10 +154,7 @@ VjpResult WebGpuBackend::vjp(Engine& engine, const Tape& tape,
         grads[id].defined() ? binary(c, BinaryKind::add, grads[id], grad, p.types[id].shape) : grad;
   };
   for (const auto& [name, seed] : seeds) {
-    const int id = g.require_value(name);
-    HEATLENS_CHECK(seed.shape() == p.types[id].shape,
-                   "seed for '" << name << "' has shape " << shape_str(seed.shape())
-                                << ", expected " << shape_str(p.types[id].shape));
+    const int id = seeded_value(g, p, name, seed);
     if (differentiable[id]) accumulate(id, c.upload(seed));
   }
 
@@ -166,14 +164,7 @@ VjpResult WebGpuBackend::vjp(Engine& engine, const Tape& tape,
     for (int id : node.outputs) has_grad = has_grad || (id >= 0 && grads[id].defined());
     if (!has_grad) continue;
     std::vector<bool> need;
-    bool any_need = false;
-    for (int id : node.inputs) {
-      need.push_back(id >= 0 && differentiable[id]);
-      any_need = any_need || need.back();
-    }
-    if (!any_need) continue;
-    HEATLENS_CHECK(node.info->vjp, node.label << " has no gradient, so gradient-based methods "
-                                                 "cannot explain this model");
+    if (!gradient_needs(node, differentiable, need)) continue;
     const std::vector<ValueType> in_types = node_input_types(node, p);
     OpDesc desc;
     DeviceTensors grad_in;

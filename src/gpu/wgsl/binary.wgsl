@@ -10,18 +10,9 @@
 fn forward(@builtin(global_invocation_id) g : vec3<u32>, @builtin(num_workgroups) nw : vec3<u32>) {
   let i = linear_index(g, nw);
   if (i >= P(0u)) { return; }
-  var rest = i;
-  var ia = 0u;
-  var ib = 0u;
-  for (var d = P(1u); d > 0u; d = d - 1u) {
-    let size = P(1u + d);
-    let c = rest % size;
-    rest = rest / size;
-    ia = ia + c * P(7u + d);
-    ib = ib + c * P(13u + d);
-  }
-  let va = a[ia];
-  let vb = b[ib];
+  let o = broadcast_offsets(i);
+  let va = a[o.x];
+  let vb = b[o.y];
   switch OP {
     case 0u: { y[i] = va + vb; }
     case 1u: { y[i] = va - vb; }
