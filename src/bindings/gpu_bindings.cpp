@@ -18,6 +18,7 @@
 
 #include "bindings/js_interop.h"
 #include "gpu/context.h"
+#include "gpu/device_lrp.h"
 #include "gpu/webgpu_backend.h"
 
 using emscripten::val;
@@ -125,6 +126,8 @@ extern "C" EMSCRIPTEN_KEEPALIVE void heatlens_run_deferred() {
 
 EMSCRIPTEN_BINDINGS(heatlens_gpu) {
   using namespace heatlens::bindings;
+  // LRP under the WebGPU backend propagates relevance on the GPU.
+  heatlens::set_device_relevance(&heatlens::gpu::device_relevance_pass);
   emscripten::function("setBackend", &set_backend);
   emscripten::function("backendInfo", &backend_info);
   emscripten::function("resetBackendStats", &reset_backend_stats);

@@ -83,6 +83,7 @@ class Engine {
   // CPU per node; VJP hooks always run on the CPU.
   void set_backend(std::shared_ptr<Backend> backend) { backend_ = std::move(backend); }
   Backend* backend() const { return backend_.get(); }
+  const std::shared_ptr<Backend>& shared_backend() const { return backend_; }
 
  private:
   VjpResult vjp_on_cpu(const Plan& p, const Tensors& values,

@@ -54,6 +54,9 @@ const Graph& ExplainModel::graph() const {
 Engine& ExplainModel::canonized_engine() {
   if (!canonized_)
     canonized_ = std::make_unique<Engine>(fold_batch_norm(engine().graph()), engine_->threads());
+  // LRP runs where the model's passes run (the backend may change after the first LRP).
+  if (canonized_->backend() != engine_->backend())
+    canonized_->set_backend(engine_->shared_backend());
   return *canonized_;
 }
 

@@ -8,19 +8,15 @@
 #include "core/error.h"
 #include "explain/baselines.h"
 #include "explain/canonizer.h"
-#include "explain/lrp_rules.h"
+#include "explain/lrp_propagation.h"
 #include "explain/method.h"
 
 namespace heatlens {
 
 namespace {
 
-struct Composite {
-  std::string first, conv, dense;  // rule names; "" = same as conv/dense
-};
-
-const std::vector<std::pair<std::string, Composite>>& composites() {
-  static const std::vector<std::pair<std::string, Composite>> c = {
+const std::vector<std::pair<std::string, LrpComposite>>& composites() {
+  static const std::vector<std::pair<std::string, LrpComposite>> c = {
       {"epsilon-plus", {"", "zplus", "epsilon"}},
       {"epsilon-plus-flat", {"flat", "zplus", "epsilon"}},
       {"epsilon-gamma-box", {"zbox", "gamma", "epsilon"}},
@@ -30,13 +26,10 @@ const std::vector<std::pair<std::string, Composite>>& composites() {
   return c;
 }
 
-struct LrpSetup {
-  std::string uniform_rule;  // "" → composite
-  Composite composite;
-  std::map<std::string, std::string> overrides;  // node name → rule
-  double epsilon, gamma, alpha, beta;
-  Tensor low, high;  // x-shaped z^B bounds
-};
+DeviceRelevance& device_pass() {
+  static DeviceRelevance pass = nullptr;
+  return pass;
+}
 
 Rule make_rule(const std::string& name, const LrpSetup& s, bool composite_alpha_beta) {
   Rule r;
@@ -53,141 +46,118 @@ Rule make_rule(const std::string& name, const LrpSetup& s, bool composite_alpha_
   return r;
 }
 
-struct Propagation {
-  Tensor input_relevance;
-  std::vector<std::pair<std::string, double>> layer_sums;
-  double start = 0;
+}  // namespace
+
+Rule choose_rule(const Node& node, bool first, const LrpSetup& setup, const Shape& data_shape) {
+  std::string name = setup.uniform_rule;
+  bool composite_ab = false;
+  if (name.empty()) {
+    const bool conv = node.op_type == "Conv" || node.op_type == "ConvTranspose";
+    name = conv ? setup.composite.conv : setup.composite.dense;
+    if (first && !setup.composite.first.empty()) name = setup.composite.first;
+    composite_ab = name == "alpha-beta";
+  }
+  auto ov = setup.overrides.find(node.name);
+  if (ov != setup.overrides.end()) {
+    name = ov->second;
+    composite_ab = false;
+  }
+  Rule rule = make_rule(name, setup, composite_ab);
+  if (rule.kind == RuleKind::zbox) {
+    HEATLENS_CHECK(shape_numel(data_shape) == setup.low.numel(),
+                   node.label << ": the zbox rule applies to a layer fed by the input");
+    rule.low = setup.low;
+    rule.high = setup.high;
+  }
+  return rule;
+}
+
+void set_device_relevance(DeviceRelevance pass) {
+  device_pass() = pass;
+}
+
+DeviceRelevance device_relevance() {
+  return device_pass();
+}
+
+namespace {
+
+// The CPU's pass (lrp_propagation.h) over a tape's host values.
+class HostPass {
+ public:
+  using T = Tensor;
+  HostPass(const Engine& engine, const Tape& tape)
+      : plan_(*tape.plan),
+        values_(tape.backend ? tape.backend->host_values(tape) : tape.values),
+        ctx_(engine.exec_context()) {}
+
+  static bool defined(const Tensor& t) { return t.defined(); }
+  Tensor seed(const Shape& shape, int64_t class_index, float value) const {
+    Tensor t(shape);
+    t.f32()[class_index] = value;
+    return t;
+  }
+  Tensor linear(const Node& node, const Rule& rule, int data, const Tensor& r_out) const {
+    return apply_rule(node, rule, inputs(node), data, r_out, ctx_);
+  }
+  Tensors vjp(const Node& node, const Tensors& r_out, const std::vector<bool>& dynamic) const {
+    Tensors out_vals;
+    for (int id : node.outputs) out_vals.push_back(id >= 0 ? values_[id] : Tensor());
+    return node.op->vjp(
+        VjpArgs{node_input_types(node, plan_), inputs(node), out_vals, r_out, dynamic, ctx_});
+  }
+  const Tensor& value(int id) const { return values_[id]; }
+  static Tensor ratio(const Tensor& r, const Tensor& z, double eps) {
+    return stabilized_ratio(r, z, eps);
+  }
+  static Tensor mul(const Tensor& a, const Tensor& b) {
+    Tensor out(a.shape());
+    for (int64_t i = 0; i < a.numel(); ++i) out.f32()[i] = a.f32()[i] * b.f32()[i];
+    return out;
+  }
+  static Tensor add(const Tensor& a, const Tensor& b) {
+    Tensor out(a.shape());
+    for (int64_t i = 0; i < a.numel(); ++i) out.f32()[i] = a.f32()[i] + b.f32()[i];
+    return out;
+  }
+  static Tensor zeros(const Shape& s) { return Tensor(s); }
+  void layer_sum(const std::string& name, const Tensor& r) {
+    double sum = 0;
+    for (int64_t i = 0; i < r.numel(); ++i) sum += r.f32()[i];
+    sums_.push_back({name, sum});
+  }
+  std::vector<std::pair<std::string, double>> layer_sums() const { return sums_; }
+  static Tensor to_host(const Tensor& t) { return t; }
+
+ private:
+  Tensors inputs(const Node& node) const {
+    Tensors in;
+    for (int id : node.inputs) in.push_back(id >= 0 ? values_[id] : Tensor());
+    return in;
+  }
+  const Plan& plan_;
+  Tensors values_;
+  ExecContext ctx_;
+  std::vector<std::pair<std::string, double>> sums_;
 };
 
+// One forward that keeps every activation, then the relevance pass on the backend that ran it.
 Propagation propagate(Engine& engine, const OutputHead& head, const Tensor& x, const Target& t,
                       const LrpSetup& setup, Progress& progress) {
   const Graph& g = engine.graph();
   ForwardOptions opts;
   opts.record = true;
   opts.keep_all = true;
+  opts.capture = {head.logits};
   ForwardResult fwd = engine.forward({x}, opts);
-  const Tape& tape = *fwd.tape;
-  const Plan& p = *tape.plan;
-  std::vector<bool> is_constant(g.values.size());
-  for (size_t i = 0; i < g.values.size(); ++i) is_constant[i] = p.types[i].constant.defined();
-
   const int logits_id = g.require_value(head.logits);
-  const Tensor& logits = tape.values[logits_id];
-  HEATLENS_CHECK(logits.rank() == 2,
-                 "LRP needs logits of shape [1, classes], got " << shape_str(logits.shape()));
-  std::vector<Tensor> rel(g.values.size());
   Propagation out;
-  rel[logits_id] = Tensor(logits.shape());
-  out.start = logits.f32()[t.class_index];
-  rel[logits_id].f32()[t.class_index] = logits.f32()[t.class_index];
-
-  // The first linear layer (closest to the input) may take a special rule.
-  int first_linear = -1;
-  for (int n : p.steps) {
-    if (linear_data_input(g.nodes[n], is_constant) >= 0) {
-      first_linear = n;
-      break;
-    }
-  }
-  // Only nodes up to the logits take part.
-  std::vector<bool> upstream(g.values.size(), false);
-  upstream[logits_id] = true;
-  const ExecContext ctx = engine.exec_context();
-  progress.set_total(static_cast<int64_t>(p.steps.size()));
-  for (size_t s = p.steps.size(); s-- > 0;) {
-    progress.step();
-    const Node& node = g.nodes[p.steps[s]];
-    bool any = false;
-    for (int id : node.outputs) any = any || (id >= 0 && rel[id].defined());
-    if (!any) continue;
-    Tensors in, out_vals, r_out;
-    for (int id : node.inputs) in.push_back(id >= 0 ? tape.values[id] : Tensor());
-    for (int id : node.outputs) {
-      out_vals.push_back(id >= 0 ? tape.values[id] : Tensor());
-      r_out.push_back(id >= 0 && rel[id].defined()
-                          ? rel[id]
-                          : (id >= 0 ? Tensor(p.types[id].shape) : Tensor()));
-    }
-    std::vector<bool> dynamic;
-    for (int id : node.inputs)
-      dynamic.push_back(id >= 0 && !is_constant[id] && p.types[id].dtype == DType::f32);
-    Tensors r_in(node.inputs.size());
-    const LrpRole role = node.info->lrp_role;
-    const int data = linear_data_input(node, is_constant);
-    if (data >= 0) {
-      std::string name = setup.uniform_rule;
-      bool composite_ab = false;
-      if (name.empty()) {
-        const bool conv = node.op_type == "Conv" || node.op_type == "ConvTranspose";
-        name = conv ? setup.composite.conv : setup.composite.dense;
-        if (p.steps[s] == first_linear && !setup.composite.first.empty())
-          name = setup.composite.first;
-        composite_ab = name == "alpha-beta";
-      }
-      auto ov = setup.overrides.find(node.name);
-      if (ov != setup.overrides.end()) {
-        name = ov->second;
-        composite_ab = false;
-      }
-      Rule rule = make_rule(name, setup, composite_ab);
-      if (rule.kind == RuleKind::zbox) {
-        HEATLENS_CHECK(in[data].numel() == x.numel(),
-                       node.label << ": the zbox rule applies to a layer fed by the input");
-        rule.low = setup.low;
-        rule.high = setup.high;
-      }
-      r_in[data] = apply_rule(node, rule, in, data, r_out[0], ctx);
-      double sum = 0;
-      for (int64_t i = 0; i < r_in[data].numel(); ++i) sum += r_in[data].f32()[i];
-      out.layer_sums.push_back(
-          {node.name.empty() ? g.values[node.outputs[0]].name : node.name, sum});
-    } else if (role == LrpRole::pass_through) {
-      // Element-wise activation (or a scaling by a constant): relevance passes unchanged to the
-      // input with the output's shape; a broadcast gate (squeeze-excitation) receives none.
-      int target = -1;
-      for (size_t k = 0; k < node.inputs.size(); ++k) {
-        if (dynamic[k] && p.types[node.inputs[k]].shape == p.types[node.outputs[0]].shape) {
-          target = static_cast<int>(k);
-          break;
-        }
-      }
-      HEATLENS_CHECK(target >= 0, node.label << ": no input to pass relevance to");
-      r_in[target] = r_out[0];
-    } else if (role == LrpRole::winner_takes_all || role == LrpRole::data_movement) {
-      const std::vector<ValueType> types = node_input_types(node, p);
-      r_in = node.op->vjp(VjpArgs{types, in, out_vals, r_out, dynamic, ctx});
-    } else if (role == LrpRole::proportional || role == LrpRole::normalization) {
-      // Zennit's Norm rule: R_i = x_i · ∂z/∂x_i · R / (z + ε·sign z), with the op's own z. For
-      // a BatchNorm the canonizer could not fold, this is the ε rule of the affine map.
-      const std::vector<ValueType> types = node_input_types(node, p);
-      Tensor ratio = stabilized_ratio(r_out[0], out_vals[0], 1e-6);
-      Tensors grads = node.op->vjp(VjpArgs{types, in, out_vals, {ratio}, dynamic, ctx});
-      for (size_t k = 0; k < node.inputs.size(); ++k) {
-        if (!dynamic[k] || !grads[k].defined()) continue;
-        Tensor rk(grads[k].shape());
-        for (int64_t i = 0; i < rk.numel(); ++i) rk.f32()[i] = in[k].f32()[i] * grads[k].f32()[i];
-        r_in[k] = rk;
-      }
-    } else if (role == LrpRole::constant) {
-      continue;
-    } else {
-      fail(node.label + " has no LRP rule (" + lrp_role_name(role) +
-           "); LRP cannot pass relevance through it");
-    }
-    for (size_t k = 0; k < node.inputs.size(); ++k) {
-      const int id = node.inputs[k];
-      if (id < 0 || !dynamic[k] || !r_in[k].defined()) continue;
-      if (!rel[id].defined()) {
-        rel[id] = r_in[k].clone();
-      } else {
-        for (int64_t i = 0; i < rel[id].numel(); ++i) rel[id].f32()[i] += r_in[k].f32()[i];
-      }
-    }
-  }
-  const int input_id = g.inputs[0];
-  out.input_relevance = rel[input_id].defined() ? rel[input_id] : Tensor(x.shape());
-  std::reverse(out.layer_sums.begin(), out.layer_sums.end());
-  return out;
+  if (fwd.tape->backend && device_pass() &&
+      device_pass()(engine, fwd, logits_id, t.class_index, setup, progress, out))
+    return out;
+  HostPass pass(engine, *fwd.tape);
+  return propagate_relevance(pass, g, *fwd.tape->plan, logits_id, fwd.captured.at(head.logits),
+                             t.class_index, setup, progress);
 }
 
 bool has_node(const Graph& g, const std::string& name) {

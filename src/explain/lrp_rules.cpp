@@ -75,55 +75,20 @@ Tensor stabilized_ratio(const Tensor& r, const Tensor& z, double epsilon) {
 
 namespace {
 
-enum class Part { all, positive, negative };
-
-Tensor part(const Tensor& t, Part p) {
-  if (p == Part::all) return t;
+Tensor elementwise(const Tensor& t, float (*f)(float)) {
   Tensor out(t.shape());
   const float* x = t.f32();
   float* o = out.f32();
-  for (int64_t i = 0; i < t.numel(); ++i)
-    o[i] = p == Part::positive ? (x[i] > 0 ? x[i] : 0.0f) : (x[i] < 0 ? x[i] : 0.0f);
+  for (int64_t i = 0; i < t.numel(); ++i) o[i] = f(x[i]);
   return out;
 }
 
-bool all_zero(const Tensor& t) {
-  const float* x = t.f32();
-  for (int64_t i = 0; i < t.numel(); ++i)
-    if (x[i] != 0.0f) return false;
-  return true;
-}
-
-Tensor map(const Tensor& t, float (*f)(float, float), float arg) {
-  Tensor out(t.shape());
-  const float* x = t.f32();
-  float* o = out.f32();
-  for (int64_t i = 0; i < t.numel(); ++i) o[i] = f(x[i], arg);
-  return out;
-}
-
-Tensor add(const Tensor& a, const Tensor& b, float sb = 1.0f) {
-  Tensor out(a.shape());
-  const float* x = a.f32();
-  const float* y = b.f32();
-  float* o = out.f32();
-  for (int64_t i = 0; i < a.numel(); ++i) o[i] = x[i] + sb * y[i];
-  return out;
-}
-
-Tensor mul(const Tensor& a, const Tensor& b) {
-  Tensor out(a.shape());
-  const float* x = a.f32();
-  const float* y = b.f32();
-  float* o = out.f32();
-  for (int64_t i = 0; i < a.numel(); ++i) o[i] = x[i] * y[i];
-  return out;
-}
-
-// The layer with its data, weight and bias replaced: forward and transposed (VJP) products.
-class LinearLayer {
+// rule_relevance's tensor algebra on host tensors, bound to one layer (its op runs forward and
+// transposed with the data, weight and bias replaced).
+class HostLayerMath {
  public:
-  LinearLayer(const Node& node, const Tensors& inputs, int data_index, const ExecContext& ctx)
+  using T = Tensor;
+  HostLayerMath(const Node& node, const Tensors& inputs, int data_index, const ExecContext& ctx)
       : node_(node),
         inputs_(inputs),
         data_(data_index),
@@ -135,11 +100,9 @@ class LinearLayer {
   const Tensor& weight() const { return inputs_[weight_]; }
   Tensor bias() const { return bias_ >= 0 ? inputs_[bias_] : Tensor(); }
 
-  // f(x', W', b') with b' undefined meaning "no bias" (zeros).
   Tensor forward(const Tensor& x, const Tensor& w, const Tensor& b) const {
     return node_.op->forward(with(x, w, b), ctx_)[0];
   }
-  // W'ᵀ s: the VJP of x ↦ f(x, W', ·) at s.
   Tensor transposed(const Tensor& w, const Tensor& s) const {
     Tensors in = with(data(), w, Tensor());
     std::vector<ValueType> types;
@@ -154,6 +117,44 @@ class LinearLayer {
     Tensors outputs(1), grads = {s};
     return node_.op->vjp(VjpArgs{types, in, outputs, grads, need, ctx_})[data_];
   }
+  static Tensor positive(const Tensor& t) {
+    return elementwise(t, [](float v) { return v > 0 ? v : 0.0f; });
+  }
+  static Tensor negative(const Tensor& t) {
+    return elementwise(t, [](float v) { return v < 0 ? v : 0.0f; });
+  }
+  static Tensor ones(const Tensor& t) {
+    return elementwise(t, [](float) { return 1.0f; });
+  }
+  static Tensor square(const Tensor& t) {
+    return elementwise(t, [](float v) { return v * v; });
+  }
+  static Tensor combine(float p, const Tensor& a, float q, const Tensor& b) {
+    Tensor out(a.shape());
+    for (int64_t i = 0; i < a.numel(); ++i)
+      out.f32()[i] = static_cast<float>(static_cast<double>(p) * a.f32()[i] +
+                                        static_cast<double>(q) * b.f32()[i]);
+    return out;
+  }
+  static Tensor mul(const Tensor& a, const Tensor& b) {
+    Tensor out(a.shape());
+    for (int64_t i = 0; i < a.numel(); ++i) out.f32()[i] = a.f32()[i] * b.f32()[i];
+    return out;
+  }
+  static Tensor ratio(const Tensor& r, const Tensor& z, double epsilon, const Tensor& gate,
+                      int sign) {
+    Tensor s = stabilized_ratio(r, z, epsilon);
+    for (int64_t i = 0; sign != 0 && i < s.numel(); ++i) {
+      if (!(sign * gate.f32()[i] > 0)) s.f32()[i] = 0;
+    }
+    return s;
+  }
+  static bool all_zero(const Tensor& t) {
+    for (int64_t i = 0; i < t.numel(); ++i)
+      if (t.f32()[i] != 0.0f) return false;
+    return true;
+  }
+  static bool defined(const Tensor& t) { return t.defined(); }
 
  private:
   Tensors with(const Tensor& x, const Tensor& w, const Tensor& b) const {
@@ -169,102 +170,21 @@ class LinearLayer {
   const ExecContext& ctx_;
 };
 
-float ones(float, float) {
-  return 1.0f;
-}
-float square(float w, float) {
-  return w * w;
-}
-
 }  // namespace
 
 Tensor apply_rule(const Node& node, const Rule& rule, const Tensors& inputs, int data_index,
                   const Tensor& r, const ExecContext& ctx) {
-  LinearLayer L(node, inputs, data_index, ctx);
-  const Tensor& x = L.data();
-  const Tensor& w = L.weight();
-  const Tensor b = L.bias();
-  const Tensor xp = part(x, Part::positive), xn = part(x, Part::negative);
-  const Tensor wp = part(w, Part::positive), wn = part(w, Part::negative);
-  const Tensor bp = b.defined() ? part(b, Part::positive) : Tensor();
-  const Tensor bn = b.defined() ? part(b, Part::negative) : Tensor();
-  constexpr double kStab = 1e-6;
-  switch (rule.kind) {
-    case RuleKind::zero:
-    case RuleKind::epsilon: {
-      // Bach et al. 2015, "On Pixel-Wise Explanations ... by Layer-Wise Relevance Propagation".
-      const Tensor s =
-          stabilized_ratio(r, L.forward(x, w, b), rule.kind == RuleKind::zero ? 0.0 : rule.epsilon);
-      return mul(x, L.transposed(w, s));
-    }
-    case RuleKind::zplus: {
-      // Montavon et al. 2017, "Explaining nonlinear classification decisions with deep Taylor
-      // decomposition".
-      // After a ReLU the input has no negative part: its terms are exactly zero, so skip them.
-      if (all_zero(xn)) {
-        const Tensor s = stabilized_ratio(r, L.forward(xp, wp, bp), kStab);
-        return mul(xp, L.transposed(wp, s));
-      }
-      const Tensor z = add(L.forward(xp, wp, bp), L.forward(xn, wn, Tensor()));
-      const Tensor s = stabilized_ratio(r, z, kStab);
-      return add(mul(xp, L.transposed(wp, s)), mul(xn, L.transposed(wn, s)));
-    }
-    case RuleKind::alpha_beta: {
-      // Bach et al. 2015 (αβ rule).
-      const Tensor zp = add(L.forward(xp, wp, bp), L.forward(xn, wn, Tensor()));
-      const Tensor zn = add(L.forward(xp, wn, bn), L.forward(xn, wp, Tensor()));
-      const Tensor sp = stabilized_ratio(r, zp, kStab), sn = stabilized_ratio(r, zn, kStab);
-      const Tensor pos = add(mul(xp, L.transposed(wp, sp)), mul(xn, L.transposed(wn, sp)));
-      const Tensor neg = add(mul(xp, L.transposed(wn, sn)), mul(xn, L.transposed(wp, sn)));
-      Tensor out(x.shape());
-      for (int64_t i = 0; i < out.numel(); ++i) {
-        out.f32()[i] = static_cast<float>(rule.alpha * pos.f32()[i] - rule.beta * neg.f32()[i]);
-      }
-      return out;
-    }
-    case RuleKind::gamma: {
-      // Montavon et al. 2019, "Layer-Wise Relevance Propagation: An Overview" (generalised by
-      // Andéol et al. 2021 for negative inputs, as in Zennit).
-      const float g = static_cast<float>(rule.gamma);
-      const Tensor wg_p = add(w, wp, g), wg_n = add(w, wn, g);
-      const Tensor bg_p = b.defined() ? add(b, bp, g) : Tensor(),
-                   bg_n = b.defined() ? add(b, bn, g) : Tensor();
-      const Tensor z = L.forward(x, w, b);
-      const Tensor zp = add(L.forward(xp, wg_p, bg_p), L.forward(xn, wg_n, Tensor()));
-      const Tensor zn = add(L.forward(xp, wg_n, bg_n), L.forward(xn, wg_p, Tensor()));
-      Tensor sp = stabilized_ratio(r, zp, kStab), sn = stabilized_ratio(r, zn, kStab);
-      for (int64_t i = 0; i < z.numel(); ++i) {
-        if (!(z.f32()[i] > 0)) sp.f32()[i] = 0;
-        if (!(z.f32()[i] < 0)) sn.f32()[i] = 0;
-      }
-      Tensor out = add(mul(xp, L.transposed(wg_p, sp)), mul(xn, L.transposed(wg_n, sp)));
-      out = add(out, mul(xp, L.transposed(wg_n, sn)));
-      return add(out, mul(xn, L.transposed(wg_p, sn)));
-    }
-    case RuleKind::zbox: {
-      // Montavon et al. 2017 (z^B rule for bounded inputs).
-      HEATLENS_CHECK(
-          rule.low.defined() && rule.low.numel() == x.numel(),
-          node.label << ": the zbox rule needs low/high bounds shaped like the layer input");
-      const Tensor lo = rule.low.reshaped(x.shape()), hi = rule.high.reshaped(x.shape());
-      Tensor z = add(L.forward(x, w, b), L.forward(lo, wp, bp), -1.0f);
-      z = add(z, L.forward(hi, wn, bn), -1.0f);
-      const Tensor s = stabilized_ratio(r, z, kStab);
-      Tensor out = add(mul(x, L.transposed(w, s)), mul(lo, L.transposed(wp, s)), -1.0f);
-      return add(out, mul(hi, L.transposed(wn, s)), -1.0f);
-    }
-    case RuleKind::flat:
-    case RuleKind::wsquare: {
-      // Flat: Lapuschkin et al. 2019, "Unmasking Clever Hans predictors"; w²: Montavon et al. 2017.
-      const bool flat = rule.kind == RuleKind::flat;
-      const Tensor w2 = map(w, flat ? ones : square, 0.0f);
-      const Tensor b2 = flat || !b.defined() ? Tensor() : map(b, square, 0.0f);
-      const Tensor unit = map(x, ones, 0.0f);
-      const Tensor s = stabilized_ratio(r, L.forward(unit, w2, b2), kStab);
-      return L.transposed(w2, s);
-    }
+  HostLayerMath m(node, inputs, data_index, ctx);
+  const Tensor& x = m.data();
+  Tensor low, high;
+  if (rule.kind == RuleKind::zbox) {
+    HEATLENS_CHECK(
+        rule.low.defined() && rule.low.numel() == x.numel(),
+        node.label << ": the zbox rule needs low/high bounds shaped like the layer input");
+    low = rule.low.reshaped(x.shape());
+    high = rule.high.reshaped(x.shape());
   }
-  fail("unknown rule");
+  return rule_relevance(m, rule, x, m.weight(), m.bias(), r, low, high);
 }
 
 }  // namespace heatlens

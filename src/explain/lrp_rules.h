@@ -2,8 +2,11 @@
 // following Zennit's definitions (src/zennit/rules.py), generalised for negative inputs, with
 // the stabiliser z + ε·sign(z), sign(0) = +1, and biases included unless a rule drops them.
 //
+// The rules are written once (rule_relevance) over a tensor algebra M, so the CPU (host
+// tensors, lrp_rules.cpp) and the WebGPU backend (device tensors, gpu/device_lrp.cpp) run the
+// same formulas:
 //   Rule r = parse_rule("gamma", params);
-//   Tensor r_in = apply_rule(node, r, layer_inputs, data_index, r_out, ctx);
+//   Tensor r_in = apply_rule(node, r, layer_inputs, data_index, r_out, ctx);   // on the CPU
 #pragma once
 
 #include <string>
@@ -37,5 +40,102 @@ Tensor apply_rule(const Node& node, const Rule& rule, const Tensors& inputs, int
 
 // ε-stabilised division R / (z + ε·sign(z)); 0 where the denominator is 0 (LRP-0).
 Tensor stabilized_ratio(const Tensor& r, const Tensor& z, double epsilon);
+
+// The rules over a tensor algebra M bound to one linear layer f(x, W, b):
+//   M::T                          a tensor (default-constructed = absent)
+//   forward(x, w, b)              f with the data, weight and bias replaced (b absent: no bias)
+//   transposed(w, s)              Wᵀs, the VJP of x ↦ f(x, w, ·) at s
+//   positive(t), negative(t)      max(t, 0), min(t, 0)
+//   ones(t), square(t)            1 and t² element-wise
+//   combine(p, a, q, b)           p·a + q·b
+//   mul(a, b)                     a·b
+//   ratio(r, z, ε, gate, sign)    stabilized_ratio, kept only where sign·gate > 0 (sign 0: all)
+//   all_zero(t)                   true only when t is known to be zero (may answer false)
+//   defined(t)
+// `low`/`high` are the zbox bounds shaped like x (absent for the other rules).
+template <class M>
+typename M::T rule_relevance(M& m, const Rule& rule, const typename M::T& x, const typename M::T& w,
+                             const typename M::T& b, const typename M::T& r,
+                             const typename M::T& low, const typename M::T& high) {
+  using T = typename M::T;
+  constexpr double kStab = 1e-6;
+  const T none;
+  const bool has_bias = m.defined(b);
+  const auto add = [&](const T& u, const T& v) { return m.combine(1.0f, u, 1.0f, v); };
+  const auto sub = [&](const T& u, const T& v) { return m.combine(1.0f, u, -1.0f, v); };
+  switch (rule.kind) {
+    case RuleKind::zero:
+    case RuleKind::epsilon: {
+      // Bach et al. 2015, "On Pixel-Wise Explanations ... by Layer-Wise Relevance Propagation".
+      const double eps = rule.kind == RuleKind::zero ? 0.0 : rule.epsilon;
+      const T s = m.ratio(r, m.forward(x, w, b), eps, none, 0);
+      return m.mul(x, m.transposed(w, s));
+    }
+    case RuleKind::zplus: {
+      // Montavon et al. 2017, "Explaining nonlinear classification decisions with deep Taylor
+      // decomposition".
+      const T xp = m.positive(x), xn = m.negative(x), wp = m.positive(w);
+      const T bp = has_bias ? m.positive(b) : none;
+      // After a ReLU the input has no negative part: its terms are exactly zero, so skip them.
+      if (m.all_zero(xn)) {
+        const T s = m.ratio(r, m.forward(xp, wp, bp), kStab, none, 0);
+        return m.mul(xp, m.transposed(wp, s));
+      }
+      const T wn = m.negative(w);
+      const T z = add(m.forward(xp, wp, bp), m.forward(xn, wn, none));
+      const T s = m.ratio(r, z, kStab, none, 0);
+      return add(m.mul(xp, m.transposed(wp, s)), m.mul(xn, m.transposed(wn, s)));
+    }
+    case RuleKind::alpha_beta: {
+      // Bach et al. 2015 (αβ rule).
+      const T xp = m.positive(x), xn = m.negative(x), wp = m.positive(w), wn = m.negative(w);
+      const T bp = has_bias ? m.positive(b) : none, bn = has_bias ? m.negative(b) : none;
+      const T zp = add(m.forward(xp, wp, bp), m.forward(xn, wn, none));
+      const T zn = add(m.forward(xp, wn, bn), m.forward(xn, wp, none));
+      const T sp = m.ratio(r, zp, kStab, none, 0), sn = m.ratio(r, zn, kStab, none, 0);
+      const T pos = add(m.mul(xp, m.transposed(wp, sp)), m.mul(xn, m.transposed(wn, sp)));
+      const T neg = add(m.mul(xp, m.transposed(wn, sn)), m.mul(xn, m.transposed(wp, sn)));
+      return m.combine(static_cast<float>(rule.alpha), pos, static_cast<float>(-rule.beta), neg);
+    }
+    case RuleKind::gamma: {
+      // Montavon et al. 2019, "Layer-Wise Relevance Propagation: An Overview" (generalised by
+      // Andéol et al. 2021 for negative inputs, as in Zennit).
+      const float g = static_cast<float>(rule.gamma);
+      const T xp = m.positive(x), xn = m.negative(x);
+      const T wg_p = m.combine(1.0f, w, g, m.positive(w)),
+              wg_n = m.combine(1.0f, w, g, m.negative(w));
+      const T bg_p = has_bias ? m.combine(1.0f, b, g, m.positive(b)) : none;
+      const T bg_n = has_bias ? m.combine(1.0f, b, g, m.negative(b)) : none;
+      const T z = m.forward(x, w, b);
+      const T zp = add(m.forward(xp, wg_p, bg_p), m.forward(xn, wg_n, none));
+      const T zn = add(m.forward(xp, wg_n, bg_n), m.forward(xn, wg_p, none));
+      // The positive part of the output takes the γ-favoured positive contributions, and so on.
+      const T sp = m.ratio(r, zp, kStab, z, 1), sn = m.ratio(r, zn, kStab, z, -1);
+      T out = add(m.mul(xp, m.transposed(wg_p, sp)), m.mul(xn, m.transposed(wg_n, sp)));
+      out = add(out, m.mul(xp, m.transposed(wg_n, sn)));
+      return add(out, m.mul(xn, m.transposed(wg_p, sn)));
+    }
+    case RuleKind::zbox: {
+      // Montavon et al. 2017 (z^B rule for bounded inputs).
+      const T wp = m.positive(w), wn = m.negative(w);
+      const T bp = has_bias ? m.positive(b) : none, bn = has_bias ? m.negative(b) : none;
+      T z = sub(m.forward(x, w, b), m.forward(low, wp, bp));
+      z = sub(z, m.forward(high, wn, bn));
+      const T s = m.ratio(r, z, kStab, none, 0);
+      const T out = sub(m.mul(x, m.transposed(w, s)), m.mul(low, m.transposed(wp, s)));
+      return sub(out, m.mul(high, m.transposed(wn, s)));
+    }
+    case RuleKind::flat:
+    case RuleKind::wsquare: {
+      // Flat: Lapuschkin et al. 2019, "Unmasking Clever Hans predictors"; w²: Montavon et al. 2017.
+      const bool flat = rule.kind == RuleKind::flat;
+      const T w2 = flat ? m.ones(w) : m.square(w);
+      const T b2 = flat || !has_bias ? none : m.square(b);
+      const T s = m.ratio(r, m.forward(m.ones(x), w2, b2), kStab, none, 0);
+      return m.transposed(w2, s);
+    }
+  }
+  return none;
+}
 
 }  // namespace heatlens

@@ -304,4 +304,47 @@ DeviceTensor concat_part(Context& c, const DeviceTensor& whole, int64_t axis, in
   return y;
 }
 
+namespace {
+
+DeviceTensor relevance_step(Context& c, int step, const DeviceTensor& a, const DeviceTensor& b,
+                            const DeviceTensor& gate, int sign, float p, float q) {
+  HEATLENS_CHECK(!b.defined() || b.numel() == a.numel(),
+                 "GPU relevance step: " << shape_str(a.shape) << " against " << shape_str(b.shape));
+  DeviceTensor y = c.alloc(a.shape);
+  const DeviceTensor& bb = b.defined() ? b : a;
+  const DeviceTensor& gg = sign != 0 ? gate : a;
+  c.dispatch({"relevance", "apply",
+              u32_constant("STEP", step) + "const GATE : i32 = " + std::to_string(sign) + ";\n"},
+             {&a, &bb, &gg, &y}, Params().i(a.numel()).f(p).f(q), Context::groups_1d(a.numel()));
+  return y;
+}
+
+}  // namespace
+
+DeviceTensor positive_part(Context& c, const DeviceTensor& a) {
+  return relevance_step(c, 0, a, DeviceTensor(), DeviceTensor(), 0, 0, 0);
+}
+
+DeviceTensor negative_part(Context& c, const DeviceTensor& a) {
+  return relevance_step(c, 1, a, DeviceTensor(), DeviceTensor(), 0, 0, 0);
+}
+
+DeviceTensor ones_like(Context& c, const DeviceTensor& a) {
+  return relevance_step(c, 2, a, DeviceTensor(), DeviceTensor(), 0, 0, 0);
+}
+
+DeviceTensor square(Context& c, const DeviceTensor& a) {
+  return relevance_step(c, 3, a, DeviceTensor(), DeviceTensor(), 0, 0, 0);
+}
+
+DeviceTensor combine(Context& c, float p, const DeviceTensor& a, float q, const DeviceTensor& b) {
+  return relevance_step(c, 4, a, b, DeviceTensor(), 0, p, q);
+}
+
+DeviceTensor stabilized_ratio(Context& c, const DeviceTensor& r, const DeviceTensor& z,
+                              float epsilon, const DeviceTensor& gate, int sign) {
+  HEATLENS_CHECK(sign == 0 || gate.numel() == r.numel(), "GPU stabilized_ratio: gate shape");
+  return relevance_step(c, 5, r, z, gate, sign, epsilon, 0);
+}
+
 }  // namespace heatlens::gpu

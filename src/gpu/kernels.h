@@ -58,4 +58,14 @@ DeviceTensor concat(Context& c, const std::vector<DeviceTensor>& parts, int64_t 
 DeviceTensor concat_part(Context& c, const DeviceTensor& whole, int64_t axis, int64_t offset,
                          const Shape& part);
 
+// The element-wise steps of the LRP rules (wgsl/relevance.wgsl): parts, ones, squares, linear
+// combinations p·a + q·b, and the stabilised ratio a / (b + ε·sign b) gated by sign·gate > 0.
+DeviceTensor positive_part(Context& c, const DeviceTensor& a);
+DeviceTensor negative_part(Context& c, const DeviceTensor& a);
+DeviceTensor ones_like(Context& c, const DeviceTensor& a);
+DeviceTensor square(Context& c, const DeviceTensor& a);
+DeviceTensor combine(Context& c, float p, const DeviceTensor& a, float q, const DeviceTensor& b);
+DeviceTensor stabilized_ratio(Context& c, const DeviceTensor& r, const DeviceTensor& z,
+                              float epsilon, const DeviceTensor& gate, int sign);
+
 }  // namespace heatlens::gpu

@@ -144,9 +144,7 @@ VjpResult WebGpuBackend::vjp(Engine& engine, const Tape& tape,
   const Graph& g = engine.graph();
   const Plan& p = *tape.plan;
   Context& c = Context::get();
-  Values& v = *std::static_pointer_cast<Values>(tape.device_values);
   const std::vector<bool> differentiable = differentiable_values(g, p);
-  const ExecContext ctx = engine.exec_context();
 
   DeviceTensors grads(g.values.size());
   auto accumulate = [&](int id, const DeviceTensor& grad) {
@@ -165,60 +163,9 @@ VjpResult WebGpuBackend::vjp(Engine& engine, const Tape& tape,
     if (!has_grad) continue;
     std::vector<bool> need;
     if (!gradient_needs(node, differentiable, need)) continue;
-    const std::vector<ValueType> in_types = node_input_types(node, p);
-    OpDesc desc;
-    DeviceTensors grad_in;
-    if (gpu_forward_supported(node, in_types, output_types(node, p), desc) &&
-        gpu_backward_supported(node, desc, in_types, need)) {
-      DeviceTensors in, out;
-      for (size_t k = 0; k < node.inputs.size(); ++k) {
-        const int id = node.inputs[k];
-        const bool saved = id >= 0 && node.op->vjp_uses_input(static_cast<int>(k));
-        in.push_back(saved ? v.device(c, id) : DeviceTensor());
-      }
-      for (size_t k = 0; k < node.outputs.size(); ++k) {
-        const int id = node.outputs[k];
-        const bool saved = id >= 0 && node.op->vjp_uses_output(static_cast<int>(k));
-        out.push_back(saved ? v.device(c, id) : DeviceTensor());
-      }
-      const int y = node.outputs[0];
-      const DeviceTensor dy = grads[y].defined() ? grads[y] : c.upload(Tensor(p.types[y].shape));
-      grad_in = gpu_backward(c, node, desc, in_types, in, out, dy, need);
-      ++stats_.device_nodes;
-    } else {
-      // The CPU computes this node's gradients from host copies.
-      std::vector<int> ids;
-      for (size_t k = 0; k < node.inputs.size(); ++k) {
-        if (node.op->vjp_uses_input(static_cast<int>(k))) ids.push_back(node.inputs[k]);
-      }
-      for (size_t k = 0; k < node.outputs.size(); ++k) {
-        if (node.op->vjp_uses_output(static_cast<int>(k))) ids.push_back(node.outputs[k]);
-      }
-      v.to_host(c, ids);
-      Tensors in, out, grad_out;
-      for (int id : node.inputs) in.push_back(id >= 0 ? v.host[id] : Tensor());
-      for (int id : node.outputs) out.push_back(id >= 0 ? v.host[id] : Tensor());
-      DeviceTensors dev_grads;
-      std::vector<size_t> slots;
-      for (size_t k = 0; k < node.outputs.size(); ++k) {
-        const int id = node.outputs[k];
-        grad_out.push_back(Tensor());
-        if (id >= 0 && grads[id].defined()) {
-          dev_grads.push_back(grads[id]);
-          slots.push_back(k);
-        }
-      }
-      Tensors got = c.download(dev_grads);
-      for (size_t k = 0; k < slots.size(); ++k) grad_out[slots[k]] = std::move(got[k]);
-      const VjpArgs args{in_types, in, out, grad_out, need, ctx};
-      Tensors host_grads = node.op->vjp(args);
-      ++stats_.cpu_nodes;
-      ++stats_.fallbacks[node.op_type + " (gradient)"];
-      grad_in.resize(node.inputs.size());
-      for (size_t k = 0; k < node.inputs.size() && k < host_grads.size(); ++k) {
-        if (need[k] && host_grads[k].defined()) grad_in[k] = c.upload(host_grads[k]);
-      }
-    }
+    DeviceTensors grad_out;
+    for (int id : node.outputs) grad_out.push_back(id >= 0 ? grads[id] : DeviceTensor());
+    const DeviceTensors grad_in = node_vjp(engine, tape, node, grad_out, need);
     for (size_t k = 0; k < node.inputs.size(); ++k) {
       if (!need[k] || k >= grad_in.size() || !grad_in[k].defined()) continue;
       HEATLENS_CHECK(grad_in[k].shape == p.types[node.inputs[k]].shape,
@@ -259,6 +206,92 @@ VjpResult WebGpuBackend::vjp(Engine& engine, const Tape& tape,
       result.value_grads[wrt[k - g.inputs.size()]] = t;
   }
   return result;
+}
+
+DeviceTensors WebGpuBackend::node_vjp(Engine& engine, const Tape& tape, const Node& node,
+                                      const DeviceTensors& grad_out,
+                                      const std::vector<bool>& need) {
+  const Plan& p = *tape.plan;
+  Context& c = Context::get();
+  Values& v = *std::static_pointer_cast<Values>(tape.device_values);
+  const ExecContext ctx = engine.exec_context();
+  const std::vector<ValueType> in_types = node_input_types(node, p);
+  OpDesc desc;
+  DeviceTensors grad_in;
+  if (gpu_forward_supported(node, in_types, output_types(node, p), desc) &&
+      gpu_backward_supported(node, desc, in_types, need)) {
+    DeviceTensors in, out;
+    for (size_t k = 0; k < node.inputs.size(); ++k) {
+      const int id = node.inputs[k];
+      const bool saved = id >= 0 && node.op->vjp_uses_input(static_cast<int>(k));
+      in.push_back(saved ? v.device(c, id) : DeviceTensor());
+    }
+    for (size_t k = 0; k < node.outputs.size(); ++k) {
+      const int id = node.outputs[k];
+      const bool saved = id >= 0 && node.op->vjp_uses_output(static_cast<int>(k));
+      out.push_back(saved ? v.device(c, id) : DeviceTensor());
+    }
+    const int y = node.outputs[0];
+    const DeviceTensor dy =
+        grad_out[0].defined() ? grad_out[0] : c.upload(Tensor(p.types[y].shape));
+    grad_in = gpu_backward(c, node, desc, in_types, in, out, dy, need);
+    ++stats_.device_nodes;
+  } else {
+    // The CPU computes this node's gradients from host copies.
+    std::vector<int> ids;
+    for (size_t k = 0; k < node.inputs.size(); ++k) {
+      if (node.op->vjp_uses_input(static_cast<int>(k))) ids.push_back(node.inputs[k]);
+    }
+    for (size_t k = 0; k < node.outputs.size(); ++k) {
+      if (node.op->vjp_uses_output(static_cast<int>(k))) ids.push_back(node.outputs[k]);
+    }
+    v.to_host(c, ids);
+    Tensors in, out, host_grad_out;
+    for (int id : node.inputs) in.push_back(id >= 0 ? v.host[id] : Tensor());
+    for (int id : node.outputs) out.push_back(id >= 0 ? v.host[id] : Tensor());
+    DeviceTensors dev_grads;
+    std::vector<size_t> slots;
+    for (size_t k = 0; k < node.outputs.size(); ++k) {
+      const int id = node.outputs[k];
+      host_grad_out.push_back(Tensor());
+      if (id >= 0 && grad_out[k].defined()) {
+        dev_grads.push_back(grad_out[k]);
+        slots.push_back(k);
+      }
+    }
+    Tensors got = c.download(dev_grads);
+    for (size_t k = 0; k < slots.size(); ++k) host_grad_out[slots[k]] = std::move(got[k]);
+    const VjpArgs args{in_types, in, out, host_grad_out, need, ctx};
+    Tensors host_grads = node.op->vjp(args);
+    ++stats_.cpu_nodes;
+    ++stats_.fallbacks[node.op_type + " (gradient)"];
+    grad_in.resize(node.inputs.size());
+    for (size_t k = 0; k < node.inputs.size() && k < host_grads.size(); ++k) {
+      if (need[k] && host_grads[k].defined()) grad_in[k] = c.upload(host_grads[k]);
+    }
+  }
+  return grad_in;
+}
+
+DeviceTensor WebGpuBackend::device_value(const Tape& tape, int id) {
+  return std::static_pointer_cast<Values>(tape.device_values)->device(Context::get(), id);
+}
+
+Tensors WebGpuBackend::host_copies(const Tape& tape, const std::vector<int>& ids) {
+  Values& v = *std::static_pointer_cast<Values>(tape.device_values);
+  v.to_host(Context::get(), ids);
+  Tensors out;
+  for (int id : ids) out.push_back(id >= 0 ? v.host[id] : Tensor());
+  return out;
+}
+
+void WebGpuBackend::count_node(const std::string& op_type, bool on_device) {
+  if (on_device) {
+    ++stats_.device_nodes;
+  } else {
+    ++stats_.cpu_nodes;
+    ++stats_.fallbacks[op_type];
+  }
 }
 
 Tensors WebGpuBackend::host_values(const Tape& tape) {

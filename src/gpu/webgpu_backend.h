@@ -9,6 +9,7 @@
 #pragma once
 
 #include "engine/engine.h"
+#include "gpu/node_kernels.h"
 
 namespace heatlens::gpu {
 
@@ -21,6 +22,16 @@ class WebGpuBackend : public Backend {
                 const std::vector<std::string>& wrt) override;
   Tensors host_values(const Tape& tape) override;
   BackendStats stats() const override;
+
+  // For passes that walk a recorded forward themselves (the LRP pass, gpu/device_lrp.cpp):
+  // one node's input gradients on the GPU, or on the CPU when it has no kernel (counted);
+  DeviceTensors node_vjp(Engine& engine, const Tape& tape, const Node& node,
+                         const DeviceTensors& grad_out, const std::vector<bool>& need);
+  // a recorded value on the device, and host copies of some (one readback);
+  DeviceTensor device_value(const Tape& tape, int id);
+  Tensors host_copies(const Tape& tape, const std::vector<int>& ids);
+  // a node run by such a pass, on the device or handed to the CPU.
+  void count_node(const std::string& op_type, bool on_device);
   void reset_stats() override;
 
  private:

@@ -90,7 +90,7 @@ export async function browserBench() {
     const c = r.cpu || {};
     console.log(`| ${r.name} | ${f(g.forward)} | ${f(g.gradient)} | ${f(g.lrp)} | ${f(g.rise)} | ${f(c.forward)} | ${f(c.gradient)} | ${f(c.lrp)} | ${f(c.rise)} | ${r.masks} | ${f(r.ort_webgpu)} | ${f(r.ort_wasm)} |`);
   }
-  console.log(`Milliseconds, medians of ${iters} runs (RISE: one run); heatlens wasm is the single-thread build; heatlens LRP has no GPU kernels yet (it runs on the CPU under either backend).`);
+  console.log(`Milliseconds, medians of ${iters} runs (RISE: one run); heatlens wasm is the single-thread build; heatlens LRP is the default composite (epsilon-plus).`);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await browserBench();

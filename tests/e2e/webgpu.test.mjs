@@ -52,7 +52,7 @@ test('every WGSL kernel matches the CPU engine on odd shapes and tile boundaries
     return { status, output: lines.join('\n') };
   });
   assert.equal(r.status, 0, r.output);
-  assert.match(r.output, /All tests passed \(\d+ assertions in 9 test cases\)/, r.output);
+  assert.match(r.output, /All tests passed \(\d+ assertions in 11 test cases\)/, r.output);
 });
 
 const relative = (got, want) => {
@@ -85,7 +85,7 @@ test('bundled models and golden networks: predict, gradient, LRP and RISE on Web
         const l = await e.call('explain', [x, shape, 'lrp', {}, target, 'logit']);
         const s = await e.call('explain', [x, shape, 'rise', { masks: 32, center: false }, target, 'logit']);
         results[backend] = { logits: Array.from(p.logits), gradient: Array.from(g.relevance), lrp: Array.from(l.relevance),
-          rise: Array.from(s.relevance), report: g.backend, riseReport: s.backend };
+          rise: Array.from(s.relevance), report: g.backend, lrpReport: l.backend, riseReport: s.backend };
       }
       await e.call('setBackend', ['cpu']);
       return results;
@@ -97,6 +97,7 @@ test('bundled models and golden networks: predict, gradient, LRP and RISE on Web
     assert.ok(relative(webgpu.rise, cpu.rise) <= 1e-4, `${m.name}: RISE ${relative(webgpu.rise, cpu.rise)}`);
     assert.equal(webgpu.report.backend, 'webgpu', m.name);
     assert.ok(webgpu.report.stats.device_nodes > 0, `${m.name}: nodes ran on the GPU`);
+    assert.ok(webgpu.lrpReport.stats.device_nodes > 0, `${m.name}: LRP ran on the GPU`);
     assert.ok(webgpu.riseReport.stats.device_nodes > 0, `${m.name}: RISE batches ran on the GPU`);
   }
 });

@@ -6,9 +6,12 @@
 #include <catch2/catch.hpp>
 #include <cstdint>
 
+#include "gpu/device_lrp.h"
+
 extern "C" {
 
 EMSCRIPTEN_KEEPALIVE int heatlens_gpu_tests_run() {
+  heatlens::set_device_relevance(&heatlens::gpu::device_relevance_pass);
   const char* argv[] = {"heatlens_gpu_tests", "--use-colour", "no"};
   return Catch::Session().run(3, argv);
 }
