@@ -40,9 +40,11 @@ for t in "${targets[@]}"; do
       # Front-end libraries from npm, served from our own origin.
       mkdir -p web/vendor
       cp -u node_modules/marked/lib/marked.esm.js web/vendor/
-      # onnxruntime-web (wasm execution provider) for the page's "verify" button.
+      # onnxruntime-web: the wasm execution provider (the "verify" button, models with operators
+      # heatlens lacks) and the WebGPU one (the page's "ONNX Runtime (WebGPU)" runner).
       mkdir -p web/vendor/ort
-      for f in ort.wasm.min.mjs ort-wasm-simd-threaded.mjs ort-wasm-simd-threaded.wasm; do
+      for f in ort.wasm.min.mjs ort-wasm-simd-threaded.mjs ort-wasm-simd-threaded.wasm \
+               ort.webgpu.min.mjs ort-wasm-simd-threaded.asyncify.mjs ort-wasm-simd-threaded.asyncify.wasm; do
         cp -u "node_modules/onnxruntime-web/dist/$f" web/vendor/ort/
       done
       # Bundled models (with their cards) and demo inputs, served beside the app.

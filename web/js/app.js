@@ -35,8 +35,12 @@ const PRESETS = {
 function setStatus(text) { $('status').textContent = text; }
 // A model with unsupported operators runs through onnxruntime-web: forward-only methods only.
 const external = () => state.modelInfo && !state.modelInfo.supported && state.modelInfo.inputs?.length === 1;
+// Image models run through onnxruntime-web instead of heatlens' engine when heatlens lacks
+// operators, or when the page chose "ONNX Runtime (WebGPU)": forward-only methods only.
+const ortRunner = () => !state.audio && state.modelInfo?.inputs?.length === 1 &&
+  (external() || $('engine-backend-select').value === 'ort-webgpu');
 const methodInfo = () => state.methods.find((m) => m.name === $('method-select').value);
-const runnable = () => state.modelInfo?.supported || (external() && methodInfo()?.access === 'forward');
+const runnable = () => (ortRunner() ? methodInfo()?.access === 'forward' : state.modelInfo?.supported);
 function setBusy(busy) {
   $('run').disabled = busy || !state.input || !runnable();
   $('cancel').disabled = !busy;
@@ -80,8 +84,10 @@ function markMethods() {
   const select = $('method-select');
   for (const o of select.querySelectorAll('option')) {
     const m = state.methods.find((x) => x.name === o.value);
-    o.disabled = external() && m.access !== 'forward';
-    o.title = o.disabled ? `needs ${m.access}: heatlens cannot run this model's unsupported operators` : '';
+    o.disabled = ortRunner() && m.access !== 'forward';
+    const why = external() ? "heatlens cannot run this model's unsupported operators"
+      : 'ONNX Runtime runs forward passes only (run on CPU or WebGPU for this method)';
+    o.title = o.disabled ? `needs ${m.access}: ${why}` : '';
   }
   if (select.selectedOptions[0]?.disabled) {
     select.value = 'occlusion';
@@ -281,7 +287,7 @@ async function setImage(source) {
     ctx.drawImage(img.bitmap, 0, 0, preview.width, preview.height);
     if (!state.modelInfo?.supported && !external()) return;
     state.input = await engine.call('preprocessImage', [img.rgba, img.width, img.height]);
-    const p = await engine.call(external() ? 'predictExternal' : 'predict', [state.input.data, state.input.shape]);
+    const p = await engine.call(ortRunner() ? 'predictExternal' : 'predict', [state.input.data, state.input.shape]);
     showPrediction(p.probs);
     setStatus(img.note ? `ready (${img.note})` : 'ready');
   } catch (e) {
@@ -365,7 +371,7 @@ async function run() {
     const output = $('output-select').value;
     if (state.audio) {
       state.result = await state.audio.explain(method, params, state.target, output, onProgress);
-    } else if (external()) {
+    } else if (ortRunner()) {
       const r = await engine.call('explainExternal', [state.input.data, state.input.shape, method, params, state.target, output], { onProgress });
       state.result = { ...r, shape: state.input.shape };
     } else {
@@ -468,7 +474,10 @@ async function main() {
     $('engine-version').textContent = info.version;
     $('backend').textContent = `wasm ${info.threaded ? `threaded ×${info.threads}` : 'single-thread'}` +
       `${info.build.includes('simd128') ? ' + SIMD' : ''}${info.gpuUsable ? ' · WebGPU' : ''}`;
-    backendPicker = new BackendPicker(engine, info, $('engine-backend-select'), $('engine-backend-note'));
+    backendPicker = new BackendPicker(engine, info, $('engine-backend-select'), $('engine-backend-note'), () => {
+      markMethods();
+      setBusy(false);
+    });
     state.methods = await engine.call('methods');
     fillMethods(state.methods);
     const evaluate = $('eval-panel');
@@ -559,7 +568,7 @@ $('verify').addEventListener('click', async () => {
   $('verify-result').textContent = 'running ONNX Runtime…';
   try {
     const v = await engine.call('verify', [state.input.data, state.input.shape]);
-    $('verify-result').textContent = `ONNX Runtime Web: largest difference ${v.maxDiff.toExponential(2)} (relative ${v.relative.toExponential(2)}) over ${v.values} outputs`;
+    $('verify-result').textContent = `ONNX Runtime Web (${v.provider}): largest difference ${v.maxDiff.toExponential(2)} (relative ${v.relative.toExponential(2)}) over ${v.values} outputs`;
   } catch (e) {
     $('verify-result').textContent = `error: ${e.message}`;
   }

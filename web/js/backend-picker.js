@@ -1,22 +1,27 @@
-// Where the engine runs model passes: the CPU (the wasm build) or WebGPU. The select offers
-// WebGPU only where the worker can use it (a device, and JSPI to wait for it); after each
-// explanation the numbers table says which backend ran, which nodes the GPU handed to the CPU,
-// and what moved between them.
+// Where model passes run: heatlens on the CPU (the wasm build) or on WebGPU, or onnxruntime-web's
+// WebGPU provider as a black-box runner for the forward-only (perturbation) methods. The select
+// offers WebGPU only where the worker can use it (a device, and JSPI to wait for it); after
+// each explanation the numbers table says which backend ran, which nodes the GPU handed to the
+// CPU, and what moved between them.
 //
-//   const picker = new BackendPicker(engine, info, $('engine-backend-select'), $('engine-backend-note'));
+//   const picker = new BackendPicker(engine, info, $('engine-backend-select'), $('engine-backend-note'), onChange);
 //   picker.report(result, $('numbers'));
 
+const ranOn = { cpu: 'CPU (wasm)', webgpu: 'WebGPU', 'ort-webgpu': 'ONNX Runtime Web (WebGPU)', 'ort-wasm': 'ONNX Runtime Web (wasm)' };
+
 export class BackendPicker {
-  constructor(engine, info, select, note) {
+  constructor(engine, info, select, note, onChange = () => {}) {
     this.engine = engine;
     this.select = select;
     this.note = note;
-    const webgpu = select.querySelector('option[value="webgpu"]');
-    webgpu.disabled = !info.gpuUsable;
+    this.onChange = onChange;
+    select.querySelector('option[value="webgpu"]').disabled = !info.gpuUsable;
+    select.querySelector('option[value="ort-webgpu"]').disabled = Boolean(info.webgpuReason);
     select.value = info.backend;
-    note.textContent = info.gpuUsable
+    this.adapterNote = info.gpuUsable
       ? `WebGPU adapter: ${info.adapter || 'unknown'}${info.backend === 'cpu' ? ' (software: the CPU is faster here)' : ''}`
       : `WebGPU unavailable: ${info.gpuReason || 'no adapter'}`;
+    note.textContent = this.adapterNote;
     select.addEventListener('change', () => this.choose(select.value));
   }
 
@@ -24,17 +29,22 @@ export class BackendPicker {
     try {
       const r = await this.engine.call('setBackend', [name]);
       this.select.value = r.backend;
+      this.note.textContent = r.backend === 'ort-webgpu'
+        ? 'ONNX Runtime runs the forward passes; methods that need gradients or layers are off'
+        : this.adapterNote;
     } catch (e) {
       this.select.value = 'cpu';
       this.note.textContent = String(e.message || e);
     }
+    this.onChange(this.select.value);
   }
 
   // Rows for the numbers table, and the note when the GPU failed during the call.
   report(result, table) {
     const b = result.backend;
     if (!b) return;
-    const rows = [['ran on', b.backend === 'webgpu' ? 'WebGPU' : 'CPU (wasm)']];
+    const rows = [['ran on', ranOn[b.backend] || b.backend]];
+    if (b.backend.startsWith('ort-')) rows.push(['ONNX Runtime runs', String(b.stats?.ort_runs ?? 0)]);
     if (b.backend === 'webgpu' || result.gpuFallback) {
       const s = b.stats || {};
       const fallbacks = Object.entries(s.fallbacks || {}).map(([op, n]) => `${op} ×${n}`).join(', ');

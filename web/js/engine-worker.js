@@ -67,21 +67,44 @@ function checked(result) {
 }
 
 let modelBytes = null;
-let ortSession = null;
+// onnxruntime-web, the black-box runner: the wasm execution provider (a second opinion on the
+// engine, and the runner of models with operators heatlens lacks) and, when the page chooses
+// it, the WebGPU one (a larger build, loaded on first use). One session per provider and model.
+const ortBuilds = { wasm: 'ort.wasm.min.mjs', webgpu: 'ort.webgpu.min.mjs' };
+const ortModules = {};
+let ortSessions = {};
+let ortRuns = 0;
+// The provider the black-box runner uses: WebGPU when the page chose 'ort-webgpu'.
+const ortProvider = () => (backend === 'ort-webgpu' ? 'webgpu' : 'wasm');
 
-let ort = null;
-// The same model and input through onnxruntime-web (wasm, one thread): a second opinion on the
-// engine, and the runner of models with operators heatlens lacks.
-async function ortOutputs(data, shape) {
-  if (!ort) {
-    ort = await import(new URL('../vendor/ort/ort.wasm.min.mjs', import.meta.url).href);
+async function ortModule(ep) {
+  if (!ortModules[ep]) {
+    const ort = await import(new URL(`../vendor/ort/${ortBuilds[ep]}`, import.meta.url).href);
     ort.env.wasm.wasmPaths = new URL('../vendor/ort/', import.meta.url).href;
     ort.env.wasm.numThreads = 1;
+    ortModules[ep] = ort;
   }
-  if (!ortSession) ortSession = await ort.InferenceSession.create(new Uint8Array(modelBytes), { executionProviders: ['wasm'] });
-  const feeds = { [ortSession.inputNames[0]]: new ort.Tensor('float32', data, shape) };
-  const out = await ortSession.run(feeds);
-  return out[ortSession.outputNames[0]].data;
+  return ortModules[ep];
+}
+
+async function ortSession(ep) {
+  await ortModule(ep);
+  if (!ortSessions[ep]) {
+    try {
+      ortSessions[ep] = await ortModules[ep].InferenceSession.create(new Uint8Array(modelBytes), { executionProviders: [ep] });
+    } catch (e) {
+      throw new Error(`ONNX Runtime (${ep}) could not load the model: ${e.message || e}`);
+    }
+  }
+  return { ort: ortModules[ep], session: ortSessions[ep] };
+}
+
+async function ortOutputs(data, shape, ep = ortProvider()) {
+  const { ort, session } = await ortSession(ep);
+  const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', data, shape) };
+  const out = await session.run(feeds);
+  ortRuns++;
+  return out[session.outputNames[0]].data;
 }
 
 // Scores [N × classes] of a batch; a model exported with a fixed batch of 1 runs row by row.
@@ -136,13 +159,23 @@ async function run(name, ...args) {
 // The backend that ran a call and what it handed to the CPU (the page shows both).
 function backendReport() {
   const b = engine.backendInfo();
-  if (b.backend !== backend) backend = b.backend;  // a GPU failure switched to the CPU
+  if (backend === 'webgpu' && b.backend !== backend) backend = b.backend;  // a GPU failure switched to the CPU
   return { backend: b.backend, stats: JSON.parse(b.stats), gpuReason: b.gpuReason };
 }
 
 const methods = {
   info: () => info,
-  setBackend: (name) => {
+  setBackend: async (name) => {
+    if (name === 'ort-webgpu') {
+      // Forward passes through onnxruntime-web's WebGPU provider; heatlens' own passes (the
+      // methods' arithmetic, audio front ends) stay on the CPU.
+      if (!self.navigator.gpu) throw new Error('ONNX Runtime WebGPU unavailable: navigator.gpu is missing');
+      checked(engine.setBackend('cpu'));
+      if (modelBytes) await ortSession('webgpu');
+      else await ortModule('webgpu');
+      backend = name;
+      return { backend: name, stats: {} };
+    }
     if (name === 'webgpu' && !runDeferred) throw new Error('WebGPU backend unavailable: this browser lacks JavaScript Promise Integration (WebAssembly.Suspending)');
     checked(engine.setBackend(name));
     backend = name;
@@ -165,20 +198,22 @@ const methods = {
   colormaps: () => JSON.parse(engine.colormaps()),
   loadModel: (bytes, cardText) => {
     modelBytes = bytes;
-    ortSession = null;
+    ortSessions = {};
     return JSON.parse(checked(engine.loadModel(new Uint8Array(bytes), cardText || '')).json);
   },
-  // Runs the model's first output through heatlens and onnxruntime-web and compares them.
+  // Runs the model's first output through heatlens and onnxruntime-web and compares them (ONNX
+  // Runtime on WebGPU when heatlens runs there, or when it is the chosen runner).
   verify: async (data, shape) => {
     const ours = checked(await run('forwardOutput', data, shape));
-    const theirs = await ortOutputs(data, shape);
+    const provider = backend === 'cpu' ? 'wasm' : 'webgpu';
+    const theirs = await ortOutputs(data, shape, provider);
     let maxDiff = 0;
     let maxRef = 0;
     for (let i = 0; i < theirs.length; i++) {
       maxDiff = Math.max(maxDiff, Math.abs(ours.output[i] - theirs[i]));
       maxRef = Math.max(maxRef, Math.abs(theirs[i]));
     }
-    return { maxDiff, relative: maxRef ? maxDiff / maxRef : maxDiff, values: theirs.length };
+    return { maxDiff, relative: maxRef ? maxDiff / maxRef : maxDiff, values: theirs.length, provider };
   },
   preprocessImage: (rgba, width, height) => {
     const r = checked(engine.preprocessImage(rgba, width, height));
@@ -223,13 +258,17 @@ const methods = {
     return { logits, probs: softmaxRows(logits, logits.length / shape[0]) };
   },
   explainExternal: async (id, data, shape, method, params, target, output) => {
+    ortRuns = 0;
     const first = await ortBatch(data, shape);
     const classes = first.length / shape[0];
     if (target < 0) target = first.indexOf(Math.max(...first));
     let known = [];
     for (let round = 0; round < 1000; round++) {
       const r = checked(engine.explainExternal(data, shape, method, JSON.stringify(params), target, output, classes, known, undefined));
-      if (r.done) return { relevance: r.relevance, meta: JSON.parse(r.json) };
+      if (r.done) {
+        const provider = ortProvider();
+        return { relevance: r.relevance, meta: JSON.parse(r.json), backend: { backend: `ort-${provider}`, stats: { ort_runs: ortRuns } } };
+      }
       known = known.slice(0, r.first);
       const total = r.first + r.pending;
       const report = reporter(id);
