@@ -18,6 +18,7 @@
 
 #include "bindings/js_interop.h"
 #include "gpu/context.h"
+#include "gpu/device_batches.h"
 #include "gpu/device_lrp.h"
 #include "gpu/webgpu_backend.h"
 
@@ -128,6 +129,8 @@ EMSCRIPTEN_BINDINGS(heatlens_gpu) {
   using namespace heatlens::bindings;
   // LRP under the WebGPU backend propagates relevance on the GPU.
   heatlens::set_device_relevance(&heatlens::gpu::device_relevance_pass);
+  // Perturbation methods make their masks on the GPU.
+  heatlens::set_device_batches(&heatlens::gpu::webgpu_batches);
   emscripten::function("setBackend", &set_backend);
   emscripten::function("backendInfo", &backend_info);
   emscripten::function("resetBackendStats", &reset_backend_stats);

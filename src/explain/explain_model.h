@@ -41,6 +41,8 @@ class ExplainModel {
   ExplainModel(ExternalForward forward, ModelCard card);
 
   Engine& engine();
+  // Whether heatlens' engine runs the model (not an external runner).
+  bool has_engine() const { return engine_ != nullptr; }
   // The engine over the canonized graph (BatchNorm folded) that LRP propagates through.
   Engine& canonized_engine();
   const Graph& graph() const;

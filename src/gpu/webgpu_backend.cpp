@@ -58,13 +58,31 @@ std::vector<ValueType> output_types(const Node& node, const Plan& p) {
 
 ForwardResult WebGpuBackend::forward(Engine& engine, const std::shared_ptr<const Plan>& plan,
                                      const Tensors& inputs, const ForwardOptions& options) {
+  return run_forward(engine, plan, inputs, {}, options);
+}
+
+ForwardResult WebGpuBackend::forward(Engine& engine, const std::shared_ptr<const Plan>& plan,
+                                     const DeviceTensors& inputs, const ForwardOptions& options) {
+  return run_forward(engine, plan, {}, inputs, options);
+}
+
+ForwardResult WebGpuBackend::run_forward(Engine& engine, const std::shared_ptr<const Plan>& plan,
+                                         const Tensors& host_inputs,
+                                         const DeviceTensors& device_inputs,
+                                         const ForwardOptions& options) {
   const Graph& g = engine.graph();
   const Plan& p = *plan;
   Context& c = Context::get();
   const std::vector<bool> keep = kept_values(g, p, options);
   auto values = std::make_shared<Values>(p, g.values.size());
   Values& v = *values;
-  for (size_t i = 0; i < inputs.size(); ++i) v.host[g.inputs[i]] = inputs[i];
+  for (size_t i = 0; i < host_inputs.size(); ++i) v.host[g.inputs[i]] = host_inputs[i];
+  for (size_t i = 0; i < device_inputs.size(); ++i) {
+    HEATLENS_CHECK(device_inputs[i].shape == p.types[g.inputs[i]].shape,
+                   "GPU forward: input " << i << " has shape " << shape_str(device_inputs[i].shape)
+                                         << ", the plan " << shape_str(p.types[g.inputs[i]].shape));
+    v.dev[g.inputs[i]] = device_inputs[i];
+  }
   const ExecContext ctx = engine.exec_context();
 
   std::vector<bool> absorbed(p.steps.size(), false);

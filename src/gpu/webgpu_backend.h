@@ -18,6 +18,9 @@ class WebGpuBackend : public Backend {
   std::string name() const override { return "webgpu"; }
   ForwardResult forward(Engine& engine, const std::shared_ptr<const Plan>& plan,
                         const Tensors& inputs, const ForwardOptions& options) override;
+  // The same with the inputs already on the device (batches made by a kernel).
+  ForwardResult forward(Engine& engine, const std::shared_ptr<const Plan>& plan,
+                        const DeviceTensors& inputs, const ForwardOptions& options);
   VjpResult vjp(Engine& engine, const Tape& tape, const std::map<std::string, Tensor>& seeds,
                 const std::vector<std::string>& wrt) override;
   Tensors host_values(const Tape& tape) override;
@@ -35,6 +38,9 @@ class WebGpuBackend : public Backend {
   void reset_stats() override;
 
  private:
+  ForwardResult run_forward(Engine& engine, const std::shared_ptr<const Plan>& plan,
+                            const Tensors& host_inputs, const DeviceTensors& device_inputs,
+                            const ForwardOptions& options);
   BackendStats stats_;
 };
 

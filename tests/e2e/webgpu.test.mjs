@@ -53,7 +53,7 @@ test('every WGSL kernel matches the CPU engine on odd shapes and tile boundaries
     return { status, output: lines.join('\n') };
   });
   assert.equal(r.status, 0, r.output);
-  assert.match(r.output, /All tests passed \(\d+ assertions in 11 test cases\)/, r.output);
+  assert.match(r.output, /All tests passed \(\d+ assertions in 12 test cases\)/, r.output);
 });
 
 const relative = (got, want) => {

@@ -38,4 +38,23 @@ std::vector<double> BatchScorer::scores(int64_t count, const Target& t, const Bu
   return out;
 }
 
+namespace {
+
+DeviceBatchesFactory& device_factory() {
+  static DeviceBatchesFactory factory = nullptr;
+  return factory;
+}
+
+}  // namespace
+
+void set_device_batches(DeviceBatchesFactory factory) {
+  device_factory() = factory;
+}
+
+std::unique_ptr<DeviceBatches> device_batches(ExplainModel& m, const Tensor& x, const Tensor& r) {
+  if (!device_factory() || !m.has_engine() || !m.engine().backend() || !m.batchable())
+    return nullptr;
+  return device_factory()(m.engine(), m.head(), x, r);
+}
+
 }  // namespace heatlens

@@ -28,13 +28,29 @@ Attribution run_occlusion(ExplainModel& m, const Tensor& x, const Target& t, con
   BatchScorer scorer(m, x, p.integer("batch-size"), progress);
   const double fx = scorer.scores(
       1, t, [&](int64_t, float* in) { std::memcpy(in, x.f32(), x.numel() * sizeof(float)); })[0];
-  const std::vector<double> f = scorer.scores(ny * nx, t, [&](int64_t i, float* in) {
-    std::memcpy(in, x.f32(), x.numel() * sizeof(float));
-    const int64_t y0 = (i / nx) * sh, x0 = (i % nx) * s;
-    for (int64_t c = 0; c < planes; ++c)
-      for (int64_t y = y0; y < y0 + kh; ++y)
-        for (int64_t xx = x0; xx < x0 + k; ++xx) in[(c * h + y) * w + xx] = baseline;
-  });
+  std::vector<double> f;
+  if (std::unique_ptr<DeviceBatches> device = device_batches(m, x, x)) {
+    // The occluded inputs are made on the accelerator; only their logits come back.
+    const DeviceBatches::Windows windows{h, w, kh, k, sh, s, nx, baseline};
+    const int64_t batch = p.integer("batch-size");
+    for (int64_t first = 0; first < ny * nx; first += batch) {
+      progress.check_cancel();
+      const int64_t n = std::min(batch, ny * nx - first);
+      const Tensor l = device->occlusion(first, n, windows);
+      m.count_passes(n);
+      for (int64_t j = 0; j < n; ++j)
+        f.push_back(ExplainModel::score(l.f32() + j * l.dim(1), l.dim(1), t));
+      progress.step(n);
+    }
+  } else {
+    f = scorer.scores(ny * nx, t, [&](int64_t i, float* in) {
+      std::memcpy(in, x.f32(), x.numel() * sizeof(float));
+      const int64_t y0 = (i / nx) * sh, x0 = (i % nx) * s;
+      for (int64_t c = 0; c < planes; ++c)
+        for (int64_t y = y0; y < y0 + kh; ++y)
+          for (int64_t xx = x0; xx < x0 + k; ++xx) in[(c * h + y) * w + xx] = baseline;
+    });
+  }
   std::vector<double> sum(h * w, 0.0), count(h * w, 0.0);
   for (int64_t i = 0; i < ny * nx; ++i) {
     const int64_t y0 = (i / nx) * sh, x0 = (i % nx) * s;

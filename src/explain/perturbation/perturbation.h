@@ -10,6 +10,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,8 @@ class Obfuscator {
   Obfuscator(const ParamValues& p, const Tensor& x, const ModelCard& card);
   // A replacement for x (same shape); fixed kinds return the same tensor every time.
   const Tensor& sample(Rng& rng);
+  // Whether each sample is a fresh draw (noise) rather than one fixed tensor.
+  bool random() const { return random_; }
 
  private:
   std::string kind_;
@@ -89,5 +92,38 @@ class BatchScorer {
   int64_t batch_size_;
   Progress& progress_;
 };
+
+// Perturbed batches made where the model runs (gpu/device_batches.cpp on WebGPU): the masks and
+// masked inputs are made by kernels and never reach the host; only the logits come back.
+class DeviceBatches {
+ public:
+  virtual ~DeviceBatches() = default;
+  // RISE: logits [n, classes] of x·m_j + r·(1 − m_j), m_j grid j bilinearly upsampled from
+  // gh×gw to uh×uw and cropped at (dy_j, dx_j) to the h×w plane. `grids` holds per mask the
+  // gh·gw cell values, then dy and dx. The masks are kept for accumulate().
+  struct RiseGeometry {
+    int64_t h, w, gh, gw, uh, uw;
+  };
+  virtual Tensor rise(const std::vector<float>& grids, int64_t n, const RiseGeometry& geo) = 0;
+  // Adds Σ_j weight_j·m_j and Σ_j m_j over the last rise batch's masks to running sums.
+  virtual void accumulate(const std::vector<float>& weights) = 0;
+  // The running sums: h·w weighted, then h·w plain.
+  virtual std::vector<float> sums() = 0;
+  // Occlusion: logits of x with windows first .. first + n − 1 (row-major over the window
+  // positions, nx per row) set to `baseline` across every plane.
+  struct Windows {
+    int64_t h, w, kh, kw, sh, sw, nx;
+    float baseline;
+  };
+  virtual Tensor occlusion(int64_t first, int64_t n, const Windows& windows) = 0;
+};
+
+// Device batches for the model's backend over x (r: what replaces masked-out elements), or
+// null when the CPU makes the batches (no accelerator, an external runner, a fixed batch of 1).
+std::unique_ptr<DeviceBatches> device_batches(ExplainModel& m, const Tensor& x, const Tensor& r);
+using DeviceBatchesFactory = std::unique_ptr<DeviceBatches> (*)(Engine& engine,
+                                                                const OutputHead& head,
+                                                                const Tensor& x, const Tensor& r);
+void set_device_batches(DeviceBatchesFactory factory);
 
 }  // namespace heatlens

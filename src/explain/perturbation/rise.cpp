@@ -29,18 +29,56 @@ Attribution run_rise(ExplainModel& m, const Tensor& x, const Target& t, const Pa
   Obfuscator obf(p, x, m.card());
   const int64_t batch = p.integer("batch-size");
   progress.set_total(count);
-  BatchScorer scorer(m, x, batch, progress);
   std::vector<double> saliency(h * w, 0.0), coverage(h * w, 0.0);
   double score_sum = 0;
+  // Mask j's grid cells, then its offsets dy, dx: drawn on the host in the same order whether
+  // the CPU or an accelerator upsamples them.
+  const auto draw = [&](int64_t n, std::vector<float>& grids) {
+    grids.assign(n * (gh * gw + 2), 0.0f);
+    for (int64_t j = 0; j < n; ++j) {
+      float* g = &grids[j * (gh * gw + 2)];
+      for (int64_t i = 0; i < gh * gw; ++i) g[i] = mask_rng.uniform() < keep ? 1.0f : 0.0f;
+      g[gh * gw] = static_cast<float>(mask_rng.below(cell));
+      g[gh * gw + 1] = static_cast<float>(mask_rng.below(cell));
+    }
+  };
+  std::vector<float> grids;
+  BatchScorer scorer(m, x, batch, progress);
+  std::unique_ptr<DeviceBatches> device =
+      obf.random() ? nullptr : device_batches(m, x, obf.sample(noise_rng));
+  if (device) {
+    // Masks, masked inputs and the sums stay on the accelerator; the logits come back.
+    const DeviceBatches::RiseGeometry geo{h, w, gh, gw, uh, uw};
+    for (int64_t start = 0; start < count; start += batch) {
+      progress.check_cancel();
+      const int64_t n = std::min(batch, count - start);
+      draw(n, grids);
+      const Tensor l = device->rise(grids, n, geo);
+      m.count_passes(n);
+      std::vector<float> f(n);
+      for (int64_t j = 0; j < n; ++j) {
+        f[j] = static_cast<float>(ExplainModel::score(l.f32() + j * l.dim(1), l.dim(1), t));
+        score_sum += f[j];
+      }
+      device->accumulate(f);
+      progress.step(n);
+    }
+    const std::vector<float> sums = device->sums();
+    for (int64_t k = 0; k < h * w; ++k) {
+      saliency[k] = sums[k];
+      coverage[k] = sums[h * w + k];
+    }
+  }
   std::vector<float> masks;
-  for (int64_t start = 0; start < count; start += batch) {
+  for (int64_t start = 0; !device && start < count; start += batch) {
     const int64_t n = std::min(batch, count - start);
+    draw(n, grids);
     masks.assign(n * h * w, 0.0f);
     for (int64_t j = 0; j < n; ++j) {
       Tensor grid({1, 1, gh, gw});
-      for (int64_t i = 0; i < gh * gw; ++i) grid.f32()[i] = mask_rng.uniform() < keep ? 1.0f : 0.0f;
-      const int64_t dy = static_cast<int64_t>(mask_rng.below(cell));
-      const int64_t dx = static_cast<int64_t>(mask_rng.below(cell));
+      const float* g = &grids[j * (gh * gw + 2)];
+      std::memcpy(grid.f32(), g, gh * gw * sizeof(float));
+      const auto dy = static_cast<int64_t>(g[gh * gw]), dx = static_cast<int64_t>(g[gh * gw + 1]);
       const Tensor up = resize_bilinear(grid, uh, uw);
       for (int64_t y = 0; y < h; ++y)
         std::memcpy(&masks[(j * h + y) * w], up.f32() + (y + dy) * uw + dx, w * sizeof(float));

@@ -6,12 +6,14 @@
 #include <catch2/catch.hpp>
 #include <cstdint>
 
+#include "gpu/device_batches.h"
 #include "gpu/device_lrp.h"
 
 extern "C" {
 
 EMSCRIPTEN_KEEPALIVE int heatlens_gpu_tests_run() {
   heatlens::set_device_relevance(&heatlens::gpu::device_relevance_pass);
+  heatlens::set_device_batches(&heatlens::gpu::webgpu_batches);
   const char* argv[] = {"heatlens_gpu_tests", "--use-colour", "no"};
   return Catch::Session().run(3, argv);
 }
