@@ -8,12 +8,6 @@ namespace heatlens::gpu {
 
 namespace {
 
-std::vector<ValueType> output_types(const Node& node, const Plan& p) {
-  std::vector<ValueType> out;
-  for (int id : node.outputs) out.push_back(id >= 0 ? p.types[id] : ValueType());
-  return out;
-}
-
 // rule_relevance's tensor algebra (explain/lrp_rules.h) on device tensors, bound to one
 // linear layer with GPU forward and input-gradient kernels.
 class DeviceLayerMath {
@@ -76,7 +70,7 @@ class DevicePass {
   }
   T linear(const Node& node, const Rule& rule, int data, const T& r_out) {
     const std::vector<ValueType> in_types = node_input_types(node, plan_);
-    const std::vector<ValueType> out_types = output_types(node, plan_);
+    const std::vector<ValueType> out_types = node_output_types(node, plan_);
     std::vector<bool> need(node.inputs.size(), false);
     need[static_cast<size_t>(data)] = true;
     OpDesc desc;

@@ -58,6 +58,12 @@ float plane_scale(const Shape& x) {
 
 }  // namespace
 
+std::vector<ValueType> node_output_types(const Node& node, const Plan& p) {
+  std::vector<ValueType> out;
+  for (int id : node.outputs) out.push_back(id >= 0 ? p.types[id] : ValueType());
+  return out;
+}
+
 bool gpu_forward_supported(const Node& node, const std::vector<ValueType>& in,
                            const std::vector<ValueType>& out, OpDesc& d) {
   if (!all_f32(in) || !all_f32(out) || out.size() != 1) return false;

@@ -16,6 +16,9 @@ namespace heatlens::gpu {
 
 using DeviceTensors = std::vector<DeviceTensor>;
 
+// The planned types of a node's outputs (absent outputs: default types).
+std::vector<ValueType> node_output_types(const Node& node, const Plan& p);
+
 // Whether the GPU runs this node forward (`desc` is filled when it does).
 bool gpu_forward_supported(const Node& node, const std::vector<ValueType>& in_types,
                            const std::vector<ValueType>& out_types, OpDesc& desc);

@@ -48,12 +48,6 @@ struct Values {
   }
 };
 
-std::vector<ValueType> output_types(const Node& node, const Plan& p) {
-  std::vector<ValueType> out;
-  for (int id : node.outputs) out.push_back(id >= 0 ? p.types[id] : ValueType());
-  return out;
-}
-
 }  // namespace
 
 ForwardResult WebGpuBackend::forward(Engine& engine, const std::shared_ptr<const Plan>& plan,
@@ -100,7 +94,7 @@ ForwardResult WebGpuBackend::run_forward(Engine& engine, const std::shared_ptr<c
       continue;
     }
     const std::vector<ValueType> in_types = node_input_types(node, p);
-    const std::vector<ValueType> out_types = output_types(node, p);
+    const std::vector<ValueType> out_types = node_output_types(node, p);
     OpDesc desc;
     if (gpu_forward_supported(node, in_types, out_types, desc)) {
       DeviceTensors in;
@@ -236,7 +230,7 @@ DeviceTensors WebGpuBackend::node_vjp(Engine& engine, const Tape& tape, const No
   const std::vector<ValueType> in_types = node_input_types(node, p);
   OpDesc desc;
   DeviceTensors grad_in;
-  if (gpu_forward_supported(node, in_types, output_types(node, p), desc) &&
+  if (gpu_forward_supported(node, in_types, node_output_types(node, p), desc) &&
       gpu_backward_supported(node, desc, in_types, need)) {
     DeviceTensors in, out;
     for (size_t k = 0; k < node.inputs.size(); ++k) {

@@ -82,6 +82,8 @@ async function ortModule(ep) {
     const ort = await import(new URL(`../vendor/ort/${ortBuilds[ep]}`, import.meta.url).href);
     ort.env.wasm.wasmPaths = new URL('../vendor/ort/', import.meta.url).href;
     ort.env.wasm.numThreads = 1;
+    // Its node-placement notices are warnings, not errors; the page's console stays clean.
+    ort.env.logLevel = 'error';
     ortModules[ep] = ort;
   }
   return ortModules[ep];
@@ -91,7 +93,7 @@ async function ortSession(ep) {
   await ortModule(ep);
   if (!ortSessions[ep]) {
     try {
-      ortSessions[ep] = await ortModules[ep].InferenceSession.create(new Uint8Array(modelBytes), { executionProviders: [ep] });
+      ortSessions[ep] = await ortModules[ep].InferenceSession.create(new Uint8Array(modelBytes), { executionProviders: [ep], logSeverityLevel: 3 });
     } catch (e) {
       throw new Error(`ONNX Runtime (${ep}) could not load the model: ${e.message || e}`);
     }

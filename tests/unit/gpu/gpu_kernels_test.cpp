@@ -10,6 +10,7 @@
 
 #include "gpu/context.h"
 #include "gpu/webgpu_backend.h"
+#include "gpu_test_util.h"
 #include "test_models.h"
 
 namespace heatlens {
@@ -17,16 +18,7 @@ namespace {
 
 using test::OnnxBuilder;
 using test::random_tensor;
-
-double relative_error(const Tensor& got, const Tensor& want) {
-  REQUIRE(got.shape() == want.shape());
-  double diff = 0, ref = 1e-6;
-  for (int64_t i = 0; i < want.numel(); ++i) {
-    diff = std::max(diff, static_cast<double>(std::fabs(got.f32()[i] - want.f32()[i])));
-    ref = std::max(ref, static_cast<double>(std::fabs(want.f32()[i])));
-  }
-  return diff / ref;
-}
+using test::relative_error;
 
 Engine engine_of(const OnnxBuilder& b) {
   std::vector<uint8_t> bytes = b.bytes();
