@@ -12,10 +12,11 @@ class WebGpuBatches : public DeviceBatches {
                 const Tensor& r)
       : engine_(engine), backend_(backend), head_(head), example_(x.shape()), c_(Context::get()) {
     x_ = c_.upload(x);
-    r_ = c_.upload(r);
+    if (r.defined()) r_ = c_.upload(r);
   }
 
   Tensor rise(const std::vector<float>& grids, int64_t n, const RiseGeometry& geo) override {
+    HEATLENS_CHECK(r_.defined(), "RISE on the GPU needs the replacement tensor");
     const int64_t e = shape_numel(example_);
     HEATLENS_CHECK(static_cast<int64_t>(grids.size()) == n * (geo.gh * geo.gw + 2),
                    "RISE on the GPU: " << grids.size() << " grid values for " << n << " masks");
@@ -94,7 +95,7 @@ std::unique_ptr<DeviceBatches> webgpu_batches(Engine& engine, const OutputHead& 
                                               const Tensor& x, const Tensor& r) {
   Backend* backend = engine.backend();
   if (!backend || backend->name() != "webgpu") return nullptr;
-  HEATLENS_CHECK(x.rank() >= 2 && x.dim(0) == 1 && r.shape() == x.shape(),
+  HEATLENS_CHECK(x.rank() >= 2 && x.dim(0) == 1 && (!r.defined() || r.shape() == x.shape()),
                  "GPU batches need one example [1, ...] and a replacement of its shape");
   return std::make_unique<WebGpuBatches>(engine, *static_cast<WebGpuBackend*>(backend), head, x, r);
 }

@@ -114,20 +114,9 @@ class DevicePass {
     sums_.push_back(sum_to(c_, r, Shape{1}, 1.0f));
   }
   // The input relevance and the layer sums, in one readback.
-  Tensor to_host(const T& t) {
-    DeviceTensors all = sums_;
-    all.push_back(t);
-    Tensors got = c_.download(all);
-    for (size_t k = 0; k < names_.size(); ++k) host_sums_.push_back({names_[k], got[k].f32()[0]});
-    names_.clear();
-    sums_.clear();
-    return got.back();
-  }
+  Tensor to_host(const T& t) { return read_back(t); }
   std::vector<std::pair<std::string, double>> layer_sums() {
-    if (!sums_.empty()) {
-      Tensors got = c_.download(sums_);
-      for (size_t k = 0; k < names_.size(); ++k) host_sums_.push_back({names_[k], got[k].f32()[0]});
-    }
+    if (!sums_.empty()) read_back(T());
     return host_sums_;
   }
 
@@ -140,6 +129,17 @@ class DevicePass {
   std::vector<std::string> names_;
   DeviceTensors sums_;
   std::vector<std::pair<std::string, double>> host_sums_;
+
+  // Downloads the pending layer sums (and `extra`, when given, which it returns).
+  Tensor read_back(const T& extra) {
+    DeviceTensors all = sums_;
+    if (extra.defined()) all.push_back(extra);
+    Tensors got = c_.download(all);
+    for (size_t k = 0; k < names_.size(); ++k) host_sums_.push_back({names_[k], got[k].f32()[0]});
+    names_.clear();
+    sums_.clear();
+    return extra.defined() ? got.back() : Tensor();
+  }
 };
 
 }  // namespace

@@ -29,7 +29,7 @@ Attribution run_occlusion(ExplainModel& m, const Tensor& x, const Target& t, con
   const double fx = scorer.scores(
       1, t, [&](int64_t, float* in) { std::memcpy(in, x.f32(), x.numel() * sizeof(float)); })[0];
   std::vector<double> f;
-  if (std::unique_ptr<DeviceBatches> device = device_batches(m, x, x)) {
+  if (std::unique_ptr<DeviceBatches> device = device_batches(m, x, Tensor())) {
     // The occluded inputs are made on the accelerator; only their logits come back.
     const DeviceBatches::Windows windows{h, w, kh, k, sh, s, nx, baseline};
     const int64_t batch = p.integer("batch-size");

@@ -118,7 +118,8 @@ class DeviceBatches {
   virtual Tensor occlusion(int64_t first, int64_t n, const Windows& windows) = 0;
 };
 
-// Device batches for the model's backend over x (r: what replaces masked-out elements), or
+// Device batches for the model's backend over x (r: what replaces masked-out elements, RISE
+// only; undefined for occlusion, whose baseline is a number), or
 // null when the CPU makes the batches (no accelerator, an external runner, a fixed batch of 1).
 std::unique_ptr<DeviceBatches> device_batches(ExplainModel& m, const Tensor& x, const Tensor& r);
 using DeviceBatchesFactory = std::unique_ptr<DeviceBatches> (*)(Engine& engine,
