@@ -99,6 +99,10 @@ Params reduce_params(int64_t n, const Shape& big, const Shape& small, float scal
   return p;
 }
 
+std::string reduce_constants(bool max, bool first) {
+  return bool_constant("MAX", max) + bool_constant("FIRST", first);
+}
+
 Params conv_params(const Shape& x, int64_t m, const WindowPlan& w, int64_t group) {
   Params p;
   p.i(x[0]).i(x[1]).i(w.in_h).i(w.in_w).i(m).i(w.out_h).i(w.out_w).i(w.k_h).i(w.k_w);
@@ -159,16 +163,50 @@ DeviceTensor binary_backward(Context& c, BinaryKind kind, int which, const Devic
 
 DeviceTensor sum_to(Context& c, const DeviceTensor& x, const Shape& small, float scale) {
   DeviceTensor y = c.alloc(small);
-  c.dispatch({"reduce", "sum_to", ""}, {&x, &y}, reduce_params(y.numel(), x.shape, small, scale),
-             Context::groups_1d(y.numel()));
+  c.dispatch({"reduce", "sum_to", reduce_constants(false, false)}, {&x, &y},
+             reduce_params(y.numel(), x.shape, small, scale), Context::groups_1d(y.numel()));
   return y;
 }
 
 DeviceTensor broadcast_to(Context& c, const DeviceTensor& x, const Shape& big, float scale) {
   DeviceTensor y = c.alloc(big);
-  c.dispatch({"reduce", "broadcast_to", ""}, {&x, &y},
+  c.dispatch({"reduce", "broadcast_to", reduce_constants(false, false)}, {&x, &y},
              reduce_params(y.numel(), big, x.shape, scale), Context::groups_1d(y.numel()));
   return y;
+}
+
+DeviceTensor max_to(Context& c, const DeviceTensor& x, const Shape& small) {
+  DeviceTensor y = c.alloc(small);
+  c.dispatch({"reduce", "sum_to", reduce_constants(true, false)}, {&x, &y},
+             reduce_params(y.numel(), x.shape, small, 1.0f), Context::groups_1d(y.numel()));
+  return y;
+}
+
+DeviceTensor max_to_backward(Context& c, const DeviceTensor& x, const DeviceTensor& dy,
+                             bool first) {
+  DeviceTensor dx = c.alloc(x.shape);
+  c.dispatch({"reduce", "max_backward", reduce_constants(true, first)}, {&x, &dx, &dy},
+             reduce_params(dx.numel(), x.shape, dy.shape, 1.0f), Context::groups_1d(dx.numel()));
+  return dx;
+}
+
+DeviceTensor softmax(Context& c, const DeviceTensor& x, int64_t outer, int64_t extent,
+                     int64_t inner, bool log) {
+  HEATLENS_CHECK(outer * extent * inner == x.numel(), "GPU softmax: " << shape_str(x.shape)
+                                                                      << " is not " << outer << "×"
+                                                                      << extent << "×" << inner);
+  DeviceTensor y = c.alloc(x.shape);
+  c.dispatch({"softmax", "forward", bool_constant("LOG", log)}, {&x, &y},
+             Params().i(outer * inner).i(extent).i(inner), Context::groups_1d(outer * inner));
+  return y;
+}
+
+DeviceTensor softmax_backward(Context& c, const DeviceTensor& y, const DeviceTensor& dy,
+                              int64_t outer, int64_t extent, int64_t inner, bool log) {
+  DeviceTensor dx = c.alloc(y.shape);
+  c.dispatch({"softmax_backward", "backward", bool_constant("LOG", log)}, {&y, &dy, &dx},
+             Params().i(outer * inner).i(extent).i(inner), Context::groups_1d(outer * inner));
+  return dx;
 }
 
 DeviceTensor conv2d(Context& c, const DeviceTensor& x, const DeviceTensor& w, const DeviceTensor& b,

@@ -28,6 +28,17 @@ DeviceTensor binary_backward(Context& c, BinaryKind kind, int which, const Devic
 DeviceTensor sum_to(Context& c, const DeviceTensor& x, const Shape& small, float scale);
 // The reverse: x (each dim 1 or big's) repeated to `big`, times scale.
 DeviceTensor broadcast_to(Context& c, const DeviceTensor& x, const Shape& big, float scale);
+// The maximum of x down to `small` (as sum_to), and its gradient: dy (of small's shape) goes to
+// the maxima of x, shared equally among ties, or with `first` to the first maximum only.
+DeviceTensor max_to(Context& c, const DeviceTensor& x, const Shape& small);
+DeviceTensor max_to_backward(Context& c, const DeviceTensor& x, const DeviceTensor& dy, bool first);
+
+// Softmax (log: LogSoftmax) of x viewed as (outer, extent, inner), along extent; the gradient
+// from the output y.
+DeviceTensor softmax(Context& c, const DeviceTensor& x, int64_t outer, int64_t extent,
+                     int64_t inner, bool log);
+DeviceTensor softmax_backward(Context& c, const DeviceTensor& y, const DeviceTensor& dy,
+                              int64_t outer, int64_t extent, int64_t inner, bool log);
 
 // 2-D convolution, NCHW; b may be undefined. Depthwise layers (one input channel per group)
 // run the direct kernel, the others the implicit GEMM.

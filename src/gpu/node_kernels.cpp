@@ -8,9 +8,12 @@ namespace heatlens::gpu {
 
 namespace {
 
-bool all_f32(const std::vector<ValueType>& types) {
-  for (const ValueType& t : types) {
-    if (!t.omitted && t.dtype != DType::f32) return false;
+// Float data. Inputs after the first may also be constants of another type (Reshape's shape,
+// the axes of a reduction): they configure the op and never go to the GPU.
+bool float_data(const std::vector<ValueType>& types) {
+  for (size_t k = 0; k < types.size(); ++k) {
+    const ValueType& t = types[k];
+    if (!t.omitted && t.dtype != DType::f32 && !(k > 0 && t.constant.defined())) return false;
   }
   return true;
 }
@@ -56,6 +59,13 @@ float plane_scale(const Shape& x) {
   return 1.0f / static_cast<float>(std::max<int64_t>(size, 1));
 }
 
+// ReduceMean divides by the number of elements that fold onto each output.
+float reduce_scale(const OpDesc& d, const Shape& x) {
+  if (d.reduce != ReduceKind::mean) return 1.0f;
+  return static_cast<float>(shape_numel(d.kept)) /
+         static_cast<float>(std::max<int64_t>(shape_numel(x), 1));
+}
+
 }  // namespace
 
 std::vector<ValueType> node_output_types(const Node& node, const Plan& p) {
@@ -66,7 +76,7 @@ std::vector<ValueType> node_output_types(const Node& node, const Plan& p) {
 
 bool gpu_forward_supported(const Node& node, const std::vector<ValueType>& in,
                            const std::vector<ValueType>& out, OpDesc& d) {
-  if (!all_f32(in) || !all_f32(out) || out.size() != 1) return false;
+  if (out.size() != 1 || out[0].dtype != DType::f32 || !float_data(in)) return false;
   if (!node.op->describe(in, d)) return false;
   switch (d.kind) {
     case OpKind::conv:
@@ -86,11 +96,14 @@ bool gpu_forward_supported(const Node& node, const std::vector<ValueType>& in,
       return out[0].shape.size() <= kBinaryMaxRank;
     case OpKind::global_average_pool:
       return in[0].shape.size() == 4;
+    case OpKind::reduce:
+      return in[0].shape.size() <= kBinaryMaxRank && d.kept.size() == in[0].shape.size();
     case OpKind::unary:
     case OpKind::max_pool:
     case OpKind::average_pool:
     case OpKind::reshape:
     case OpKind::concat:
+    case OpKind::softmax:
       return true;
     case OpKind::none:
       return false;
@@ -137,6 +150,15 @@ DeviceTensors gpu_forward(Context& c, const Node& node, const OpDesc& d,
     }
     case OpKind::concat:
       return {concat(c, in, d.axis, out)};
+    case OpKind::softmax:
+      return {softmax(c, in[0], d.outer, d.extent, d.inner, d.log)};
+    case OpKind::reduce: {
+      DeviceTensor y = d.reduce == ReduceKind::max
+                           ? max_to(c, in[0], d.kept)
+                           : sum_to(c, in[0], d.kept, reduce_scale(d, in_types[0].shape));
+      y.shape = out;
+      return {y};
+    }
     case OpKind::none:
       break;
   }
@@ -165,6 +187,8 @@ bool gpu_backward_supported(const Node& node, const OpDesc& d,
     case OpKind::global_average_pool:
     case OpKind::reshape:
     case OpKind::concat:
+    case OpKind::softmax:
+    case OpKind::reduce:
       return true;
     case OpKind::none:
       return false;
@@ -235,6 +259,17 @@ DeviceTensors gpu_backward(Context& c, const Node& node, const OpDesc& d,
         if (need[k]) grads[k] = concat_part(c, dy, d.axis, offset, in_types[k].shape);
         offset += in_types[k].shape[static_cast<size_t>(d.axis)];
       }
+      break;
+    }
+    case OpKind::softmax:
+      grads[0] = softmax_backward(c, out[0], dy, d.outer, d.extent, d.inner, d.log);
+      break;
+    case OpKind::reduce: {
+      DeviceTensor g = dy;
+      g.shape = d.kept;
+      grads[0] = d.reduce == ReduceKind::max
+                     ? max_to_backward(c, in[0], g, d.first_max)
+                     : broadcast_to(c, g, x_shape, reduce_scale(d, x_shape));
       break;
     }
     case OpKind::none:

@@ -18,6 +18,8 @@ struct Values {
 
   DeviceTensor device(Context& c, int id) {
     if (dev[id].defined()) return dev[id];
+    // Non-float inputs of GPU nodes are constants that configure the op (shapes, axes).
+    if (plan->types[id].dtype != DType::f32) return DeviceTensor();
     const Tensor& constant = plan->types[id].constant;
     if (constant.defined()) return dev[id] = c.constant(constant);
     HEATLENS_CHECK(host[id].defined(), "GPU backend: value " << id << " was never computed");

@@ -31,6 +31,14 @@ class GlobalMaxPool : public Op {
     return {out};
   }
 
+  bool describe(const std::vector<ValueType>& in, OpDesc& d) const override {
+    d.kind = OpKind::reduce;
+    d.reduce = ReduceKind::max;
+    d.kept = global_pooled_shape(in[0].shape, *this);
+    d.first_max = true;
+    return in[0].dtype == DType::f32;
+  }
+
   Tensors vjp(const VjpArgs& a) const override {
     Tensor dx(a.input_types[0].shape);
     const int64_t planes = a.grad_outputs[0].numel(),

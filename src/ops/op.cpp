@@ -29,6 +29,10 @@ const char* op_kind_name(OpKind kind) {
       return "reshape";
     case OpKind::concat:
       return "concat";
+    case OpKind::softmax:
+      return "softmax";
+    case OpKind::reduce:
+      return "reduce";
   }
   return "?";
 }

@@ -25,7 +25,12 @@ enum class OpKind {
   global_average_pool,  //
   reshape,              // the output is the input's data under another shape (Flatten, ...)
   concat,               // axis
+  softmax,              // outer, extent, inner; log (LogSoftmax)
+  reduce,               // reduce, kept (ReduceSum/Mean/Max, GlobalMaxPool); first_max
 };
+
+// Reductions with a kernel (ReduceSum, ReduceMean, ReduceMax).
+enum class ReduceKind { sum, mean, max };
 
 // Element-wise functions with a kernel; the numbers are the WGSL kernel's codes.
 enum class UnaryKind {
@@ -56,6 +61,14 @@ struct OpDesc {
   UnaryKind unary = UnaryKind::none;
   BinaryKind binary = BinaryKind::other;
   int64_t axis = 0;  // concat (normalised)
+  // Softmax/LogSoftmax: element (o, a, i) at (o·extent + a)·inner + i, normalised along a.
+  int64_t outer = 1, extent = 1, inner = 1;
+  bool log = false;
+  // Reductions: the input's shape with the reduced axes set to 1 (the output is this shape's
+  // data); a max's gradient goes to its first maximum only (GlobalMaxPool) or is shared by all.
+  ReduceKind reduce = ReduceKind::sum;
+  Shape kept;
+  bool first_max = false;
 };
 
 const char* op_kind_name(OpKind kind);

@@ -93,6 +93,14 @@ class Reduce : public Op {
     return grads;
   }
 
+  bool describe(const std::vector<ValueType>& in, OpDesc& d) const override {
+    Shape out;
+    shapes(in, d.kept, out);
+    d.kind = OpKind::reduce;
+    d.reduce = kind_;
+    return in[0].dtype == DType::f32;
+  }
+
   bool vjp_uses_input(int index) const override { return kind_ == ReduceKind::max && index == 0; }
   bool vjp_uses_output(int) const override { return kind_ == ReduceKind::max; }
 

@@ -9,8 +9,6 @@
 
 namespace heatlens {
 
-enum class ReduceKind { sum, mean, max };
-
 // axes_input_opset: first opset in which the axes are an input (13 for ReduceSum, 18 else).
 std::unique_ptr<Op> make_reduce(const OpBuildContext& ctx, ReduceKind kind, int axes_input_opset);
 

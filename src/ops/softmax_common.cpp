@@ -76,6 +76,16 @@ class SoftmaxFamily : public Op {
     return {dx};
   }
 
+  bool describe(const std::vector<ValueType>& in, OpDesc& d) const override {
+    const SoftmaxLayout l = softmax_layout(in[0].shape, axis_, coerce_2d_, *this);
+    d.kind = OpKind::softmax;
+    d.outer = l.outer;
+    d.extent = l.axis;
+    d.inner = l.inner;
+    d.log = log_;
+    return in[0].dtype == DType::f32;
+  }
+
   bool vjp_uses_input(int) const override { return false; }
   bool vjp_uses_output(int) const override { return true; }
 

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <memory>
+#include <string>
 
 #include "gpu/context.h"
 #include "gpu/webgpu_backend.h"
@@ -281,6 +282,74 @@ TEST_CASE("GPU BatchNormalization, Concat and Flatten with their gradients") {
   b.node("Flatten", {"c"}, {"y"});
   b.output("y");
   check_model(b, {{2, 6, 5, 5}, {2, 3, 5, 5}});
+}
+
+TEST_CASE("GPU Softmax and LogSoftmax along inner, middle and coerced axes, with gradients") {
+  struct SoftmaxCase {
+    const char* op;
+    int opset;
+    Shape x;
+    int64_t axis;
+  };
+  const SoftmaxCase cases[] = {
+      {"Softmax", 13, {4, 1000}, -1},     // 4 rows of a classifier's width
+      {"Softmax", 13, {3, 7, 5}, 1},      // a middle axis: strided rows
+      {"Softmax", 11, {2, 3, 4}, 1},      // before opset 13: normalised over 3·4 together
+      {"LogSoftmax", 13, {5, 3, 3}, 0},   // the outermost axis
+      {"LogSoftmax", 13, {300, 11}, -1},  // 300 rows: more than one workgroup
+  };
+  for (const SoftmaxCase& c : cases) {
+    OnnxBuilder b(c.opset);
+    b.input("x", c.x);
+    b.node(c.op, {"x"}, {"y"}, {OnnxBuilder::int_attr("axis", c.axis)});
+    b.output("y");
+    INFO(c.op << " opset " << c.opset << " " << shape_str(c.x) << " axis " << c.axis);
+    check_model(b, {c.x});
+  }
+}
+
+TEST_CASE("GPU reductions (ReduceSum, ReduceMean, ReduceMax, GlobalMaxPool) with gradients") {
+  const Shape x{2, 5, 3, 4};
+  {  // ReduceSum from opset 13: axes as a constant int64 input, keepdims 0.
+    OnnxBuilder b(13);
+    b.input("x", x);
+    b.initializer("axes", Tensor::from_i64({2}, {1, -1}));
+    b.node("ReduceSum", {"x", "axes"}, {"y"}, {OnnxBuilder::int_attr("keepdims", 0)});
+    b.output("y");
+    check_model(b, {x});
+  }
+  {  // ReduceSum of everything (no axes).
+    OnnxBuilder b(13);
+    b.input("x", x);
+    b.node("ReduceSum", {"x"}, {"y"});
+    b.output("y");
+    check_model(b, {x});
+  }
+  {  // ReduceMean by attribute over the spatial axes, then a Reshape by a constant shape.
+    OnnxBuilder b(11);
+    b.input("x", x);
+    b.node("ReduceMean", {"x"}, {"m"}, {OnnxBuilder::ints("axes", {2, 3})});
+    b.initializer("shape", Tensor::from_i64({2}, {2, -1}));
+    b.node("Reshape", {"m", "shape"}, {"y"});
+    b.output("y");
+    check_model(b, {x});
+  }
+  // Maxima after a Clip, so that many elements tie: ReduceMax shares the gradient among them,
+  // GlobalMaxPool gives it to the first.
+  for (const char* op : {"ReduceMax", "GlobalMaxPool"}) {
+    OnnxBuilder b(11);
+    b.input("x", x);
+    b.initializer("lo", Tensor::scalar(-0.2f));
+    b.initializer("hi", Tensor::scalar(0.3f));
+    b.node("Clip", {"x", "lo", "hi"}, {"c"});
+    const bool reduce = std::string(op) == "ReduceMax";
+    b.node(op, {"c"}, {"y"},
+           reduce ? std::vector<OnnxBuilder::Attr>{OnnxBuilder::ints("axes", {1})}
+                  : std::vector<OnnxBuilder::Attr>{});
+    b.output("y");
+    INFO(op);
+    check_model(b, {x});
+  }
 }
 
 TEST_CASE("an operator without a GPU kernel runs on the CPU between GPU nodes") {
