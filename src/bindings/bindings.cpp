@@ -70,11 +70,12 @@ val load_model(val bytes_js, std::string card_json) {
     if (gpu::Context::usable()) gpu::Context::get().forget_constants();
     std::vector<uint8_t> bytes = bytes_of(bytes_js);
     onnx::ModelProto proto = onnx::parse_model(bytes.data(), bytes.size());
+    std::vector<uint8_t>().swap(bytes);  // the weights are in `proto` now
     std::vector<onnx::ImportIssue> issues;
-    Graph graph = onnx::import_model(proto, false, &issues);
+    Graph graph = onnx::import_model(std::move(proto), false, &issues);
     nlohmann::json info;
     info["opset"] = graph.opset;
-    info["producer"] = proto.producer_name;
+    info["producer"] = graph.producer;
     info["parameters"] = graph.parameter_count();
     info["nodes"] = graph.nodes.size();
     for (int id : graph.inputs) {

@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <utility>
 
 #include "core/denormals.h"
 #include "core/error.h"
@@ -54,7 +55,9 @@ Engine Engine::load_bytes(const uint8_t* data, size_t size, int threads) {
 
 Engine Engine::load_file(const std::string& path, int threads) {
   std::vector<uint8_t> bytes = read_file(path, onnx::kMaxModelBytes);
-  return load_bytes(bytes.data(), bytes.size(), threads);
+  onnx::ModelProto model = onnx::parse_model(bytes.data(), bytes.size());
+  std::vector<uint8_t>().swap(bytes);  // the file's bytes are in `model` now
+  return Engine(onnx::import_model(std::move(model)), threads);
 }
 
 std::shared_ptr<const Plan> Engine::plan(const std::vector<Shape>& shapes,
@@ -83,6 +86,13 @@ ForwardResult Engine::forward(const Tensors& inputs, const ForwardOptions& optio
   return forward_on_cpu(p, inputs, options);
 }
 
+Tensor Engine::derived_constant(const std::string& key, const std::function<Tensor()>& make) const {
+  std::lock_guard<std::mutex> lock(derived_mutex_);
+  auto it = derived_.find(key);
+  if (it == derived_.end()) it = derived_.emplace(key, make()).first;
+  return it->second;
+}
+
 std::vector<bool> kept_values(const Graph& g, const Plan& p, const ForwardOptions& options) {
   std::vector<bool> keep(g.values.size(), false);
   for (int id : g.outputs) keep[id] = true;
@@ -90,10 +100,15 @@ std::vector<bool> kept_values(const Graph& g, const Plan& p, const ForwardOption
   if (options.record && options.keep_all) {
     keep.assign(g.values.size(), true);
   } else if (options.record) {
+    // Only what the backward of a differentiable node reads for the gradients it will compute.
+    const std::vector<bool> differentiable = differentiable_values(g, p);
+    std::vector<bool> need;
     for (int n : p.steps) {
       const Node& node = g.nodes[n];
+      need.clear();
+      for (int id : node.inputs) need.push_back(id >= 0 && differentiable[id]);
       for (size_t k = 0; k < node.inputs.size(); ++k) {
-        if (node.inputs[k] >= 0 && node.op->vjp_uses_input(static_cast<int>(k)))
+        if (node.inputs[k] >= 0 && node.op->vjp_uses_input(static_cast<int>(k), need))
           keep[node.inputs[k]] = true;
       }
       for (size_t k = 0; k < node.outputs.size(); ++k) {
@@ -280,6 +295,10 @@ VjpResult Engine::vjp_on_cpu(const Plan& p, const Tensors& values,
     if (differentiable[id]) accumulate(id, seed);
   }
 
+  std::vector<bool> returned(g.values.size(), false);
+  for (int id : g.inputs) returned[id] = true;
+  for (const std::string& name : wrt) returned[g.require_value(name)] = true;
+
   ExecContext ctx{pool_.get()};
   for (size_t s = p.steps.size(); s-- > 0;) {
     const Node& node = g.nodes[p.steps[s]];
@@ -305,6 +324,10 @@ VjpResult Engine::vjp_on_cpu(const Plan& p, const Tensors& values,
                      node.label << ": gradient for input " << k << " has shape "
                                 << shape_str(grad_in[k].shape()));
       accumulate(node.inputs[k], std::move(grad_in[k]));
+    }
+    // Each value has one producer: past it, its gradient is needed only if asked for.
+    for (int id : node.outputs) {
+      if (id >= 0 && !returned[id]) grads[id] = Tensor();
     }
   }
 

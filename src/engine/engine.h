@@ -85,6 +85,11 @@ class Engine {
   Backend* backend() const { return backend_.get(); }
   const std::shared_ptr<Backend>& shared_backend() const { return backend_; }
 
+  // A tensor derived from the model's constants (LRP's rule-modified weights), made by `make`
+  // the first time `key` is asked for and kept for the engine's lifetime, so that it and the
+  // kernels' packings of it are computed once per model, not once per explanation.
+  Tensor derived_constant(const std::string& key, const std::function<Tensor()>& make) const;
+
  private:
   VjpResult vjp_on_cpu(const Plan& p, const Tensors& values,
                        const std::map<std::string, Tensor>& seeds,
@@ -94,6 +99,8 @@ class Engine {
   std::mutex plans_mutex_;
   std::map<std::vector<Shape>, std::shared_ptr<const Plan>> plans_;
   std::shared_ptr<Backend> backend_;
+  mutable std::mutex derived_mutex_;
+  mutable std::map<std::string, Tensor> derived_;
 };
 
 // Which values a forward keeps (outputs, captures, and with `record` what the backward reads).

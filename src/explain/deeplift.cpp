@@ -60,7 +60,9 @@ Attribution run_deeplift(ExplainModel& m, const Tensor& x, const Target& t, cons
     grad_in = grads;
     return true;
   };
-  Tensor mult = m.gradient(x, t, {}, {}, rescale).grad;
+  // The nonlinearities' inputs are captured so the tape keeps them even where an op's own
+  // gradient reads only its output (Sigmoid, Tanh, Exp).
+  Tensor mult = m.gradient(x, t, names, {}, rescale).grad;
   progress.step();
   Attribution out;
   out.relevance = Tensor(x.shape());

@@ -89,7 +89,10 @@ class HostPass {
   HostPass(const Engine& engine, const Tape& tape)
       : plan_(*tape.plan),
         values_(tape.backend ? tape.backend->host_values(tape) : tape.values),
-        ctx_(engine.exec_context()) {}
+        ctx_(engine.exec_context()),
+        cache_([&engine](const std::string& key, const std::function<Tensor()>& make) {
+          return engine.derived_constant(key, make);
+        }) {}
 
   static bool defined(const Tensor& t) { return t.defined(); }
   Tensor seed(const Shape& shape, int64_t class_index, float value) const {
@@ -98,7 +101,7 @@ class HostPass {
     return t;
   }
   Tensor linear(const Node& node, const Rule& rule, int data, const Tensor& r_out) const {
-    return apply_rule(node, rule, inputs(node), data, r_out, ctx_);
+    return apply_rule(node, rule, inputs(node), data, r_out, ctx_, cache_);
   }
   Tensors vjp(const Node& node, const Tensors& r_out, const std::vector<bool>& dynamic) const {
     Tensors out_vals;
@@ -138,6 +141,7 @@ class HostPass {
   const Plan& plan_;
   Tensors values_;
   ExecContext ctx_;
+  ConstantCache cache_;
   std::vector<std::pair<std::string, double>> sums_;
 };
 

@@ -1,6 +1,9 @@
 #include "explain/lrp_rules.h"
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <map>
 
 #include "core/error.h"
 
@@ -75,26 +78,27 @@ Tensor stabilized_ratio(const Tensor& r, const Tensor& z, double epsilon) {
 
 namespace {
 
-Tensor elementwise(const Tensor& t, float (*f)(float)) {
-  Tensor out(t.shape());
-  const float* x = t.f32();
-  float* o = out.f32();
-  for (int64_t i = 0; i < t.numel(); ++i) o[i] = f(x[i]);
-  return out;
-}
-
 // rule_relevance's tensor algebra on host tensors, bound to one layer (its op runs forward and
-// transposed with the data, weight and bias replaced).
+// transposed with the data, weight and bias replaced). What it derives from the layer's
+// constants alone goes through the cache, under a key naming the transform and its sources.
 class HostLayerMath {
  public:
   using T = Tensor;
-  HostLayerMath(const Node& node, const Tensors& inputs, int data_index, const ExecContext& ctx)
+  HostLayerMath(const Node& node, const Tensors& inputs, int data_index, const ExecContext& ctx,
+                const ConstantCache& cache)
       : node_(node),
         inputs_(inputs),
         data_(data_index),
         weight_(data_index == 0 ? 1 : 0),
-        ctx_(ctx) {
+        ctx_(ctx),
+        cache_(cache) {
     bias_ = node.inputs.size() > 2 && node.inputs[2] >= 0 ? 2 : -1;
+    if (cache_) {
+      // The constants themselves are keyed by their storage, which lives as long as the model.
+      for (int k : {weight_, bias_}) {
+        if (k >= 0) keys_[inputs_[k].f32()] = address_key(inputs_[k].f32());
+      }
+    }
   }
   const Tensor& data() const { return inputs_[data_]; }
   const Tensor& weight() const { return inputs_[weight_]; }
@@ -117,24 +121,29 @@ class HostLayerMath {
     Tensors outputs(1), grads = {s};
     return node_.op->vjp(VjpArgs{types, in, outputs, grads, need, ctx_})[data_];
   }
-  static Tensor positive(const Tensor& t) {
-    return elementwise(t, [](float v) { return v > 0 ? v : 0.0f; });
+  Tensor positive(const Tensor& t) {
+    return derived("pos", {&t},
+                   [&] { return elementwise(t, [](float v) { return std::max(v, 0.0f); }); });
   }
-  static Tensor negative(const Tensor& t) {
-    return elementwise(t, [](float v) { return v < 0 ? v : 0.0f; });
+  Tensor negative(const Tensor& t) {
+    return derived("neg", {&t},
+                   [&] { return elementwise(t, [](float v) { return std::min(v, 0.0f); }); });
   }
-  static Tensor ones(const Tensor& t) {
-    return elementwise(t, [](float) { return 1.0f; });
+  Tensor ones(const Tensor& t) {
+    return derived("ones", {&t}, [&] { return elementwise(t, [](float) { return 1.0f; }); });
   }
-  static Tensor square(const Tensor& t) {
-    return elementwise(t, [](float v) { return v * v; });
+  Tensor square(const Tensor& t) {
+    return derived("sq", {&t}, [&] { return elementwise(t, [](float v) { return v * v; }); });
   }
-  static Tensor combine(float p, const Tensor& a, float q, const Tensor& b) {
-    Tensor out(a.shape());
-    for (int64_t i = 0; i < a.numel(); ++i)
-      out.f32()[i] = static_cast<float>(static_cast<double>(p) * a.f32()[i] +
-                                        static_cast<double>(q) * b.f32()[i]);
-    return out;
+  Tensor combine(float p, const Tensor& a, float q, const Tensor& b) {
+    const std::string op = "comb" + std::to_string(p) + "," + std::to_string(q);
+    return derived(op, {&a, &b}, [&] {
+      Tensor out(a.shape());
+      for (int64_t i = 0; i < a.numel(); ++i)
+        out.f32()[i] = static_cast<float>(static_cast<double>(p) * a.f32()[i] +
+                                          static_cast<double>(q) * b.f32()[i]);
+      return out;
+    });
   }
   static Tensor mul(const Tensor& a, const Tensor& b) {
     Tensor out(a.shape());
@@ -157,6 +166,30 @@ class HostLayerMath {
   static bool defined(const Tensor& t) { return t.defined(); }
 
  private:
+  static Tensor elementwise(const Tensor& t, float (*f)(float)) {
+    Tensor out = Tensor::uninitialized(t.shape());
+    const float* x = t.f32();
+    float* o = out.f32();
+    for (int64_t i = 0; i < t.numel(); ++i) o[i] = f(x[i]);
+    return out;
+  }
+  static std::string address_key(const void* p) {
+    return std::to_string(reinterpret_cast<uintptr_t>(p));
+  }
+  // `make`'s result, from the cache when every source is a constant or derived from one.
+  Tensor derived(const std::string& op, std::initializer_list<const Tensor*> sources,
+                 const std::function<Tensor()>& make) {
+    std::string key = op + "(";
+    for (const Tensor* t : sources) {
+      auto it = t->defined() ? keys_.find(t->f32()) : keys_.end();
+      if (it == keys_.end()) return make();
+      key += it->second + ";";
+    }
+    key += ")";
+    Tensor out = cache_(key, make);
+    keys_[out.f32()] = key;
+    return out;
+  }
   Tensors with(const Tensor& x, const Tensor& w, const Tensor& b) const {
     Tensors in = inputs_;
     in[data_] = x;
@@ -168,13 +201,15 @@ class HostLayerMath {
   const Tensors& inputs_;
   int data_, weight_, bias_;
   const ExecContext& ctx_;
+  const ConstantCache& cache_;
+  std::map<const float*, std::string> keys_;  // constant-derived tensors by storage
 };
 
 }  // namespace
 
 Tensor apply_rule(const Node& node, const Rule& rule, const Tensors& inputs, int data_index,
-                  const Tensor& r, const ExecContext& ctx) {
-  HostLayerMath m(node, inputs, data_index, ctx);
+                  const Tensor& r, const ExecContext& ctx, const ConstantCache& cache) {
+  HostLayerMath m(node, inputs, data_index, ctx, cache);
   const Tensor& x = m.data();
   Tensor low, high;
   if (rule.kind == RuleKind::zbox) {

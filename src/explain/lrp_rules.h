@@ -9,6 +9,7 @@
 //   Tensor r_in = apply_rule(node, r, layer_inputs, data_index, r_out, ctx);   // on the CPU
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "graph/graph.h"
@@ -34,9 +35,16 @@ std::string rule_label(const Rule& r);  // e.g. "gamma(0.25)"
 // -1 when the node is not a linear layer LRP can apply a rule to.
 int linear_data_input(const Node& node, const std::vector<bool>& is_constant);
 
-// Relevance at the data input of a linear node, given the relevance at its output.
+// Keeps tensors derived from a layer's constant weight and bias (w⁺, w⁻, w + γw⁺, …) between
+// calls: `make` runs the first time `key` is seen (Engine::derived_constant).
+using ConstantCache =
+    std::function<Tensor(const std::string& key, const std::function<Tensor()>& make)>;
+
+// Relevance at the data input of a linear node, given the relevance at its output. With a
+// cache, the rule's modified weights are made once per model.
 Tensor apply_rule(const Node& node, const Rule& rule, const Tensors& inputs, int data_index,
-                  const Tensor& relevance_out, const ExecContext& ctx);
+                  const Tensor& relevance_out, const ExecContext& ctx,
+                  const ConstantCache& cache = {});
 
 // ε-stabilised division R / (z + ε·sign(z)); 0 where the denominator is 0 (LRP-0).
 Tensor stabilized_ratio(const Tensor& r, const Tensor& z, double epsilon);

@@ -237,7 +237,7 @@ DeviceTensors WebGpuBackend::node_vjp(Engine& engine, const Tape& tape, const No
     DeviceTensors in, out;
     for (size_t k = 0; k < node.inputs.size(); ++k) {
       const int id = node.inputs[k];
-      const bool saved = id >= 0 && node.op->vjp_uses_input(static_cast<int>(k));
+      const bool saved = id >= 0 && node.op->vjp_uses_input(static_cast<int>(k), need);
       in.push_back(saved ? v.device(c, id) : DeviceTensor());
     }
     for (size_t k = 0; k < node.outputs.size(); ++k) {
@@ -254,7 +254,7 @@ DeviceTensors WebGpuBackend::node_vjp(Engine& engine, const Tape& tape, const No
     // The CPU computes this node's gradients from host copies.
     std::vector<int> ids;
     for (size_t k = 0; k < node.inputs.size(); ++k) {
-      if (node.op->vjp_uses_input(static_cast<int>(k))) ids.push_back(node.inputs[k]);
+      if (node.op->vjp_uses_input(static_cast<int>(k), need)) ids.push_back(node.inputs[k]);
     }
     for (size_t k = 0; k < node.outputs.size(); ++k) {
       if (node.op->vjp_uses_output(static_cast<int>(k))) ids.push_back(node.outputs[k]);

@@ -84,44 +84,34 @@ class Im2colSource : public BSource {
 
 }  // namespace
 
-std::shared_ptr<const PackedConvWeights> PackedWeights::lookup(Entry& entry, const Tensor& weights,
-                                                               int64_t groups, bool transposed) {
+std::shared_ptr<const PackedConvWeights> PackedWeights::get(const Tensor& weights, int64_t groups,
+                                                            const ExecContext* ctx) {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (entry.packed && entry.source.f32() == weights.f32() &&
-      entry.source.shape() == weights.shape())
-    return entry.packed;
+  for (size_t i = 0; i < entries_.size(); ++i) {
+    if (entries_[i].source.f32() == weights.f32() &&
+        entries_[i].source.shape() == weights.shape()) {
+      std::rotate(entries_.begin(), entries_.begin() + static_cast<std::ptrdiff_t>(i),
+                  entries_.begin() + static_cast<std::ptrdiff_t>(i) + 1);
+      return entries_.front().packed;
+    }
+  }
   auto packed = std::make_shared<PackedConvWeights>();
   // Each group's block is [rows = out_c / groups, cols = C/groups · kh · kw], row-major.
   const int64_t rows = weights.dim(0) / groups, cols = weights.numel() / weights.dim(0);
   for (int64_t gi = 0; gi < groups; ++gi) {
-    const float* block = weights.f32() + gi * rows * cols;
-    packed->groups.push_back(transposed
-                                 ? pack_a(gemm_kernel(), true, cols, rows, 1.0f, block, cols)
-                                 : pack_a(gemm_kernel(), false, rows, cols, 1.0f, block, cols));
+    packed->groups.push_back(pack_a(gemm_kernel(), false, rows, cols, 1.0f,
+                                    weights.f32() + gi * rows * cols, cols, ctx));
   }
-  entry.source = weights;
-  entry.packed = packed;
-  return entry.packed;
-}
-
-std::shared_ptr<const PackedConvWeights> PackedWeights::get(const Tensor& weights, int64_t groups) {
-  return lookup(forward_, weights, groups, false);
-}
-
-std::shared_ptr<const PackedConvWeights> PackedWeights::get_transposed(const Tensor& weights,
-                                                                       int64_t groups) {
-  return lookup(transposed_, weights, groups, true);
+  if (entries_.size() == kEntries) entries_.pop_back();
+  entries_.insert(entries_.begin(), Entry{weights, packed});
+  return packed;
 }
 
 void conv_gemm(const PackedA& weights, const float* image, const ConvGeometry& g, const float* bias,
                const Activation& act, float* out, const ExecContext* ctx) {
   const int64_t cols = g.out_h * g.out_w;
   const Epilogue epilogue{bias, act};
-  const bool pointwise = g.k_h == 1 && g.k_w == 1 && g.stride_h == 1 && g.stride_w == 1 &&
-                         g.pad_top == 0 && g.pad_left == 0 && g.out_h == g.in_h &&
-                         g.out_w == g.in_w;
-  if (pointwise) {
-    // The image itself is the [C, H·W] matrix.
+  if (is_pointwise(g)) {
     f32_gemm_packed(weights, cols, false, image, cols, 0.0f, out, cols, epilogue, ctx);
   } else {
     f32_gemm_packed(weights, cols, Im2colSource(image, g), 0.0f, out, cols, epilogue, ctx);

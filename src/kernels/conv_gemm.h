@@ -21,22 +21,22 @@ struct PackedConvWeights {
   std::vector<PackedA> groups;
 };
 
-// Caches the packing of one weight tensor (and of its transpose, for the backward's Wᵀ·dY);
-// repacks when called with another tensor. Thread-safe.
+// Caches the packings of the last few weight tensors a convolution ran with (its own, and in
+// LRP the rule-modified ones, which LRP keeps too); packs on a miss, dropping the least
+// recently used. Thread-safe.
 class PackedWeights {
  public:
-  std::shared_ptr<const PackedConvWeights> get(const Tensor& weights, int64_t groups);
-  std::shared_ptr<const PackedConvWeights> get_transposed(const Tensor& weights, int64_t groups);
+  static constexpr size_t kEntries = 3;
+  std::shared_ptr<const PackedConvWeights> get(const Tensor& weights, int64_t groups,
+                                               const ExecContext* ctx = nullptr);
 
  private:
   struct Entry {
     Tensor source;  // held, so its storage cannot be reused by another tensor while cached
     std::shared_ptr<const PackedConvWeights> packed;
   };
-  std::shared_ptr<const PackedConvWeights> lookup(Entry& entry, const Tensor& weights,
-                                                  int64_t groups, bool transposed);
   std::mutex mutex_;
-  Entry forward_, transposed_;
+  std::vector<Entry> entries_;  // most recently used first
 };
 
 // One image of one group: out[og, out_h·out_w] = act(W_g · im2col(image) + bias).

@@ -137,7 +137,7 @@ void run_tile(const GemmJob& job, int64_t i0, int64_t mc, int64_t j0, int64_t nc
       job.b->pack(p0, kc, j0, nc, nr, local_b);
       bp = local_b;
     }
-    const float* ablock = job.a->data.data() + p0 * mp;
+    const float* ablock = job.a->data.get() + p0 * mp;
     const bool accumulate = p0 > 0 || job.beta != 0.0f;
     // Row blocks of kTileM keep A's panels in L2 while the packed B block is reused.
     for (int64_t ib = i0; ib < i0 + mc; ib += kTileM) {
@@ -234,27 +234,47 @@ std::vector<const MicroKernel*> gemm_kernels() {
 }
 
 PackedA pack_a(const MicroKernel& kernel, bool trans_a, int64_t m, int64_t k, float alpha,
-               const float* a, int64_t lda) {
+               const float* a, int64_t lda, const ExecContext* ctx) {
   PackedA packed;
   packed.kernel = &kernel;
   packed.m = m;
   packed.k = k;
   const int mr = kernel.mr;
-  const int64_t mp = round_up(m, mr);
-  packed.data.assign(static_cast<size_t>(mp * k), 0.0f);
-  for (int64_t p0 = 0; p0 < k; p0 += kBlockK) {
-    const int64_t kc = std::min(kBlockK, k - p0);
-    float* block = packed.data.data() + p0 * mp;
-    for (int64_t i = 0; i < m; ++i) {
-      float* dst = block + (i / mr) * kc * mr + i % mr;
-      if (trans_a) {
-        for (int64_t p = 0; p < kc; ++p) dst[p * mr] = alpha * a[(p0 + p) * lda + i];
-      } else {
-        const float* src = a + i * lda + p0;
-        for (int64_t p = 0; p < kc; ++p) dst[p * mr] = alpha * src[p];
+  const int64_t mp = round_up(m, mr), panels = mp / mr;
+  // Every element is written below except the padding rows of the last panel, zeroed here.
+  packed.data.reset(new float[static_cast<size_t>(std::max<int64_t>(mp * k, 1))]);
+  float* data = packed.data.get();
+  // Panel q of K block p0 holds rows [q·mr, q·mr + mr) × columns [p0, p0 + kc), column-major.
+  auto pack_panels = [&](int64_t q0, int64_t q1) {
+    for (int64_t p0 = 0; p0 < k; p0 += kBlockK) {
+      const int64_t kc = std::min(kBlockK, k - p0);
+      for (int64_t q = q0; q < q1; ++q) {
+        float* dst = data + p0 * mp + q * kc * mr;
+        const int64_t i0 = q * mr, rows = std::min<int64_t>(mr, m - i0);
+        if (trans_a) {
+          // A is stored k × m: a row of it gives one column of the panel, read contiguously.
+          for (int64_t p = 0; p < kc; ++p) {
+            const float* src = a + (p0 + p) * lda + i0;
+            float* d = dst + p * mr;
+            for (int64_t r = 0; r < rows; ++r) d[r] = alpha * src[r];
+            for (int64_t r = rows; r < mr; ++r) d[r] = 0.0f;
+          }
+        } else {
+          for (int64_t r = 0; r < rows; ++r) {
+            const float* src = a + (i0 + r) * lda + p0;
+            for (int64_t p = 0; p < kc; ++p) dst[p * mr + r] = alpha * src[p];
+          }
+          for (int64_t r = rows; r < mr; ++r) {
+            for (int64_t p = 0; p < kc; ++p) dst[p * mr + r] = 0.0f;
+          }
+        }
       }
     }
-  }
+  };
+  if (ctx && mp * k >= (int64_t{1} << 16))
+    ctx->parallel_for(panels, pack_panels, 1);
+  else
+    pack_panels(0, panels);
   return packed;
 }
 

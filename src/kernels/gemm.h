@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "kernels/activation.h"
@@ -31,11 +32,13 @@ std::vector<const MicroKernel*> gemm_kernels();
 struct PackedA {
   const MicroKernel* kernel = nullptr;
   int64_t m = 0, k = 0;
-  std::vector<float> data;
+  std::unique_ptr<float[]> data;  // ⌈m/mr⌉·mr × k: panels of mr rows per K block
 };
 
+// Packs alpha·A (m × k; stored k × m when trans_a) for the micro-kernel, split over panels on
+// ctx's threads when given.
 PackedA pack_a(const MicroKernel& kernel, bool trans_a, int64_t m, int64_t k, float alpha,
-               const float* a, int64_t lda);
+               const float* a, int64_t lda, const ExecContext* ctx = nullptr);
 
 // What happens to each element of C once its sum is complete: c = act(c + row_bias[i]).
 struct Epilogue {

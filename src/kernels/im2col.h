@@ -21,6 +21,12 @@ struct ConvGeometry {
   int64_t pad_top = 0, pad_left = 0;
 };
 
+// A 1×1, stride-1, unpadded kernel: the image itself is the column matrix [C, H·W].
+inline bool is_pointwise(const ConvGeometry& g) {
+  return g.k_h == 1 && g.k_w == 1 && g.stride_h == 1 && g.stride_w == 1 && g.pad_top == 0 &&
+         g.pad_left == 0 && g.out_h == g.in_h && g.out_w == g.in_w;
+}
+
 // The range [lo, hi) of t in [0, count) for which offset + t·stride lies in [0, size): the
 // output columns of a kernel tap that read inside the image.
 struct IndexRange {

@@ -73,7 +73,10 @@ std::vector<size_t> topological_order(const GraphProto& g, const std::set<std::s
 
 }  // namespace
 
-Graph import_model(const ModelProto& model, bool strict, std::vector<ImportIssue>* issues) {
+// `release`, when given, is model.graph itself: each initializer's bytes are freed once its
+// tensor is made, so a model is never held three times over (file, protobuf, tensors).
+static Graph import_graph(const ModelProto& model, bool strict, std::vector<ImportIssue>* issues,
+                          GraphProto* release) {
   std::vector<ImportIssue> found;
   Graph graph;
   graph.name = model.graph.name;
@@ -97,7 +100,8 @@ Graph import_model(const ModelProto& model, bool strict, std::vector<ImportIssue
 
   // Constants first, then the real inputs (old files list initializers among the inputs too).
   std::set<std::string> available;
-  for (const TensorProto& t : g.initializers) {
+  for (size_t i = 0; i < g.initializers.size(); ++i) {
+    const TensorProto& t = g.initializers[i];
     int id = graph.add_value(t.name);
     try {
       graph.values[id].initializer = to_tensor(t);
@@ -106,6 +110,13 @@ Graph import_model(const ModelProto& model, bool strict, std::vector<ImportIssue
       found.push_back({"", "", e.what()});
     }
     available.insert(t.name);
+    if (release) {
+      TensorProto& done = release->initializers[i];
+      std::string().swap(done.raw_data);
+      std::vector<float>().swap(done.float_data);
+      std::vector<int64_t>().swap(done.int64_data);
+      std::vector<double>().swap(done.double_data);
+    }
   }
   for (const ValueInfoProto& in : g.inputs) {
     if (available.count(in.name)) continue;
@@ -213,6 +224,14 @@ Graph import_model(const ModelProto& model, bool strict, std::vector<ImportIssue
   }
   if (issues) *issues = std::move(found);
   return graph;
+}
+
+Graph import_model(const ModelProto& model, bool strict, std::vector<ImportIssue>* issues) {
+  return import_graph(model, strict, issues, nullptr);
+}
+
+Graph import_model(ModelProto&& model, bool strict, std::vector<ImportIssue>* issues) {
+  return import_graph(model, strict, issues, &model.graph);
 }
 
 }  // namespace heatlens::onnx

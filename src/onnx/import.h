@@ -29,5 +29,9 @@ constexpr int64_t kMaxOpset = 18;
 
 Graph import_model(const ModelProto& model, bool strict = true,
                    std::vector<ImportIssue>* issues = nullptr);
+// The same, freeing each initializer's bytes in `model` as soon as its tensor is made (peak
+// memory: the protobuf's copy of the weights is gone by the time the tensors are complete).
+Graph import_model(ModelProto&& model, bool strict = true,
+                   std::vector<ImportIssue>* issues = nullptr);
 
 }  // namespace heatlens::onnx

@@ -93,7 +93,7 @@ class Conv : public Op {
       }
       return {out};
     }
-    std::shared_ptr<const PackedConvWeights> packed = packed_.get(w, group_);
+    std::shared_ptr<const PackedConvWeights> packed = packed_.get(w, group_, &ctx);
     if (batch > 1 && cols < kBatchColumns) {
       // Small maps: the batch goes into the GEMM's columns (perturbation batches).
       for (int64_t gi = 0; gi < group_; ++gi) {
@@ -124,7 +124,8 @@ class Conv : public Op {
     ConvGeometry g = p.geometry(cg);
     const int64_t kdim = cg * g.k_h * g.k_w, cols = g.out_h * g.out_w;
     Tensors grads(a.input_types.size());
-    std::vector<float> col(static_cast<size_t>(kdim * cols));
+    // The GEMMs below overwrite it (beta = 0), so it is left uninitialised.
+    std::unique_ptr<float[]> col(new float[static_cast<size_t>(std::max<int64_t>(kdim * cols, 1))]);
     if (a.need[0] && cg == 1 && og == 1) {
       Tensor dx = Tensor::uninitialized(xs);
       for (int64_t b = 0; b < batch; ++b) {
@@ -133,14 +134,21 @@ class Conv : public Op {
       }
       grads[0] = dx;
     } else if (a.need[0]) {
-      Tensor dx(xs);
-      std::shared_ptr<const PackedConvWeights> wt = packed_.get_transposed(w, group_);
+      // Wᵀ is packed per call rather than cached: a second packed copy of every weight would
+      // cost as much memory as the model itself, for a few percent of a backward's time.
+      std::vector<PackedA> wt;
+      for (int64_t gi = 0; gi < group_; ++gi)
+        wt.push_back(
+            pack_a(gemm_kernel(), true, kdim, og, 1.0f, w.f32() + gi * og * kdim, kdim, &a.ctx));
+      const bool pointwise = is_pointwise(g);  // the GEMM writes dx directly
+      Tensor dx = pointwise ? Tensor::uninitialized(xs) : Tensor(xs);
       for (int64_t b = 0; b < batch; ++b) {
         for (int64_t gi = 0; gi < group_; ++gi) {
           const float* dyg = dy.f32() + (b * cout + gi * og) * cols;
-          f32_gemm_packed(wt->groups[gi], cols, false, dyg, cols, 0.0f, col.data(), cols,
+          float* dxg = dx.f32() + (b * cin + gi * cg) * g.in_h * g.in_w;
+          f32_gemm_packed(wt[gi], cols, false, dyg, cols, 0.0f, pointwise ? dxg : col.get(), cols,
                           Epilogue{}, &a.ctx);
-          col2im(col.data(), g, dx.f32() + (b * cin + gi * cg) * g.in_h * g.in_w, &a.ctx);
+          if (!pointwise) col2im(col.get(), g, dxg, &a.ctx);
         }
       }
       grads[0] = dx;
@@ -150,9 +158,9 @@ class Conv : public Op {
       Tensor dw(ws);
       for (int64_t b = 0; b < batch; ++b) {
         for (int64_t gi = 0; gi < group_; ++gi) {
-          im2col(x.f32() + (b * cin + gi * cg) * g.in_h * g.in_w, g, col.data(), &a.ctx);
+          im2col(x.f32() + (b * cin + gi * cg) * g.in_h * g.in_w, g, col.get(), &a.ctx);
           const float* dyg = dy.f32() + (b * cout + gi * og) * cols;
-          f32_gemm(false, true, og, kdim, cols, 1.0f, dyg, cols, col.data(), cols, 1.0f,
+          f32_gemm(false, true, og, kdim, cols, 1.0f, dyg, cols, col.get(), cols, 1.0f,
                    dw.f32() + gi * og * kdim, kdim, &a.ctx);
         }
       }
@@ -172,6 +180,11 @@ class Conv : public Op {
   }
 
   bool vjp_uses_input(int index) const override { return index == 1 || index == 0; }
+  bool vjp_uses_input(int index, const std::vector<bool>& need) const override {
+    // x serves only the weight gradient, the weights only the input gradient.
+    if (index == 0) return need.size() > 1 && need[1];
+    return index == 1 && need[0];
+  }
 
  private:
   SpatialAttrs s_;

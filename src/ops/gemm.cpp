@@ -84,6 +84,12 @@ class Gemm : public Op {
     return g;
   }
 
+  // A serves only B's gradient and B only A's; C's gradient needs neither.
+  bool vjp_uses_input(int index) const override { return index < 2; }
+  bool vjp_uses_input(int index, const std::vector<bool>& need) const override {
+    return index < 2 && need.size() > 1 && need[1 - index];
+  }
+
   bool describe(const std::vector<ValueType>& in, OpDesc& d) const override {
     d.kind = OpKind::gemm;
     d.trans_a = ta_;

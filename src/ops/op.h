@@ -86,6 +86,12 @@ class Op {
   virtual bool describe(const std::vector<ValueType>& inputs, OpDesc& desc) const { return false; }
   virtual bool has_vjp() const { return true; }
   virtual bool vjp_uses_input(int index) const { return true; }
+  // The same, knowing which input gradients a backward will ask for (`need`): an input that
+  // only serves another input's gradient (a Conv's data for its weight gradient) is not kept
+  // when that gradient is not wanted.
+  virtual bool vjp_uses_input(int index, const std::vector<bool>& need) const {
+    return vjp_uses_input(index);
+  }
   virtual bool vjp_uses_output(int index) const { return false; }
 
   const std::string& label() const { return label_; }

@@ -158,6 +158,30 @@ TEST_CASE(
   REQUIRE(std::fabs(*dl.delta) <= 1e-4);  // f(0) = 0, so Σ R = f(x)
 }
 
+TEST_CASE("DeepLIFT's rescale rule also holds at Sigmoid and Tanh, whose gradients read the output",
+          "[explain]") {
+  // Summation-to-delta (Shrikumar et al. 2017) holds exactly for the rescale rule on a chain
+  // of dense layers and element-wise nonlinearities; the plain gradient at the nonlinearities
+  // would miss it by far.
+  OnnxBuilder b(13);
+  b.input("x", {1, 6});
+  b.initializer("w1", random_tensor({5, 6}, 61, 1.5f));
+  b.initializer("b1", random_tensor({5}, 62, 0.5f));
+  b.initializer("w2", random_tensor({4, 5}, 63, 1.5f));
+  b.initializer("w3", random_tensor({3, 4}, 64, 1.5f));
+  b.node("Gemm", {"x", "w1", "b1"}, {"h1"}, {OnnxBuilder::int_attr("transB", 1)});
+  b.node("Sigmoid", {"h1"}, {"s1"});
+  b.node("Gemm", {"s1", "w2"}, {"h2"}, {OnnxBuilder::int_attr("transB", 1)});
+  b.node("Tanh", {"h2"}, {"t2"});
+  b.node("Gemm", {"t2", "w3"}, {"logits"}, {OnnxBuilder::int_attr("transB", 1)});
+  b.output("logits");
+  Engine e = load(b);
+  Tensor x = random_tensor({1, 6}, 65, 2.0f);
+  Attribution dl = run(e, x, "deeplift", {{"baseline", "zero"}});
+  REQUIRE(dl.delta);
+  REQUIRE(std::fabs(*dl.delta) <= 1e-4);
+}
+
 TEST_CASE("input-shift invariance: the gradient is, Gradient×Input is not (book ch. 14)",
           "[explain]") {
   // Model A(x) and its mean-shifted twin B(x') = A(x' + c), whose first-layer bias absorbs W·c.
