@@ -93,6 +93,11 @@ Tensor Engine::derived_constant(const std::string& key, const std::function<Tens
   return it->second;
 }
 
+size_t Engine::derived_constant_count() const {
+  std::lock_guard<std::mutex> lock(derived_mutex_);
+  return derived_.size();
+}
+
 std::vector<bool> kept_values(const Graph& g, const Plan& p, const ForwardOptions& options) {
   std::vector<bool> keep(g.values.size(), false);
   for (int id : g.outputs) keep[id] = true;

@@ -89,6 +89,7 @@ class Engine {
   // the first time `key` is asked for and kept for the engine's lifetime, so that it and the
   // kernels' packings of it are computed once per model, not once per explanation.
   Tensor derived_constant(const std::string& key, const std::function<Tensor()>& make) const;
+  size_t derived_constant_count() const;
 
  private:
   VjpResult vjp_on_cpu(const Plan& p, const Tensors& values,

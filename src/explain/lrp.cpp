@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "explain/baselines.h"
 #include "explain/canonizer.h"
+#include "explain/host_tensor_math.h"
 #include "explain/lrp_propagation.h"
 #include "explain/method.h"
 
@@ -110,19 +111,11 @@ class HostPass {
         VjpArgs{node_input_types(node, plan_), inputs(node), out_vals, r_out, dynamic, ctx_});
   }
   const Tensor& value(int id) const { return values_[id]; }
-  static Tensor ratio(const Tensor& r, const Tensor& z, double eps) {
-    return stabilized_ratio(r, z, eps);
+  Tensor ratio(const Tensor& r, const Tensor& z, double eps) const {
+    return stabilized_ratio(r, z, eps, ctx_);
   }
-  static Tensor mul(const Tensor& a, const Tensor& b) {
-    Tensor out(a.shape());
-    for (int64_t i = 0; i < a.numel(); ++i) out.f32()[i] = a.f32()[i] * b.f32()[i];
-    return out;
-  }
-  static Tensor add(const Tensor& a, const Tensor& b) {
-    Tensor out(a.shape());
-    for (int64_t i = 0; i < a.numel(); ++i) out.f32()[i] = a.f32()[i] + b.f32()[i];
-    return out;
-  }
+  Tensor mul(const Tensor& a, const Tensor& b) const { return multiply(a, b, ctx_); }
+  Tensor add(const Tensor& a, const Tensor& b) const { return heatlens::add(a, b, ctx_); }
   static Tensor zeros(const Shape& s) { return Tensor(s); }
   void layer_sum(const std::string& name, const Tensor& r) {
     double sum = 0;

@@ -135,6 +135,10 @@ Propagation propagate_relevance(P& pass, const Graph& g, const Plan& p, int logi
       rel[id] = has[id] ? pass.add(rel[id], r_in[k]) : r_in[k];
       has[id] = true;
     }
+    // A value has one producer: its relevance has been passed on.
+    for (int id : node.outputs) {
+      if (id >= 0) rel[id] = T();
+    }
   }
   const int input_id = g.inputs[0];
   out.input_relevance =

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "core/error.h"
+#include "explain/host_tensor_math.h"
 
 namespace heatlens {
 
@@ -63,17 +64,14 @@ int linear_data_input(const Node& node, const std::vector<bool>& is_constant) {
   return -1;
 }
 
-Tensor stabilized_ratio(const Tensor& r, const Tensor& z, double epsilon) {
-  Tensor out(r.shape());
-  const float* rp = r.f32();
-  const float* zp = z.f32();
-  float* o = out.f32();
-  for (int64_t i = 0; i < r.numel(); ++i) {
-    const double zi = zp[i];
-    const double d = zi + epsilon * (zi >= 0 ? 1.0 : -1.0);
-    o[i] = d == 0 ? 0.0f : static_cast<float>(rp[i] / d);
-  }
-  return out;
+Tensor stabilized_ratio(const Tensor& r, const Tensor& z, double epsilon, const ExecContext& ctx) {
+  return map_elements(
+      r, z,
+      [epsilon](float ri, float zi) {
+        const double d = zi + epsilon * (zi >= 0 ? 1.0 : -1.0);
+        return d == 0 ? 0.0f : static_cast<float>(ri / d);
+      },
+      ctx);
 }
 
 namespace {
@@ -122,56 +120,46 @@ class HostLayerMath {
     return node_.op->vjp(VjpArgs{types, in, outputs, grads, need, ctx_})[data_];
   }
   Tensor positive(const Tensor& t) {
-    return derived("pos", {&t},
-                   [&] { return elementwise(t, [](float v) { return std::max(v, 0.0f); }); });
+    return derived("pos", {&t}, [&] { return map(t, [](float v) { return std::max(v, 0.0f); }); });
   }
   Tensor negative(const Tensor& t) {
-    return derived("neg", {&t},
-                   [&] { return elementwise(t, [](float v) { return std::min(v, 0.0f); }); });
+    return derived("neg", {&t}, [&] { return map(t, [](float v) { return std::min(v, 0.0f); }); });
   }
   Tensor ones(const Tensor& t) {
-    return derived("ones", {&t}, [&] { return elementwise(t, [](float) { return 1.0f; }); });
+    return derived("ones", {&t}, [&] { return map(t, [](float) { return 1.0f; }); });
   }
   Tensor square(const Tensor& t) {
-    return derived("sq", {&t}, [&] { return elementwise(t, [](float v) { return v * v; }); });
+    return derived("sq", {&t}, [&] { return map(t, [](float v) { return v * v; }); });
   }
   Tensor combine(float p, const Tensor& a, float q, const Tensor& b) {
     const std::string op = "comb" + std::to_string(p) + "," + std::to_string(q);
     return derived(op, {&a, &b}, [&] {
-      Tensor out(a.shape());
-      for (int64_t i = 0; i < a.numel(); ++i)
-        out.f32()[i] = static_cast<float>(static_cast<double>(p) * a.f32()[i] +
-                                          static_cast<double>(q) * b.f32()[i]);
-      return out;
+      return map_elements(
+          a, b,
+          [p, q](float u, float v) {
+            return static_cast<float>(static_cast<double>(p) * u + static_cast<double>(q) * v);
+          },
+          ctx_);
     });
   }
-  static Tensor mul(const Tensor& a, const Tensor& b) {
-    Tensor out(a.shape());
-    for (int64_t i = 0; i < a.numel(); ++i) out.f32()[i] = a.f32()[i] * b.f32()[i];
-    return out;
+  Tensor mul(const Tensor& a, const Tensor& b) const { return multiply(a, b, ctx_); }
+  Tensor ratio(const Tensor& r, const Tensor& z, double epsilon, const Tensor& gate,
+               int sign) const {
+    if (sign == 0) return stabilized_ratio(r, z, epsilon, ctx_);
+    Tensor s = stabilized_ratio(r, z, epsilon, ctx_);
+    return map_elements(
+        s, gate, [sign](float v, float g) { return sign * g > 0 ? v : 0.0f; }, ctx_);
   }
-  static Tensor ratio(const Tensor& r, const Tensor& z, double epsilon, const Tensor& gate,
-                      int sign) {
-    Tensor s = stabilized_ratio(r, z, epsilon);
-    for (int64_t i = 0; sign != 0 && i < s.numel(); ++i) {
-      if (!(sign * gate.f32()[i] > 0)) s.f32()[i] = 0;
-    }
-    return s;
-  }
-  static bool all_zero(const Tensor& t) {
-    for (int64_t i = 0; i < t.numel(); ++i)
-      if (t.f32()[i] != 0.0f) return false;
-    return true;
+  bool all_zero(const Tensor& t) const {
+    return !any_element(
+        t, [](float v) { return v != 0.0f; }, ctx_);
   }
   static bool defined(const Tensor& t) { return t.defined(); }
 
  private:
-  static Tensor elementwise(const Tensor& t, float (*f)(float)) {
-    Tensor out = Tensor::uninitialized(t.shape());
-    const float* x = t.f32();
-    float* o = out.f32();
-    for (int64_t i = 0; i < t.numel(); ++i) o[i] = f(x[i]);
-    return out;
+  template <class F>
+  Tensor map(const Tensor& t, F f) const {
+    return map_elements(t, f, ctx_);
   }
   static std::string address_key(const void* p) {
     return std::to_string(reinterpret_cast<uintptr_t>(p));

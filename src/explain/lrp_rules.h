@@ -47,7 +47,8 @@ Tensor apply_rule(const Node& node, const Rule& rule, const Tensors& inputs, int
                   const ConstantCache& cache = {});
 
 // ε-stabilised division R / (z + ε·sign(z)); 0 where the denominator is 0 (LRP-0).
-Tensor stabilized_ratio(const Tensor& r, const Tensor& z, double epsilon);
+Tensor stabilized_ratio(const Tensor& r, const Tensor& z, double epsilon,
+                        const ExecContext& ctx = ExecContext{});
 
 // The rules over a tensor algebra M bound to one linear layer f(x, W, b):
 //   M::T                          a tensor (default-constructed = absent)

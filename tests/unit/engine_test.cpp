@@ -117,3 +117,52 @@ TEST_CASE("npy files round-trip and malformed ones are refused", "[media]") {
   REQUIRE_THROWS_WITH(heatlens::parse_npy(junk.data(), junk.size()),
                       Catch::Contains("not a .npy file"));
 }
+
+TEST_CASE("a recorded forward keeps only what its backward reads", "[engine]") {
+  // x → Conv → Clip → Conv → Flatten → Gemm. Clip's gradient reads its input (the first conv's
+  // output); the convs' and Gemm's inputs serve only their weight gradients, never wanted for
+  // constant weights, so the Clip output and the flattened features are not kept.
+  OnnxBuilder b(13);
+  b.input("x", {1, 2, 5, 5});
+  b.initializer("w1", ramp({3, 2, 3, 3}, 0.3f));
+  b.initializer("w2", ramp({4, 3, 3, 3}, 0.7f));
+  b.initializer("fc", ramp({2, 100}, 0.11f));
+  b.initializer("lo", Tensor::scalar(0.0f));
+  b.initializer("hi", Tensor::scalar(0.5f));
+  b.node("Conv", {"x", "w1"}, {"c1"}, {OnnxBuilder::ints("pads", {1, 1, 1, 1})});
+  b.node("Clip", {"c1", "lo", "hi"}, {"a1"});
+  b.node("Conv", {"a1", "w2"}, {"c2"}, {OnnxBuilder::ints("pads", {1, 1, 1, 1})});
+  b.node("Flatten", {"c2"}, {"f"});
+  b.node("Gemm", {"f", "fc"}, {"logits"}, {OnnxBuilder::int_attr("transB", 1)});
+  b.output("logits");
+  const std::vector<uint8_t> bytes = b.bytes();
+  Engine e = Engine::load_bytes(bytes.data(), bytes.size());
+  heatlens::ForwardOptions options;
+  options.record = true;
+  const Tensor x = ramp({1, 2, 5, 5}, 0.05f);
+  heatlens::ForwardResult f = e.forward({x}, options);
+  const auto kept = [&](const char* name) {
+    return f.tape->values[e.graph().require_value(name)].defined();
+  };
+  CHECK(kept("c1"));
+  CHECK_FALSE(kept("a1"));
+  CHECK_FALSE(kept("c2"));
+  CHECK_FALSE(kept("f"));
+  // The gradient is still right: against central differences of logit 1.
+  Tensor seed({1, 2});
+  seed.f32()[1] = 1;
+  const Tensor g = e.vjp(f, {seed}).input_grads[0];
+  for (int64_t i = 0; i < x.numel(); i += 7) {
+    Tensor up = x.clone(), down = x.clone();
+    up.f32()[i] += 1e-2f;
+    down.f32()[i] -= 1e-2f;
+    const double numeric =
+        (e.forward({up}).outputs[0].f32()[1] - e.forward({down}).outputs[0].f32()[1]) / 2e-2;
+    INFO("element " << i);
+    CHECK(std::fabs(g.f32()[i] - numeric) <= 2e-3 * (1 + std::fabs(numeric)));
+  }
+  // keep_all (LRP, the inspectors) keeps every value.
+  heatlens::ForwardOptions all = options;
+  all.keep_all = true;
+  CHECK(e.forward({x}, all).tape->values[e.graph().require_value("a1")].defined());
+}

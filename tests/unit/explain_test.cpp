@@ -133,6 +133,27 @@ TEST_CASE("LRP-0 conserves relevance layer by layer on bias-free networks", "[ex
   REQUIRE(std::fabs(*a.delta) <= 1e-4 * std::fabs(logit));
 }
 
+TEST_CASE("LRP makes its rule-modified weights once per model and reuses them", "[explain][lrp]") {
+  Engine e = load(bias_free_cnn(17));
+  ExplainModel m(e, ModelCard{});
+  Progress progress;
+  const Tensor x = random_tensor({1, 2, 6, 6}, 18);
+  for (const char* rule : {"gamma", "alpha-beta", "zplus"}) {
+    const std::map<std::string, std::string> p = {{"rule", rule}};
+    const Attribution first = heatlens::explain(m, x, "lrp", TargetSpec{}, p, progress);
+    const size_t made = m.canonized_engine().derived_constant_count();
+    REQUIRE(made > 0);
+    // Another input: the same weights serve it, nothing new is made, and the result equals a
+    // fresh model's (which derives everything anew).
+    const Tensor y = random_tensor({1, 2, 6, 6}, 19);
+    const Attribution again = heatlens::explain(m, y, "lrp", TargetSpec{}, p, progress);
+    INFO(rule);
+    CHECK(m.canonized_engine().derived_constant_count() == made);
+    CHECK(max_abs_diff(again.relevance, run(e, y, "lrp", p).relevance) == 0.0);
+    CHECK(max_abs_diff(first.relevance, run(e, x, "lrp", p).relevance) == 0.0);
+  }
+}
+
 TEST_CASE("LRP-γ approaches α1β0 (z+) as γ → ∞", "[explain][lrp]") {
   Engine e = load(bias_free_cnn(31));
   Tensor x = random_tensor({1, 2, 6, 6}, 7, 1.0f, true);

@@ -5,6 +5,8 @@
 // activation) and the few-rows path.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include <cmath>
 #include <random>
 
@@ -122,4 +124,33 @@ TEST_CASE("gemm with k = 0 or alpha = 0 only scales C", "[kernels]") {
   heatlens::f32_gemm(false, false, 2, 2, 0, 1.0f, nullptr, 0, nullptr, 2, 2.0f, c.data(), 2,
                      nullptr);
   REQUIRE(c == std::vector<float>{2, 4, 6, 8});
+}
+
+TEST_CASE("pack_a split over threads equals the serial packing, transposed or not", "[kernels]") {
+  heatlens::ThreadPool pool(2);
+  heatlens::ExecContext threaded{&pool};
+  // m not a multiple of any kernel's mr; k across a K block; large enough to go parallel.
+  const int64_t m = 203, k = 517;
+  const std::vector<float> a = random_vector(m * k, 7);
+  for (const heatlens::MicroKernel* kernel : heatlens::gemm_kernels()) {
+    for (bool trans : {false, true}) {
+      const int64_t lda = trans ? m : k;
+      const heatlens::PackedA serial = heatlens::pack_a(*kernel, trans, m, k, 0.5f, a.data(), lda);
+      const heatlens::PackedA split =
+          heatlens::pack_a(*kernel, trans, m, k, 0.5f, a.data(), lda, &threaded);
+      const int64_t mr = kernel->mr, size = (m + mr - 1) / mr * mr * k;
+      INFO(kernel->name << (trans ? " transposed" : ""));
+      REQUIRE(std::equal(serial.data.get(), serial.data.get() + size, split.data.get()));
+      // Element (i, p) of 0.5·A sits in panel i / mr of K block p / 256; padding rows are 0.
+      for (int64_t i = 0; i < (m + mr - 1) / mr * mr; i += 5) {
+        for (int64_t p = 0; p < k; p += 3) {
+          const int64_t p0 = p / 256 * 256, kc = std::min<int64_t>(256, k - p0);
+          const float got = serial.data[static_cast<size_t>(
+              p0 * ((m + mr - 1) / mr * mr) + (i / mr) * kc * mr + (p - p0) * mr + i % mr)];
+          const float want = i < m ? 0.5f * (trans ? a[p * m + i] : a[i * k + p]) : 0.0f;
+          REQUIRE(got == want);
+        }
+      }
+    }
+  }
 }

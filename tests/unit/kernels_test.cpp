@@ -94,6 +94,25 @@ TEST_CASE("conv as a packed GEMM over the implicit im2col matches im2col + refer
   }
 }
 
+TEST_CASE("packed conv weights are cached for the last three weight tensors", "[kernels]") {
+  // LRP alternates a conv's own weights with its rule-modified ones: none is packed twice.
+  PackedWeights cache;
+  std::vector<Tensor> w;
+  for (unsigned s = 0; s < 4; ++s) w.push_back(test::random_tensor({6, 4, 3, 3}, 70 + s));
+  const auto first = cache.get(w[0], 2), second = cache.get(w[1], 2), third = cache.get(w[2], 2);
+  REQUIRE(first->groups.size() == 2);
+  for (int round = 0; round < 2; ++round) {
+    CHECK(cache.get(w[0], 2) == first);
+    CHECK(cache.get(w[2], 2) == third);
+    CHECK(cache.get(w[1], 2) == second);
+  }
+  // A fourth tensor evicts the least recently used (w[0]); the others stay.
+  cache.get(w[3], 2);
+  CHECK(cache.get(w[1], 2) == second);
+  CHECK(cache.get(w[2], 2) == third);
+  CHECK(cache.get(w[0], 2) != first);
+}
+
 TEST_CASE("a batch of images as one GEMM matches each image alone", "[kernels]") {
   ThreadPool pool(2);
   ExecContext ctx{&pool};

@@ -1,0 +1,71 @@
+// Element-wise maps over host tensors, split over the engine's threads: the arithmetic of the
+// LRP passes on the CPU (explain/lrp.cpp, explain/lrp_rules.cpp), which would otherwise run on
+// one core while the pool's workers wait.
+//   Tensor r = map_elements(a, b, [](float x, float y) { return x * y; }, ctx);
+#pragma once
+
+#include <atomic>
+
+#include "core/tensor.h"
+#include "ops/op.h"
+
+namespace heatlens {
+
+constexpr int64_t kElementChunk = 16384;  // elements per task: a few microseconds of work
+
+template <class F>
+Tensor map_elements(const Tensor& a, F f, const ExecContext& ctx) {
+  Tensor out = Tensor::uninitialized(a.shape());
+  const float* x = a.f32();
+  float* o = out.f32();
+  ctx.parallel_for(
+      a.numel(),
+      [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e; ++i) o[i] = f(x[i]);
+      },
+      kElementChunk);
+  return out;
+}
+
+template <class F>
+Tensor map_elements(const Tensor& a, const Tensor& b, F f, const ExecContext& ctx) {
+  Tensor out = Tensor::uninitialized(a.shape());
+  const float* x = a.f32();
+  const float* y = b.f32();
+  float* o = out.f32();
+  ctx.parallel_for(
+      a.numel(),
+      [&](int64_t lo, int64_t hi) {
+        for (int64_t i = lo; i < hi; ++i) o[i] = f(x[i], y[i]);
+      },
+      kElementChunk);
+  return out;
+}
+
+// Whether any element satisfies `pred`.
+template <class F>
+bool any_element(const Tensor& a, F pred, const ExecContext& ctx) {
+  std::atomic<bool> found{false};
+  const float* x = a.f32();
+  ctx.parallel_for(
+      a.numel(),
+      [&](int64_t b, int64_t e) {
+        for (int64_t i = b; i < e && !found.load(std::memory_order_relaxed); ++i) {
+          if (pred(x[i])) found = true;
+        }
+      },
+      kElementChunk);
+  return found;
+}
+
+inline Tensor multiply(const Tensor& a, const Tensor& b, const ExecContext& ctx) {
+  return map_elements(
+      a, b, [](float x, float y) { return x * y; }, ctx);
+}
+
+inline Tensor add(const Tensor& a, const Tensor& b, const ExecContext& ctx) {
+  return map_elements(
+      a, b, [](float x, float y) { return x + y; }, ctx);
+}
+
+}  // namespace heatlens
