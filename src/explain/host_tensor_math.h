@@ -4,7 +4,9 @@
 //   Tensor r = map_elements(a, b, [](float x, float y) { return x * y; }, ctx);
 #pragma once
 
+#include <algorithm>
 #include <atomic>
+#include <vector>
 
 #include "core/tensor.h"
 #include "ops/op.h"
@@ -56,6 +58,24 @@ bool any_element(const Tensor& a, F pred, const ExecContext& ctx) {
       },
       kElementChunk);
   return found;
+}
+
+// Σ elements in double, in fixed chunks summed in order, so the result does not depend on the
+// number of threads.
+inline double sum_elements(const Tensor& a, const ExecContext& ctx) {
+  const int64_t n = a.numel(), chunks = (n + kElementChunk - 1) / kElementChunk;
+  std::vector<double> partial(static_cast<size_t>(chunks), 0.0);
+  const float* x = a.f32();
+  ctx.parallel_for(chunks, [&](int64_t b, int64_t e) {
+    for (int64_t c = b; c < e; ++c) {
+      double s = 0;
+      for (int64_t i = c * kElementChunk; i < std::min(n, (c + 1) * kElementChunk); ++i) s += x[i];
+      partial[static_cast<size_t>(c)] = s;
+    }
+  });
+  double sum = 0;
+  for (double s : partial) sum += s;
+  return sum;
 }
 
 inline Tensor multiply(const Tensor& a, const Tensor& b, const ExecContext& ctx) {

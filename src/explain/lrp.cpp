@@ -118,9 +118,7 @@ class HostPass {
   Tensor add(const Tensor& a, const Tensor& b) const { return heatlens::add(a, b, ctx_); }
   static Tensor zeros(const Shape& s) { return Tensor(s); }
   void layer_sum(const std::string& name, const Tensor& r) {
-    double sum = 0;
-    for (int64_t i = 0; i < r.numel(); ++i) sum += r.f32()[i];
-    sums_.push_back({name, sum});
+    sums_.push_back({name, sum_elements(r, ctx_)});
   }
   std::vector<std::pair<std::string, double>> layer_sums() const { return sums_; }
   static Tensor to_host(const Tensor& t) { return t; }

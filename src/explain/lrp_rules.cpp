@@ -150,9 +150,9 @@ class HostLayerMath {
     return map_elements(
         s, gate, [sign](float v, float g) { return sign * g > 0 ? v : 0.0f; }, ctx_);
   }
-  bool all_zero(const Tensor& t) const {
+  bool nonnegative(const Tensor& t) const {
     return !any_element(
-        t, [](float v) { return v != 0.0f; }, ctx_);
+        t, [](float v) { return v < 0.0f; }, ctx_);
   }
   static bool defined(const Tensor& t) { return t.defined(); }
 

@@ -59,7 +59,8 @@ Tensor stabilized_ratio(const Tensor& r, const Tensor& z, double epsilon,
 //   combine(p, a, q, b)           p·a + q·b
 //   mul(a, b)                     a·b
 //   ratio(r, z, ε, gate, sign)    stabilized_ratio, kept only where sign·gate > 0 (sign 0: all)
-//   all_zero(t)                   true only when t is known to be zero (may answer false)
+//   nonnegative(t)                true only when t is known to have no negative element (may
+//                                 answer false)
 //   defined(t)
 // `low`/`high` are the zbox bounds shaped like x (absent for the other rules).
 template <class M>
@@ -83,14 +84,14 @@ typename M::T rule_relevance(M& m, const Rule& rule, const typename M::T& x, con
     case RuleKind::zplus: {
       // Montavon et al. 2017, "Explaining nonlinear classification decisions with deep Taylor
       // decomposition".
-      const T xp = m.positive(x), xn = m.negative(x), wp = m.positive(w);
+      const T wp = m.positive(w);
       const T bp = has_bias ? m.positive(b) : none;
-      // After a ReLU the input has no negative part: its terms are exactly zero, so skip them.
-      if (m.all_zero(xn)) {
-        const T s = m.ratio(r, m.forward(xp, wp, bp), kStab, none, 0);
-        return m.mul(xp, m.transposed(wp, s));
+      // After a ReLU the input has no negative part: x⁺ = x, and the x⁻ terms are exactly zero.
+      if (m.nonnegative(x)) {
+        const T s = m.ratio(r, m.forward(x, wp, bp), kStab, none, 0);
+        return m.mul(x, m.transposed(wp, s));
       }
-      const T wn = m.negative(w);
+      const T xp = m.positive(x), xn = m.negative(x), wn = m.negative(w);
       const T z = add(m.forward(xp, wp, bp), m.forward(xn, wn, none));
       const T s = m.ratio(r, z, kStab, none, 0);
       return add(m.mul(xp, m.transposed(wp, s)), m.mul(xn, m.transposed(wn, s)));

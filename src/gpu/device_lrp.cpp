@@ -44,7 +44,7 @@ class DeviceLayerMath {
     return stabilized_ratio(c_, r, z, static_cast<float>(eps), gate, sign);
   }
   // Reading the tensor back to find out would stall the pass; the rule computes the terms.
-  static bool all_zero(const T&) { return false; }
+  static bool nonnegative(const T&) { return false; }  // would cost a readback
   static bool defined(const T& t) { return t.defined(); }
 
  private:
