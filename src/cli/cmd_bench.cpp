@@ -71,8 +71,10 @@ int cmd_bench(int argc, char** argv) {
   nlohmann::json out;
   std::vector<double> ms;
   if (args.has("--peak")) {
-    // FMA throughput of this machine on `threads` threads at once (the GEMM's ceiling).
+    // FMA throughput of this machine on `threads` threads at once, at the widest vectors the
+    // GEMM uses (its ceiling).
     if (!avx2_kernel()) throw UsageError{"--peak measures AVX2+FMA, which this build or CPU lacks"};
+    const bool wide = avx512_kernel() != nullptr;
     ThreadPool pool(threads);
     const int64_t per_thread = 20000000;
     float sink = 0;
@@ -80,14 +82,14 @@ int cmd_bench(int argc, char** argv) {
     ms = time_runs(iters, [&] {
       pool.parallel_for(pool.threads(), [&](int64_t b, int64_t e) {
         for (int64_t t = b; t < e; ++t) {
-          const float v = avx2_fma_probe(per_thread);
+          const float v = wide ? avx512_fma_probe(per_thread) : avx2_fma_probe(per_thread);
           std::lock_guard<std::mutex> lock(sink_mutex);
           sink += v;
         }
       });
     });
-    const double flops = 192.0 * per_thread * pool.threads();
-    out = {{"peak", "avx2-fma"},
+    const double flops = (wide ? 384.0 : 192.0) * per_thread * pool.threads();
+    out = {{"peak", wide ? "avx512f" : "avx2-fma"},
            {"threads", pool.threads()},
            {"median_ms", ms[ms.size() / 2]},
            {"gflops", flops / (ms.front() * 1e6)},

@@ -29,7 +29,7 @@ namespace {
 constexpr int64_t kBlockK = 256;  // K per block: an A panel and a B strip stay in L1/L2
 constexpr int64_t kTileM = 96;    // rows of C per tile (a multiple of every kernel's mr)
 constexpr int64_t kTileN = 256;   // columns of C per tile (a multiple of every kernel's nr)
-constexpr int kMaxMr = 8, kMaxNr = 16;
+constexpr int kMaxMr = 12, kMaxNr = 32;
 constexpr int64_t kSharedPackLimit = int64_t{1}
                                      << 19;  // floats of B (2 MB) packed once for all tiles
 
@@ -213,6 +213,8 @@ void gemm_few_rows(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, 
 const MicroKernel& select_kernel() {
   const char* forced = std::getenv("HEATLENS_GEMM_KERNEL");
   if (forced && std::string(forced) == "generic") return kGeneric;
+  if (const MicroKernel* k = avx512_kernel(); k && !(forced && std::string(forced) == "avx2"))
+    return *k;
   if (const MicroKernel* k = avx2_kernel()) return *k;
   if (const MicroKernel* k = wasm_simd_kernel()) return *k;
   return kGeneric;
@@ -227,7 +229,7 @@ const MicroKernel& gemm_kernel() {
 
 std::vector<const MicroKernel*> gemm_kernels() {
   std::vector<const MicroKernel*> all = {&gemm_kernel()};
-  for (const MicroKernel* k : {avx2_kernel(), wasm_simd_kernel(), &kGeneric}) {
+  for (const MicroKernel* k : {avx512_kernel(), avx2_kernel(), wasm_simd_kernel(), &kGeneric}) {
     if (k && std::find(all.begin(), all.end(), k) == all.end()) all.push_back(k);
   }
   return all;

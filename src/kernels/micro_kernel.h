@@ -14,13 +14,17 @@ struct MicroKernel {
   void (*run)(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool accumulate);
 };
 
-// Micro-kernels by instruction set (gemm_avx2.cpp, gemm_wasm_simd.cpp); null where the build
-// or the CPU lacks them.
+// Micro-kernels by instruction set (gemm_avx512.cpp, gemm_avx2.cpp, gemm_wasm_simd.cpp); null
+// where the build or the CPU lacks them.
+const MicroKernel* avx512_kernel();
 const MicroKernel* avx2_kernel();
 // The machine's FMA peak for `heatlens bench --peak`: `iterations` × 12 independent 8-wide
 // FMAs (192 flops each); call only where avx2_kernel() is not null. Returns a value that keeps
 // the work from being optimised away.
 float avx2_fma_probe(int64_t iterations);
+// The same with 16-wide AVX-512 FMAs (384 flops per iteration); only where avx512_kernel() is
+// not null.
+float avx512_fma_probe(int64_t iterations);
 const MicroKernel* wasm_simd_kernel();
 
 }  // namespace heatlens

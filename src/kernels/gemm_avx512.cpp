@@ -1,0 +1,100 @@
+// The AVX-512 micro-kernel: a 12×32 tile of C in twenty-four zmm registers; per step of K, two
+// loads of B and twelve broadcasts of A feed twenty-four FMAs (the AVX2 kernel's 6×16 scheme
+// at twice the width and rows). Like gemm_avx2.cpp, this file alone is compiled with
+// -mavx512f (CMakeLists.txt), is only called after the CPU reported AVX-512F, and uses no
+// inline library code.
+#include "kernels/micro_kernel.h"
+
+#if defined(HEATLENS_HAVE_AVX512_KERNEL)
+#include <immintrin.h>
+#endif
+
+namespace heatlens {
+
+#if defined(HEATLENS_HAVE_AVX512_KERNEL)
+
+namespace {
+
+constexpr int kRows = 12;
+
+void kernel_12x32(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                  bool accumulate) {
+  __m512 acc[kRows][2];
+#pragma GCC unroll 12
+  for (int i = 0; i < kRows; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+  for (int64_t p = 0; p < kc; ++p) {
+    const __m512 b0 = _mm512_loadu_ps(b);
+    const __m512 b1 = _mm512_loadu_ps(b + 16);
+#pragma GCC unroll 12
+    for (int i = 0; i < kRows; ++i) {
+      const __m512 av = _mm512_set1_ps(a[i]);
+      acc[i][0] = _mm512_fmadd_ps(av, b0, acc[i][0]);
+      acc[i][1] = _mm512_fmadd_ps(av, b1, acc[i][1]);
+    }
+    a += kRows;
+    b += 32;
+  }
+#pragma GCC unroll 12
+  for (int i = 0; i < kRows; ++i) {
+    float* row = c + i * ldc;
+    if (accumulate) {
+      acc[i][0] = _mm512_add_ps(acc[i][0], _mm512_loadu_ps(row));
+      acc[i][1] = _mm512_add_ps(acc[i][1], _mm512_loadu_ps(row + 16));
+    }
+    _mm512_storeu_ps(row, acc[i][0]);
+    _mm512_storeu_ps(row + 16, acc[i][1]);
+  }
+}
+
+const MicroKernel kAvx512{"avx512f 12x32", kRows, 32, kernel_12x32};
+
+}  // namespace
+
+float avx512_fma_probe(int64_t iterations) {
+  __m512 c0 = _mm512_set1_ps(0.1f), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0,
+         c8 = c0, c9 = c0, c10 = c0, c11 = c0;
+  const __m512 x = _mm512_set1_ps(0.999f), y = _mm512_set1_ps(1e-4f);
+  for (int64_t i = 0; i < iterations; ++i) {
+    c0 = _mm512_fmadd_ps(c0, x, y);
+    c1 = _mm512_fmadd_ps(c1, x, y);
+    c2 = _mm512_fmadd_ps(c2, x, y);
+    c3 = _mm512_fmadd_ps(c3, x, y);
+    c4 = _mm512_fmadd_ps(c4, x, y);
+    c5 = _mm512_fmadd_ps(c5, x, y);
+    c6 = _mm512_fmadd_ps(c6, x, y);
+    c7 = _mm512_fmadd_ps(c7, x, y);
+    c8 = _mm512_fmadd_ps(c8, x, y);
+    c9 = _mm512_fmadd_ps(c9, x, y);
+    c10 = _mm512_fmadd_ps(c10, x, y);
+    c11 = _mm512_fmadd_ps(c11, x, y);
+    // Keeps the twelve chains in registers and the loop from being folded.
+    __asm__ volatile(""
+                     : "+v"(c0), "+v"(c1), "+v"(c2), "+v"(c3), "+v"(c4), "+v"(c5), "+v"(c6),
+                       "+v"(c7), "+v"(c8), "+v"(c9), "+v"(c10), "+v"(c11));
+  }
+  __m512 sum = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(c0, c1), _mm512_add_ps(c2, c3)),
+                             _mm512_add_ps(_mm512_add_ps(c4, c5), _mm512_add_ps(c6, c7)));
+  sum = _mm512_add_ps(sum, _mm512_add_ps(_mm512_add_ps(c8, c9), _mm512_add_ps(c10, c11)));
+  float lanes[16];
+  _mm512_storeu_ps(lanes, sum);
+  return lanes[0];
+}
+
+const MicroKernel* avx512_kernel() {
+  static const bool supported = __builtin_cpu_supports("avx512f");
+  return supported ? &kAvx512 : nullptr;
+}
+
+#else
+
+const MicroKernel* avx512_kernel() {
+  return nullptr;
+}
+
+float avx512_fma_probe(int64_t) {
+  return 0.0f;
+}
+
+#endif
+
+}  // namespace heatlens
