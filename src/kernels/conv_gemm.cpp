@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/error.h"
+
 namespace heatlens {
 
 namespace {
@@ -19,15 +21,18 @@ class Im2colSource : public BSource {
   Im2colSource(const float* image, const ConvGeometry& g, int64_t image_stride = 0)
       : image_(image), g_(g), image_stride_(image_stride) {}
 
+  static constexpr int kMaxStrip = 32;  // the widest kernel's nr
+
   void pack(int64_t p0, int64_t kc, int64_t j0, int64_t nc, int nr, float* dst) const override {
+    HEATLENS_CHECK(nr <= kMaxStrip, "im2col strips are at most " << kMaxStrip << " columns wide");
     const ConvGeometry& g = g_;
     const int64_t plane = g.in_h * g.in_w;
     for (int64_t s = 0; s * nr < nc; ++s) {
       float* out = dst + s * kc * nr;
       const int64_t jb = j0 + s * nr;
       const int64_t cols = std::min<int64_t>(nr, nc - s * nr);
-      // The strip's columns as runs along output rows.
-      Run runs[16];
+      // The strip's columns as runs along output rows (at most one per column).
+      Run runs[kMaxStrip];
       int count = 0;
       const int64_t per_image = g.out_h * g.out_w;
       for (int64_t j = 0; j < cols;) {

@@ -116,10 +116,11 @@ TEST_CASE("packed conv weights are cached for the last three weight tensors", "[
 TEST_CASE("a batch of images as one GEMM matches each image alone", "[kernels]") {
   ThreadPool pool(2);
   ExecContext ctx{&pool};
-  // Maps whose rows do not divide the 16/8-column strips, so strips cross images.
+  // Maps whose rows do not divide the 32/16/8-column strips, so strips cross images; 1×1 maps
+  // make one run per column (40 images: strips of 32 columns from 32 images).
   for (const ConvGeometry& g : {geometry(5, 7, 5, 3, 1, 1, 1), geometry(3, 6, 9, 3, 2, 1, 0),
-                                geometry(4, 3, 3, 1, 1, 1, 0)}) {
-    const int64_t count = 5, out_c = 7, kdim = g.channels * g.k_h * g.k_w;
+                                geometry(4, 3, 3, 1, 1, 1, 0), geometry(2, 3, 3, 3, 1, 1, 0)}) {
+    const int64_t count = g.out_w == 1 ? 40 : 5, out_c = 7, kdim = g.channels * g.k_h * g.k_w;
     const int64_t in_image = g.channels * g.in_h * g.in_w, cols = g.out_h * g.out_w;
     const std::vector<float> images = random_vector(count * in_image, 21);
     const std::vector<float> w = random_vector(out_c * kdim, 22), bias = random_vector(out_c, 23);
