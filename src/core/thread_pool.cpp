@@ -93,6 +93,12 @@ void ThreadPool::parallel_for(int64_t n, const RangeFn& body, int64_t min_chunk)
   }
   wake_.notify_all();
   run_chunks();
+  // The workers are usually finishing their last chunk: watch for that briefly before
+  // sleeping, since being woken can take longer than the chunk (it did on these machines).
+  const auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(200);
+  for (int i = 1; busy_.load() != 0; ++i) {
+    if (i % 256 == 0 && std::chrono::steady_clock::now() > spin_until) break;
+  }
   std::exception_ptr error;
   {
     std::unique_lock<std::mutex> lock(mutex_);

@@ -50,8 +50,8 @@ class ThreadPool {
   int64_t n_ = 0;
   int64_t chunk_ = 1;
   int64_t next_ = 0;
-  int busy_ = 0;
-  // Written under mutex_; atomic so that idle workers can watch them while spinning.
+  // Written under mutex_; atomic so that idle threads can watch them while spinning.
+  std::atomic<int> busy_{0};
   std::atomic<uint64_t> generation_{0};
   std::atomic<bool> stopping_{false};
   std::exception_ptr error_;

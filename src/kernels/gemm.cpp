@@ -297,7 +297,7 @@ void f32_gemm_packed(const PackedA& a, int64_t n, const BSource& b, float beta, 
   // the columns are too few to keep every thread busy: then rows are split too.
   const int64_t tile_n = kTileN, nt = ceil_div(n, tile_n);
   int64_t tile_m = m;
-  if (parallel && nt < 2 * threads) {
+  if (parallel && nt < threads) {
     const int64_t want_m = ceil_div(4 * threads, nt);
     tile_m = std::max<int64_t>(mr, round_up(ceil_div(m, want_m), mr));
   }

@@ -33,8 +33,13 @@ struct IndexRange {
   int64_t lo, hi;
 };
 inline IndexRange inside_range(int64_t offset, int64_t stride, int64_t size, int64_t count) {
-  int64_t lo = offset >= 0 ? 0 : (-offset + stride - 1) / stride;
-  int64_t hi = offset > size - 1 ? 0 : (size - 1 - offset) / stride + 1;
+  // Called per packed row and run: strides 1 and 2 avoid the 64-bit divisions (both
+  // dividends are non-negative where they are used).
+  const auto divide = [stride](int64_t v) {
+    return stride == 1 ? v : stride == 2 ? v >> 1 : v / stride;
+  };
+  int64_t lo = offset >= 0 ? 0 : divide(-offset + stride - 1);
+  int64_t hi = offset > size - 1 ? 0 : divide(size - 1 - offset) + 1;
   lo = lo < count ? lo : count;
   hi = hi < count ? hi : count;
   return {lo, hi > lo ? hi : lo};

@@ -94,6 +94,24 @@ TEST_CASE("conv as a packed GEMM over the implicit im2col matches im2col + refer
   }
 }
 
+TEST_CASE("inside_range finds exactly the in-image positions", "[kernels]") {
+  for (int64_t stride = 1; stride <= 4; ++stride) {
+    for (int64_t offset = -9; offset <= 9; ++offset) {
+      for (int64_t size = 0; size <= 8; ++size) {
+        for (int64_t count = 0; count <= 10; ++count) {
+          const IndexRange r = inside_range(offset, stride, size, count);
+          for (int64_t t = 0; t < count; ++t) {
+            const int64_t x = offset + t * stride;
+            INFO("stride " << stride << " offset " << offset << " size " << size << " t " << t);
+            REQUIRE((t >= r.lo && t < r.hi) == (x >= 0 && x < size));
+          }
+          REQUIRE((r.lo <= r.hi && r.hi <= count));
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("packed conv weights are cached for the last three weight tensors", "[kernels]") {
   // LRP alternates a conv's own weights with its rule-modified ones: none is packed twice.
   PackedWeights cache;
