@@ -176,6 +176,25 @@ void depthwise_row_general(const float* img, const float* w, const ConvGeometry&
   }
 }
 
+// A few columns [ox0, ox1) of an output row, each summed over its taps with bounds checks:
+// the borders beside the unrolled interior (the taps are added in the same order as above).
+void depthwise_columns(const float* img, const float* w, const ConvGeometry& g, int64_t oy,
+                       int64_t ox0, int64_t ox1, float* row) {
+  for (int64_t ox = ox0; ox < ox1; ++ox) {
+    float acc = row[ox];
+    for (int64_t ki = 0; ki < g.k_h; ++ki) {
+      const int64_t iy = oy * g.stride_h - g.pad_top + ki * g.dilation_h;
+      if (iy < 0 || iy >= g.in_h) continue;
+      const float* src = img + iy * g.in_w;
+      for (int64_t kj = 0; kj < g.k_w; ++kj) {
+        const int64_t ix = ox * g.stride_w - g.pad_left + kj * g.dilation_w;
+        if (ix >= 0 && ix < g.in_w) acc += w[ki * g.k_w + kj] * src[ix];
+      }
+    }
+    row[ox] = acc;
+  }
+}
+
 }  // namespace
 
 void conv_gemm_batch(const PackedA& weights, const float* images, int64_t count,
@@ -237,9 +256,9 @@ void depthwise_conv(const float* image, const float* weights, const float* bias,
           const int64_t iy = oy * g.stride_h - g.pad_top + ki;
           rows[ki] = iy >= 0 && iy < g.in_h ? img + iy * g.in_w : zero_row.data();
         }
-        depthwise_row_general(img, w, g, oy, 0, inner0, row);
+        depthwise_columns(img, w, g, oy, 0, inner0, row);
         fast(rows, w, -g.pad_left, inner0, inner1, row);
-        depthwise_row_general(img, w, g, oy, inner1, g.out_w, row);
+        depthwise_columns(img, w, g, oy, inner1, g.out_w, row);
       }
       if (!act.none()) apply_bias_activation(y, out_plane, 0.0f, act);
     }

@@ -186,9 +186,16 @@ void gemm_few_rows(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, 
       for (int64_t p = 0; p < k; ++p) arow[p] = trans_a ? a[p * lda + i] : a[i * lda + p];
       if (trans_b) {
         for (int64_t j = j0; j < j1; ++j) {
+          // Eight partial sums, so the compiler may vectorise the dot product.
           const float* col = b + j * ldb;
+          float part[8] = {};
+          int64_t p = 0;
+          for (; p + 8 <= k; p += 8) {
+            for (int l = 0; l < 8; ++l) part[l] += arow[p + l] * col[p + l];
+          }
           float s = 0;
-          for (int64_t p = 0; p < k; ++p) s += arow[p] * col[p];
+          for (; p < k; ++p) s += arow[p] * col[p];
+          for (int l = 0; l < 8; ++l) s += part[l];
           acc[j - j0] = s;
         }
       } else {
