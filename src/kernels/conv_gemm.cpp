@@ -273,6 +273,10 @@ void depthwise_conv(const float* image, const float* weights, const float* bias,
 void depthwise_conv_backward(const float* dy, const float* weights, const ConvGeometry& g,
                              int64_t channels, float* dx, const ExecContext* ctx) {
   const int64_t in_plane = g.in_h * g.in_w, out_plane = g.out_h * g.out_w;
+  // The output columns whose input column is inside the image depend on the tap column only.
+  std::vector<IndexRange> columns;
+  for (int64_t kj = 0; kj < g.k_w; ++kj)
+    columns.push_back(inside_range(kj * g.dilation_w - g.pad_left, g.stride_w, g.in_w, g.out_w));
   auto body = [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
       const float* w = weights + c * g.k_h * g.k_w;
@@ -288,8 +292,7 @@ void depthwise_conv_backward(const float* dy, const float* weights, const ConvGe
           for (int64_t kj = 0; kj < g.k_w; ++kj) {
             const float wv = w[ki * g.k_w + kj];
             const int64_t off = kj * g.dilation_w - g.pad_left;
-            const IndexRange in = inside_range(off, g.stride_w, g.in_w, g.out_w);
-            const int64_t lo = in.lo, hi = in.hi;
+            const int64_t lo = columns[kj].lo, hi = columns[kj].hi;
             if (g.stride_w == 1) {
               for (int64_t ox = lo; ox < hi; ++ox) dst[ox + off] += wv * row[ox];
             } else {

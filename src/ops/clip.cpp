@@ -62,10 +62,16 @@ class Clip : public Op {
   Tensors vjp(const VjpArgs& a) const override {
     float lo, hi;
     bounds(a.input_types, lo, hi);
-    Tensor dx(a.input_types[0].shape);
+    Tensor dx = Tensor::uninitialized(a.input_types[0].shape);
     const float* x = a.inputs[0].f32();
     const float* g = a.grad_outputs[0].f32();
-    for (int64_t i = 0; i < dx.numel(); ++i) dx.f32()[i] = (x[i] >= lo && x[i] <= hi) ? g[i] : 0.0f;
+    float* d = dx.f32();
+    a.ctx.parallel_for(
+        dx.numel(),
+        [&](int64_t b, int64_t e) {
+          for (int64_t i = b; i < e; ++i) d[i] = (x[i] >= lo && x[i] <= hi) ? g[i] : 0.0f;
+        },
+        16384);
     Tensors grads(a.input_types.size());
     grads[0] = dx;
     return grads;
