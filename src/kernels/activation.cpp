@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "kernels/cpu_clones.h"
+
 namespace heatlens {
 
 namespace {
@@ -57,7 +59,8 @@ std::string Activation::name() const {
   return "none";
 }
 
-void apply_bias_activation(float* x, int64_t n, float bias, const Activation& act) {
+HEATLENS_CPU_CLONES void apply_bias_activation(float* x, int64_t n, float bias,
+                                               const Activation& act) {
   // One simple loop per case so the compiler vectorises each.
   switch (act.kind) {
     case Activation::Kind::none:

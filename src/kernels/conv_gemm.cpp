@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "kernels/cpu_clones.h"
 
 namespace heatlens {
 
@@ -142,15 +143,33 @@ void depthwise_row(const float* const* rows, const float* w, int64_t off, int64_
   }
 }
 
+// The four rows networks use, each compiled for the CPU's widest vectors (cpu_clones.h).
+HEATLENS_CPU_CLONES void depthwise_row_3s1(const float* const* rows, const float* w, int64_t off,
+                                           int64_t ox0, int64_t ox1, float* out) {
+  depthwise_row<3, 1>(rows, w, off, ox0, ox1, out);
+}
+HEATLENS_CPU_CLONES void depthwise_row_3s2(const float* const* rows, const float* w, int64_t off,
+                                           int64_t ox0, int64_t ox1, float* out) {
+  depthwise_row<3, 2>(rows, w, off, ox0, ox1, out);
+}
+HEATLENS_CPU_CLONES void depthwise_row_5s1(const float* const* rows, const float* w, int64_t off,
+                                           int64_t ox0, int64_t ox1, float* out) {
+  depthwise_row<5, 1>(rows, w, off, ox0, ox1, out);
+}
+HEATLENS_CPU_CLONES void depthwise_row_5s2(const float* const* rows, const float* w, int64_t off,
+                                           int64_t ox0, int64_t ox1, float* out) {
+  depthwise_row<5, 2>(rows, w, off, ox0, ox1, out);
+}
+
 using DepthwiseRow = void (*)(const float* const*, const float*, int64_t, int64_t, int64_t, float*);
 
 DepthwiseRow depthwise_row_for(const ConvGeometry& g) {
   if (g.k_h != g.k_w || g.dilation_h != 1 || g.dilation_w != 1 || g.stride_w != g.stride_h)
     return nullptr;
-  if (g.k_h == 3 && g.stride_w == 1) return depthwise_row<3, 1>;
-  if (g.k_h == 3 && g.stride_w == 2) return depthwise_row<3, 2>;
-  if (g.k_h == 5 && g.stride_w == 1) return depthwise_row<5, 1>;
-  if (g.k_h == 5 && g.stride_w == 2) return depthwise_row<5, 2>;
+  if (g.k_h == 3 && g.stride_w == 1) return depthwise_row_3s1;
+  if (g.k_h == 3 && g.stride_w == 2) return depthwise_row_3s2;
+  if (g.k_h == 5 && g.stride_w == 1) return depthwise_row_5s1;
+  if (g.k_h == 5 && g.stride_w == 2) return depthwise_row_5s2;
   return nullptr;
 }
 
@@ -270,6 +289,35 @@ void depthwise_conv(const float* image, const float* weights, const float* bias,
     body(0, channels);
 }
 
+namespace {
+
+// One channel of depthwise_conv_backward (compiled for the CPU's widest vectors).
+HEATLENS_CPU_CLONES void depthwise_backward_plane(const float* d, const float* w,
+                                                  const ConvGeometry& g, const IndexRange* columns,
+                                                  float* img) {
+  std::fill(img, img + g.in_h * g.in_w, 0.0f);
+  for (int64_t oy = 0; oy < g.out_h; ++oy) {
+    const float* row = d + oy * g.out_w;
+    for (int64_t ki = 0; ki < g.k_h; ++ki) {
+      const int64_t iy = oy * g.stride_h - g.pad_top + ki * g.dilation_h;
+      if (iy < 0 || iy >= g.in_h) continue;
+      float* dst = img + iy * g.in_w;
+      for (int64_t kj = 0; kj < g.k_w; ++kj) {
+        const float wv = w[ki * g.k_w + kj];
+        const int64_t off = kj * g.dilation_w - g.pad_left;
+        const int64_t lo = columns[kj].lo, hi = columns[kj].hi;
+        if (g.stride_w == 1) {
+          for (int64_t ox = lo; ox < hi; ++ox) dst[ox + off] += wv * row[ox];
+        } else {
+          for (int64_t ox = lo; ox < hi; ++ox) dst[ox * g.stride_w + off] += wv * row[ox];
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
 void depthwise_conv_backward(const float* dy, const float* weights, const ConvGeometry& g,
                              int64_t channels, float* dx, const ExecContext* ctx) {
   const int64_t in_plane = g.in_h * g.in_w, out_plane = g.out_h * g.out_w;
@@ -279,28 +327,8 @@ void depthwise_conv_backward(const float* dy, const float* weights, const ConvGe
     columns.push_back(inside_range(kj * g.dilation_w - g.pad_left, g.stride_w, g.in_w, g.out_w));
   auto body = [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
-      const float* w = weights + c * g.k_h * g.k_w;
-      const float* d = dy + c * out_plane;
-      float* img = dx + c * in_plane;
-      std::fill(img, img + in_plane, 0.0f);
-      for (int64_t oy = 0; oy < g.out_h; ++oy) {
-        const float* row = d + oy * g.out_w;
-        for (int64_t ki = 0; ki < g.k_h; ++ki) {
-          const int64_t iy = oy * g.stride_h - g.pad_top + ki * g.dilation_h;
-          if (iy < 0 || iy >= g.in_h) continue;
-          float* dst = img + iy * g.in_w;
-          for (int64_t kj = 0; kj < g.k_w; ++kj) {
-            const float wv = w[ki * g.k_w + kj];
-            const int64_t off = kj * g.dilation_w - g.pad_left;
-            const int64_t lo = columns[kj].lo, hi = columns[kj].hi;
-            if (g.stride_w == 1) {
-              for (int64_t ox = lo; ox < hi; ++ox) dst[ox + off] += wv * row[ox];
-            } else {
-              for (int64_t ox = lo; ox < hi; ++ox) dst[ox * g.stride_w + off] += wv * row[ox];
-            }
-          }
-        }
-      }
+      depthwise_backward_plane(dy + c * out_plane, weights + c * g.k_h * g.k_w, g, columns.data(),
+                               dx + c * in_plane);
     }
   };
   if (ctx)

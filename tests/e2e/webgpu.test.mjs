@@ -127,6 +127,51 @@ test('bundled models and golden networks: predict, gradient, LRP and RISE on Web
   assert.ok(ortWebgpuDisagrees.length <= models.length / 4, ortWebgpuDisagrees.join(', '));
 });
 
+test('every method of the registry runs on the WebGPU backend and equals the CPU', async () => {
+  // mnist-cnn, with the sampling methods cut down to a few samples (SwiftShader is slow); the
+  // random draws are the host's in both runs, so the maps must agree within float error.
+  const small = {
+    smoothgrad: { samples: 4 }, 'smoothgrad-square': { samples: 4 }, vargrad: { samples: 4 },
+    'integrated-gradients': { steps: 4 }, 'expected-gradients': { samples: 4 },
+    occlusion: { window: 7, stride: 7 }, rise: { masks: 32 }, lime: { samples: 32 },
+    'kernel-shap': { samples: 32 }, 'shapley-sampling': { samples: 2, segments: 10 },
+    'meaningful-perturbation': { iterations: 5 }, rde: { steps: 5, samples: 2 },
+    'matching-pursuit': { samples: 1, grouping: 'tiles' },
+  };
+  const bytes = Array.from(fs.readFileSync(path.join(root, 'models/mnist-cnn/model.onnx')));
+  const card = fs.readFileSync(path.join(root, 'models/mnist-cnn/card.json'), 'utf8');
+  const r = await session.page.evaluate(async ({ bytesArray, cardText, params }) => {
+    const e = window.heatlensEngine;
+    await e.call('loadModel', [new Uint8Array(bytesArray).buffer, cardText]);
+    const methods = (await e.call('methods', [])).map((m) => m.name);
+    const x = new Float32Array(28 * 28).map((_, i) => ((i * 7) % 29) / 29);
+    const shape = [1, 1, 28, 28];
+    const out = {};
+    for (const method of methods) {
+      out[method] = {};
+      for (const backend of ['cpu', 'webgpu']) {
+        await e.call('setBackend', [backend]);
+        const a = await e.call('explain', [x, shape, method, params[method] || {}, 3, 'logit']);
+        out[method][backend] = { relevance: Array.from(a.relevance), report: a.backend };
+      }
+    }
+    await e.call('setBackend', ['cpu']);
+    return out;
+  }, { bytesArray: bytes, cardText: card, params: small });
+  const names = Object.keys(r);
+  assert.ok(names.length >= 20, names.join(', '));
+  for (const method of names) {
+    const { cpu, webgpu } = r[method];
+    assert.equal(webgpu.report.backend, 'webgpu', method);
+    assert.ok(webgpu.report.stats.device_nodes > 0, `${method}: nothing ran on the GPU`);
+    // The optimised masks (meaningful perturbation, RDE) follow a few gradient steps, which
+    // carry the float differences on; everything else is one computation of the same sums.
+    const tolerance = ['meaningful-perturbation', 'rde'].includes(method) ? 1e-3 : 1e-4;
+    assert.ok(relative(webgpu.relevance, cpu.relevance) <= tolerance,
+      `${method}: ${relative(webgpu.relevance, cpu.relevance)}`);
+  }
+});
+
 test('the page offers WebGPU and ONNX Runtime WebGPU, runs methods on them and shows the backend and its CPU fallbacks', async () => {
   const page = await session.page.context().newPage();
   const $ = (id) => `[data-testid="${id}"]`;
