@@ -164,9 +164,11 @@ test('every method of the registry runs on the WebGPU backend and equals the CPU
     const { cpu, webgpu } = r[method];
     assert.equal(webgpu.report.backend, 'webgpu', method);
     assert.ok(webgpu.report.stats.device_nodes > 0, `${method}: nothing ran on the GPU`);
-    // The optimised masks (meaningful perturbation, RDE) follow a few gradient steps, which
-    // carry the float differences on; everything else is one computation of the same sums.
-    const tolerance = ['meaningful-perturbation', 'rde'].includes(method) ? 1e-3 : 1e-4;
+    // Fitted maps (the surrogate regressions of LIME and Kernel SHAP, the optimised masks of
+    // meaningful perturbation and RDE) amplify the scores' float differences by the fit's
+    // conditioning; everything else is one computation of the same sums.
+    const fitted = ['lime', 'kernel-shap', 'meaningful-perturbation', 'rde'].includes(method);
+    const tolerance = fitted ? 1e-3 : 1e-4;
     assert.ok(relative(webgpu.relevance, cpu.relevance) <= tolerance,
       `${method}: ${relative(webgpu.relevance, cpu.relevance)}`);
   }
