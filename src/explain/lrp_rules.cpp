@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <map>
 
 #include "core/error.h"
@@ -120,10 +121,10 @@ class HostLayerMath {
     return node_.op->vjp(VjpArgs{types, in, outputs, grads, need, ctx_})[data_];
   }
   Tensor positive(const Tensor& t) {
-    return derived("pos", {&t}, [&] { return map(t, [](float v) { return std::max(v, 0.0f); }); });
+    return derived("pos", {&t}, [&] { return map(t, [](float v) { return v > 0 ? v : 0.0f; }); });
   }
   Tensor negative(const Tensor& t) {
-    return derived("neg", {&t}, [&] { return map(t, [](float v) { return std::min(v, 0.0f); }); });
+    return derived("neg", {&t}, [&] { return map(t, [](float v) { return v < 0 ? v : 0.0f; }); });
   }
   Tensor ones(const Tensor& t) {
     return derived("ones", {&t}, [&] { return map(t, [](float) { return 1.0f; }); });
@@ -132,7 +133,9 @@ class HostLayerMath {
     return derived("sq", {&t}, [&] { return map(t, [](float v) { return v * v; }); });
   }
   Tensor combine(float p, const Tensor& a, float q, const Tensor& b) {
-    const std::string op = "comb" + std::to_string(p) + "," + std::to_string(q);
+    // The coefficients exactly (hexadecimal), so that γ = 1e-7 and 2e-7 are different keys.
+    char op[64];
+    std::snprintf(op, sizeof op, "comb%a,%a", static_cast<double>(p), static_cast<double>(q));
     return derived(op, {&a, &b}, [&] {
       return map_elements(
           a, b,

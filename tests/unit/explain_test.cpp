@@ -152,6 +152,13 @@ TEST_CASE("LRP makes its rule-modified weights once per model and reuses them", 
     CHECK(max_abs_diff(again.relevance, run(e, y, "lrp", p).relevance) == 0.0);
     CHECK(max_abs_diff(first.relevance, run(e, x, "lrp", p).relevance) == 0.0);
   }
+  // Rules with other parameters derive other weights, however close the parameters are.
+  for (const char* gamma : {"1e-7", "2e-7"}) {
+    const std::map<std::string, std::string> p = {{"rule", "gamma"}, {"gamma", gamma}};
+    const Attribution cached = heatlens::explain(m, x, "lrp", TargetSpec{}, p, progress);
+    INFO("gamma " << gamma);
+    CHECK(max_abs_diff(cached.relevance, run(e, x, "lrp", p).relevance) == 0.0);
+  }
 }
 
 TEST_CASE("LRP-γ approaches α1β0 (z+) as γ → ∞", "[explain][lrp]") {
