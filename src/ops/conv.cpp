@@ -124,8 +124,13 @@ class Conv : public Op {
     ConvGeometry g = p.geometry(cg);
     const int64_t kdim = cg * g.k_h * g.k_w, cols = g.out_h * g.out_w;
     Tensors grads(a.input_types.size());
-    // The GEMMs below overwrite it (beta = 0), so it is left uninitialised.
-    std::unique_ptr<float[]> col(new float[static_cast<size_t>(std::max<int64_t>(kdim * cols, 1))]);
+    // The column matrix, made when a path needs it; the GEMMs overwrite it (beta = 0), so it is
+    // left uninitialised.
+    std::unique_ptr<float[]> col;
+    const auto column_buffer = [&] {
+      if (!col) col.reset(new float[static_cast<size_t>(std::max<int64_t>(kdim * cols, 1))]);
+      return col.get();
+    };
     if (a.need[0] && cg == 1 && og == 1) {
       Tensor dx = Tensor::uninitialized(xs);
       for (int64_t b = 0; b < batch; ++b) {
@@ -146,8 +151,8 @@ class Conv : public Op {
         for (int64_t gi = 0; gi < group_; ++gi) {
           const float* dyg = dy.f32() + (b * cout + gi * og) * cols;
           float* dxg = dx.f32() + (b * cin + gi * cg) * g.in_h * g.in_w;
-          f32_gemm_packed(wt[gi], cols, false, dyg, cols, 0.0f, pointwise ? dxg : col.get(), cols,
-                          Epilogue{}, &a.ctx);
+          f32_gemm_packed(wt[gi], cols, false, dyg, cols, 0.0f, pointwise ? dxg : column_buffer(),
+                          cols, Epilogue{}, &a.ctx);
           if (!pointwise) col2im(col.get(), g, dxg, &a.ctx);
         }
       }
@@ -158,7 +163,7 @@ class Conv : public Op {
       Tensor dw(ws);
       for (int64_t b = 0; b < batch; ++b) {
         for (int64_t gi = 0; gi < group_; ++gi) {
-          im2col(x.f32() + (b * cin + gi * cg) * g.in_h * g.in_w, g, col.get(), &a.ctx);
+          im2col(x.f32() + (b * cin + gi * cg) * g.in_h * g.in_w, g, column_buffer(), &a.ctx);
           const float* dyg = dy.f32() + (b * cout + gi * og) * cols;
           f32_gemm(false, true, og, kdim, cols, 1.0f, dyg, cols, col.get(), cols, 1.0f,
                    dw.f32() + gi * og * kdim, kdim, &a.ctx);
