@@ -90,6 +90,119 @@ class Im2colSource : public BSource {
   int64_t image_stride_;
 };
 
+// The layout of conv_gemm_phases' copy of the input. With stride s, padded row y' is split by
+// y' mod s_h (and columns by x' mod s_w) into phases, keeping only the residues some tap reads.
+// Tap (ki, kj) then reads phase ((ki·dh) mod sh, (kj·dw) mod sw) at row oy + ki·dh / sh, column
+// ox + kj·dw / sw: a stride-1 read. With every output row extended to the phase width wq, row
+// p of the im2col matrix is one contiguous stretch of the copy for all of an image's columns.
+struct PhaseLayout {
+  int64_t hq = 0, wq = 0, plane = 0;  // one phase of one channel: hq × wq
+  int64_t row_phases = 0, col_phases = 0;
+  std::vector<int64_t> row_phase, col_phase;  // residue → phase index, −1 when no tap reads it
+  int64_t image_size = 0;                     // phases × channels × plane
+  int64_t tail = 0;  // floats the last taps of the last extended row read past the images
+
+  explicit PhaseLayout(const ConvGeometry& g) {
+    hq = g.out_h + (g.k_h - 1) * g.dilation_h / g.stride_h;
+    wq = g.out_w + (g.k_w - 1) * g.dilation_w / g.stride_w;
+    plane = hq * wq;
+    row_phase = residues(g.k_h, g.dilation_h, g.stride_h, row_phases);
+    col_phase = residues(g.k_w, g.dilation_w, g.stride_w, col_phases);
+    image_size = row_phases * col_phases * g.channels * plane;
+    tail = (g.k_w - 1) * g.dilation_w / g.stride_w;
+  }
+
+  // Offset of tap (c, ki, kj) in an image's copy.
+  int64_t tap(const ConvGeometry& g, int64_t c, int64_t ki, int64_t kj) const {
+    const int64_t dy = ki * g.dilation_h, dx = kj * g.dilation_w;
+    const int64_t phase = row_phase[dy % g.stride_h] * col_phases + col_phase[dx % g.stride_w];
+    return (phase * g.channels + c) * plane + dy / g.stride_h * wq + dx / g.stride_w;
+  }
+
+ private:
+  static std::vector<int64_t> residues(int64_t k, int64_t dilation, int64_t stride,
+                                       int64_t& count) {
+    std::vector<int64_t> index(static_cast<size_t>(stride), -1);
+    count = 0;
+    for (int64_t i = 0; i < k; ++i) {
+      int64_t& slot = index[static_cast<size_t>(i * dilation % stride)];
+      if (slot < 0) slot = count++;
+    }
+    return index;
+  }
+};
+
+// The im2col matrix read from a PhaseLayout copy: packing a strip is one fixed-size copy per
+// row, with no bounds to check (the copy holds the zero padding). The extra columns of each
+// extended output row are computed and dropped (conv_gemm_phases).
+class PhaseRowSource : public BSource {
+ public:
+  PhaseRowSource(const float* copy, const ConvGeometry& g, const PhaseLayout& layout)
+      : copy_(copy), g_(g), layout_(layout), image_cols_(g.out_h * layout.wq) {}
+
+  static constexpr int64_t kMaxRows = 256;  // gemm.cpp's K block
+
+  void pack(int64_t p0, int64_t kc, int64_t j0, int64_t nc, int nr, float* dst) const override {
+    HEATLENS_CHECK(kc <= kMaxRows, "phase-row strips hold at most " << kMaxRows << " rows");
+    // Offsets of the kc taps, worked out once for all strips.
+    int64_t taps[kMaxRows];
+    int64_t c = p0 / (g_.k_h * g_.k_w), ki = (p0 / g_.k_w) % g_.k_h, kj = p0 % g_.k_w;
+    for (int64_t p = 0; p < kc; ++p) {
+      taps[p] = layout_.tap(g_, c, ki, kj);
+      if (++kj == g_.k_w) {
+        kj = 0;
+        if (++ki == g_.k_h) {
+          ki = 0;
+          ++c;
+        }
+      }
+    }
+    switch (nr) {
+      case 32: return pack_strips<32>(taps, kc, j0, nc, nr, dst);
+      case 16: return pack_strips<16>(taps, kc, j0, nc, nr, dst);
+      case 8: return pack_strips<8>(taps, kc, j0, nc, nr, dst);
+      default: return pack_strips<0>(taps, kc, j0, nc, nr, dst);
+    }
+  }
+
+ private:
+  // NR: the strip width when known at compile time (the whole-strip copy is then inlined).
+  template <int NR>
+  void pack_strips(const int64_t* taps, int64_t kc, int64_t j0, int64_t nc, int nr,
+                   float* dst) const {
+    const int64_t image_size = layout_.image_size;
+    for (int64_t s = 0; s * nr < nc; ++s) {
+      float* out = dst + s * kc * nr;
+      const int64_t jb = j0 + s * nr, cols = std::min<int64_t>(nr, nc - s * nr);
+      const int64_t b = jb / image_cols_, q = jb % image_cols_;
+      if (NR != 0 && cols == NR && q + NR <= image_cols_) {
+        // The whole strip lies in one image: one copy of NR floats per row.
+        const float* src = copy_ + b * image_size + q;
+        for (int64_t p = 0; p < kc; ++p)
+          std::memcpy(out + p * NR, src + taps[p], NR * sizeof(float));
+        continue;
+      }
+      // Strips that end the matrix or cross from one image to the next: piece by piece.
+      for (int64_t p = 0; p < kc; ++p) {
+        float* o = out + p * nr;
+        for (int64_t j = 0; j < cols;) {
+          const int64_t bj = (jb + j) / image_cols_, qj = (jb + j) % image_cols_;
+          const int64_t len = std::min(cols - j, image_cols_ - qj);
+          std::memcpy(o + j, copy_ + bj * image_size + qj + taps[p],
+                      static_cast<size_t>(len) * sizeof(float));
+          j += len;
+        }
+        for (int64_t j = cols; j < nr; ++j) o[j] = 0.0f;
+      }
+    }
+  }
+
+  const float* copy_;
+  ConvGeometry g_;
+  const PhaseLayout& layout_;
+  int64_t image_cols_;
+};
+
 }  // namespace
 
 std::shared_ptr<const PackedConvWeights> PackedWeights::get(const Tensor& weights, int64_t groups,
@@ -115,12 +228,113 @@ std::shared_ptr<const PackedConvWeights> PackedWeights::get(const Tensor& weight
   return packed;
 }
 
+namespace {
+
+// Whether conv_gemm_phases suits this convolution of `count` images: its extended rows may
+// add at most 1/8 to the kernel's columns (rounded up to its strips). Small maps in a batch
+// and large dilations would add more; they take Im2colSource.
+bool uses_phases(const ConvGeometry& g, int64_t count, int nr, ConvPath path) {
+  if (is_pointwise(g) || path == ConvPath::runs) return false;  // pointwise: the image is B
+  if (path == ConvPath::phases) return true;
+  const int64_t wq = g.out_w + (g.k_w - 1) * g.dilation_w / g.stride_w;
+  const auto strips = [nr](int64_t n) { return (n + nr - 1) / nr; };
+  return strips(count * g.out_h * wq) * 8 <= strips(count * g.out_h * g.out_w) * 9;
+}
+
+// conv_gemm_batch over a PhaseLayout copy of the images: the copy is made (with its zero
+// padding), the GEMM runs over the extended rows (PhaseRowSource), and each output row's first
+// out_w columns are moved to their place. The copies are small beside the packing they save:
+// a strip row was several bounds-checked runs (Im2colSource), it is one copy here.
+void conv_gemm_phases(const PackedA& weights, const float* images, int64_t count,
+                      int64_t image_stride, const ConvGeometry& g, const float* bias,
+                      const Activation& act, float* out, int64_t out_stride,
+                      const ExecContext* ctx) {
+  const PhaseLayout layout(g);
+  const int64_t hq = layout.hq, wq = layout.wq;
+  // Reused from call to call, as the GEMM's own scratch (a fresh buffer would be page-faulted
+  // in on every layer).
+  thread_local std::vector<float> copy, wide;
+  const size_t copy_size = static_cast<size_t>(count * layout.image_size + layout.tail);
+  if (copy.size() < copy_size) copy.resize(copy_size);
+  float* phases = copy.data();
+  std::fill(phases + count * layout.image_size, phases + copy_size, 0.0f);
+  // Plane i is image b, phase (rh, rw), channel c; its row y is input row y·sh + rh − pad_top,
+  // its column u input column u·sw + rw − pad_left.
+  std::vector<int64_t> rows_of(static_cast<size_t>(layout.row_phases)),
+      cols_of(static_cast<size_t>(layout.col_phases));
+  for (int64_t r = 0; r < g.stride_h; ++r)
+    if (layout.row_phase[r] >= 0) rows_of[layout.row_phase[r]] = r;
+  for (int64_t r = 0; r < g.stride_w; ++r)
+    if (layout.col_phase[r] >= 0) cols_of[layout.col_phase[r]] = r;
+  const int64_t planes_per_image = layout.image_size / layout.plane;
+  auto copy_planes = [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      const int64_t b = i / planes_per_image, rest = i % planes_per_image;
+      const int64_t c = rest % g.channels, phase = rest / g.channels;
+      const int64_t rh = rows_of[phase / layout.col_phases];
+      const int64_t rw = cols_of[phase % layout.col_phases];
+      const float* src = images + b * image_stride + c * g.in_h * g.in_w;
+      float* dst = phases + i * layout.plane;
+      const IndexRange inside = inside_range(rw - g.pad_left, g.stride_w, g.in_w, wq);
+      for (int64_t y = 0; y < hq; ++y) {
+        float* row = dst + y * wq;
+        const int64_t iy = y * g.stride_h + rh - g.pad_top;
+        if (iy < 0 || iy >= g.in_h) {
+          std::fill(row, row + wq, 0.0f);
+          continue;
+        }
+        const float* in = src + iy * g.in_w;
+        const int64_t x0 = rw - g.pad_left;  // column u is in[x0 + u·sw]
+        std::fill(row, row + inside.lo, 0.0f);
+        if (g.stride_w == 1) {
+          std::memcpy(row + inside.lo, in + x0 + inside.lo,
+                      static_cast<size_t>(inside.hi - inside.lo) * sizeof(float));
+        } else {
+          for (int64_t u = inside.lo; u < inside.hi; ++u) row[u] = in[x0 + u * g.stride_w];
+        }
+        std::fill(row + inside.hi, row + wq, 0.0f);
+      }
+    }
+  };
+  const int64_t planes = count * planes_per_image;
+  if (ctx)
+    ctx->parallel_for(planes, copy_planes,
+                      std::max<int64_t>(1, 16384 / std::max<int64_t>(1, layout.plane)));
+  else
+    copy_planes(0, planes);
+
+  const int64_t image_cols = g.out_h * wq, n = count * image_cols, rows = weights.m;
+  const size_t wide_size = static_cast<size_t>(rows * n);
+  if (wide.size() < wide_size) wide.resize(wide_size);
+  f32_gemm_packed(weights, n, PhaseRowSource(phases, g, layout), 0.0f, wide.data(), n,
+                  Epilogue{bias, act}, ctx);
+  const float* result = wide.data();
+  auto compact = [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      const int64_t b = i / rows, o = i % rows;
+      const float* src = result + o * n + b * image_cols;
+      float* dst = out + b * out_stride + o * g.out_h * g.out_w;
+      for (int64_t y = 0; y < g.out_h; ++y)
+        std::memcpy(dst + y * g.out_w, src + y * wq, static_cast<size_t>(g.out_w) * sizeof(float));
+    }
+  };
+  if (ctx)
+    ctx->parallel_for(count * rows, compact,
+                      std::max<int64_t>(1, 16384 / std::max<int64_t>(1, image_cols)));
+  else
+    compact(0, count * rows);
+}
+
+}  // namespace
+
 void conv_gemm(const PackedA& weights, const float* image, const ConvGeometry& g, const float* bias,
-               const Activation& act, float* out, const ExecContext* ctx) {
+               const Activation& act, float* out, const ExecContext* ctx, ConvPath path) {
   const int64_t cols = g.out_h * g.out_w;
   const Epilogue epilogue{bias, act};
   if (is_pointwise(g)) {
     f32_gemm_packed(weights, cols, false, image, cols, 0.0f, out, cols, epilogue, ctx);
+  } else if (uses_phases(g, 1, weights.kernel->nr, path)) {
+    conv_gemm_phases(weights, image, 1, 0, g, bias, act, out, 0, ctx);
   } else {
     f32_gemm_packed(weights, cols, Im2colSource(image, g), 0.0f, out, cols, epilogue, ctx);
   }
@@ -219,7 +433,11 @@ void depthwise_columns(const float* img, const float* w, const ConvGeometry& g, 
 void conv_gemm_batch(const PackedA& weights, const float* images, int64_t count,
                      int64_t image_stride, const ConvGeometry& g, const float* bias,
                      const Activation& act, float* out, int64_t out_stride,
-                     const ExecContext* ctx) {
+                     const ExecContext* ctx, ConvPath path) {
+  if (uses_phases(g, count, weights.kernel->nr, path)) {
+    conv_gemm_phases(weights, images, count, image_stride, g, bias, act, out, out_stride, ctx);
+    return;
+  }
   const int64_t cols = g.out_h * g.out_w, rows = weights.m;
   // One GEMM with every image's columns side by side, then each image's block moved to its
   // place in the NCHW output.

@@ -1,7 +1,11 @@
 // Convolution as a packed GEMM: W[out_c, C·kh·kw] · im2col(x), where the im2col matrix is
-// never written out; its strips are packed straight from the image (implicit im2col). The
-// weights are packed once per weight tensor (PackedWeights) and reused by every call. Bias and
-// an activation are applied to each output tile as it completes.
+// never written out; its strips are packed straight from the image (implicit im2col), in one
+// of two ways. Usually the image is first copied with its zero padding, split by stride phase,
+// so that each row of a strip is one contiguous copy (output rows are extended by the kernel's
+// reach and the extra columns dropped). Where that extension would add more than 1/8 to the
+// work (small maps in a batch, large dilations), the strips are gathered from the image itself
+// run by run with bounds. The weights are packed once per weight tensor (PackedWeights) and
+// reused by every call. Bias and an activation are applied to each output tile as it completes.
 //
 // conv_reference (im2col + f32_gemm_reference) is what both kernels are tested against
 // (tests/unit/kernels_test.cpp).
@@ -39,15 +43,20 @@ class PackedWeights {
   std::vector<Entry> entries_;  // most recently used first
 };
 
+// How the im2col strips are packed (above); tests force each way.
+enum class ConvPath { automatic, phases, runs };
+
 // One image of one group: out[og, out_h·out_w] = act(W_g · im2col(image) + bias).
 void conv_gemm(const PackedA& weights, const float* image, const ConvGeometry& g, const float* bias,
-               const Activation& act, float* out, const ExecContext* ctx);
+               const Activation& act, float* out, const ExecContext* ctx,
+               ConvPath path = ConvPath::automatic);
 
 // `count` images at once (image b at images + b·image_stride, output at out + b·out_stride):
 // one GEMM with all their columns, so small feature maps fill the kernel's tiles.
 void conv_gemm_batch(const PackedA& weights, const float* images, int64_t count,
                      int64_t image_stride, const ConvGeometry& g, const float* bias,
-                     const Activation& act, float* out, int64_t out_stride, const ExecContext* ctx);
+                     const Activation& act, float* out, int64_t out_stride, const ExecContext* ctx,
+                     ConvPath path = ConvPath::automatic);
 
 // Depthwise convolution (one input channel per group, any channel multiplier of 1):
 // out[c] = act(w[c] ⋆ image[c] + bias[c]) for `channels` planes, split over planes.

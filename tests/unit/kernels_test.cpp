@@ -84,11 +84,77 @@ TEST_CASE("conv as a packed GEMM over the implicit im2col matches im2col + refer
       conv_reference(w.data(), t.out_c, image.data(), g, bias.data(), act, ref.data());
       for (const MicroKernel* kernel : gemm_kernels()) {
         const PackedA packed = pack_a(*kernel, false, t.out_c, kdim, 1.0f, w.data(), kdim);
-        std::vector<float> fast(ref.size(), std::numeric_limits<float>::quiet_NaN());
-        conv_gemm(packed, image.data(), g, bias.data(), act, fast.data(), &ctx);
-        require_close(fast, ref, 1e-4f,
-                      std::string(kernel->name) + " conv k" + std::to_string(t.k) + " s" +
-                          std::to_string(t.s) + " " + act.name());
+        for (const ConvPath path : {ConvPath::automatic, ConvPath::phases, ConvPath::runs}) {
+          std::vector<float> fast(ref.size(), std::numeric_limits<float>::quiet_NaN());
+          conv_gemm(packed, image.data(), g, bias.data(), act, fast.data(), &ctx, path);
+          require_close(fast, ref, 1e-4f,
+                        std::string(kernel->name) + " conv k" + std::to_string(t.k) + " s" +
+                            std::to_string(t.s) + " " + act.name() + " path " +
+                            std::to_string(static_cast<int>(path)));
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("conv by stride phases and by runs: uneven pads, rectangular kernels, batches",
+          "[kernels]") {
+  // The phase copy's size comes from the output size, so pads that differ per side (ONNX
+  // pads, auto_pad SAME_LOWER) must land right; 30·3·3 = 270 rows cross a K block; extended
+  // rows of 1 + 2 = 3 columns cross strips and images; strides differ per axis.
+  ThreadPool pool(2);
+  ExecContext ctx{&pool};
+  struct Case {
+    int64_t c, h, w, kh, kw, sh, sw, dh, dw, top, left, bottom, right, out_c, count;
+  };
+  const Case cases[] = {{3, 6, 5, 3, 5, 1, 1, 1, 2, 0, 2, 1, 3, 5, 1},
+                        {2, 4, 3, 2, 4, 1, 1, 1, 1, 1, 0, 2, 1, 7, 3},
+                        {30, 5, 4, 3, 3, 1, 1, 2, 1, 2, 1, 2, 1, 13, 2},
+                        {1, 1, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 3, 37},
+                        {64, 9, 9, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 9, 2},
+                        {3, 11, 10, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 6, 3},
+                        {4, 13, 12, 7, 5, 2, 3, 1, 2, 3, 2, 2, 1, 5, 2},
+                        {5, 9, 8, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0, 8, 4},
+                        {2, 12, 12, 4, 4, 4, 4, 1, 1, 0, 0, 0, 0, 3, 2}};
+  for (const Case& t : cases) {
+    ConvGeometry g;
+    g.channels = t.c;
+    g.in_h = t.h;
+    g.in_w = t.w;
+    g.k_h = t.kh;
+    g.k_w = t.kw;
+    g.stride_h = t.sh;
+    g.stride_w = t.sw;
+    g.dilation_h = t.dh;
+    g.dilation_w = t.dw;
+    g.pad_top = t.top;
+    g.pad_left = t.left;
+    g.out_h = out_size(t.h, t.kh, t.sh, t.dh, t.top, t.bottom);
+    g.out_w = out_size(t.w, t.kw, t.sw, t.dw, t.left, t.right);
+    const int64_t kdim = t.c * t.kh * t.kw, cols = g.out_h * g.out_w, in_image = t.c * t.h * t.w;
+    const std::vector<float> images = random_vector(t.count * in_image, 31);
+    const std::vector<float> w = random_vector(t.out_c * kdim, 32);
+    const std::vector<float> bias = random_vector(t.out_c, 33);
+    std::vector<float> ref(static_cast<size_t>(t.count * t.out_c * cols));
+    for (int64_t b = 0; b < t.count; ++b) {
+      conv_reference(w.data(), t.out_c, images.data() + b * in_image, g, bias.data(),
+                     Activation::relu(), ref.data() + b * t.out_c * cols);
+    }
+    for (const MicroKernel* kernel : gemm_kernels()) {
+      const PackedA packed = pack_a(*kernel, false, t.out_c, kdim, 1.0f, w.data(), kdim);
+      const std::string what = std::string(kernel->name) + " k" + std::to_string(t.kh) + "x" +
+                               std::to_string(t.kw) + " c" + std::to_string(t.c);
+      for (const ConvPath path : {ConvPath::automatic, ConvPath::phases, ConvPath::runs}) {
+        const std::string way = what + " path " + std::to_string(static_cast<int>(path));
+        std::vector<float> one(static_cast<size_t>(t.out_c * cols), std::nanf(""));
+        conv_gemm(packed, images.data(), g, bias.data(), Activation::relu(), one.data(), &ctx,
+                  path);
+        require_close(one, std::vector<float>(ref.begin(), ref.begin() + t.out_c * cols), 1e-4f,
+                      way);
+        std::vector<float> batched(ref.size(), std::nanf(""));
+        conv_gemm_batch(packed, images.data(), t.count, in_image, g, bias.data(),
+                        Activation::relu(), batched.data(), t.out_c * cols, &ctx, path);
+        require_close(batched, ref, 1e-4f, way + " batch");
       }
     }
   }
@@ -149,10 +215,14 @@ TEST_CASE("a batch of images as one GEMM matches each image alone", "[kernels]")
     }
     for (const MicroKernel* kernel : gemm_kernels()) {
       const PackedA packed = pack_a(*kernel, false, out_c, kdim, 1.0f, w.data(), kdim);
-      std::vector<float> fast(ref.size());
-      conv_gemm_batch(packed, images.data(), count, in_image, g, bias.data(), Activation::relu(),
-                      fast.data(), out_c * cols, &ctx);
-      require_close(fast, ref, 1e-4f, std::string(kernel->name) + " batched conv");
+      for (const ConvPath path : {ConvPath::automatic, ConvPath::phases, ConvPath::runs}) {
+        std::vector<float> fast(ref.size());
+        conv_gemm_batch(packed, images.data(), count, in_image, g, bias.data(),
+                        Activation::relu(), fast.data(), out_c * cols, &ctx, path);
+        require_close(fast, ref, 1e-4f,
+                      std::string(kernel->name) + " batched conv path " +
+                          std::to_string(static_cast<int>(path)));
+      }
     }
   }
 }
