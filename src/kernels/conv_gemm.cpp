@@ -158,10 +158,14 @@ class PhaseRowSource : public BSource {
       }
     }
     switch (nr) {
-      case 32: return pack_strips<32>(taps, kc, j0, nc, nr, dst);
-      case 16: return pack_strips<16>(taps, kc, j0, nc, nr, dst);
-      case 8: return pack_strips<8>(taps, kc, j0, nc, nr, dst);
-      default: return pack_strips<0>(taps, kc, j0, nc, nr, dst);
+      case 32:
+        return pack_strips<32>(taps, kc, j0, nc, nr, dst);
+      case 16:
+        return pack_strips<16>(taps, kc, j0, nc, nr, dst);
+      case 8:
+        return pack_strips<8>(taps, kc, j0, nc, nr, dst);
+      default:
+        return pack_strips<0>(taps, kc, j0, nc, nr, dst);
     }
   }
 
@@ -432,8 +436,8 @@ void depthwise_columns(const float* img, const float* w, const ConvGeometry& g, 
 
 void conv_gemm_batch(const PackedA& weights, const float* images, int64_t count,
                      int64_t image_stride, const ConvGeometry& g, const float* bias,
-                     const Activation& act, float* out, int64_t out_stride,
-                     const ExecContext* ctx, ConvPath path) {
+                     const Activation& act, float* out, int64_t out_stride, const ExecContext* ctx,
+                     ConvPath path) {
   if (uses_phases(g, count, weights.kernel->nr, path)) {
     conv_gemm_phases(weights, images, count, image_stride, g, bias, act, out, out_stride, ctx);
     return;

@@ -217,8 +217,8 @@ TEST_CASE("a batch of images as one GEMM matches each image alone", "[kernels]")
       const PackedA packed = pack_a(*kernel, false, out_c, kdim, 1.0f, w.data(), kdim);
       for (const ConvPath path : {ConvPath::automatic, ConvPath::phases, ConvPath::runs}) {
         std::vector<float> fast(ref.size());
-        conv_gemm_batch(packed, images.data(), count, in_image, g, bias.data(),
-                        Activation::relu(), fast.data(), out_c * cols, &ctx, path);
+        conv_gemm_batch(packed, images.data(), count, in_image, g, bias.data(), Activation::relu(),
+                        fast.data(), out_c * cols, &ctx, path);
         require_close(fast, ref, 1e-4f,
                       std::string(kernel->name) + " batched conv path " +
                           std::to_string(static_cast<int>(path)));
