@@ -150,17 +150,24 @@ void run_tile(const GemmJob& job, int64_t i0, int64_t mc, int64_t j0, int64_t nc
           const int64_t rows = std::min<int64_t>(mr, ie - ii);
           const float* ap = ablock + (ii / mr) * kc * mr;
           float* cp = c + ii * ldc + jj;
-          if (rows == mr && cols == nr) {
-            kern.run(kc, ap, bs, cp, ldc, accumulate);
+          const bool partial = rows < mr && kern.run_rows;  // only the panel's own rows
+          if (cols == nr && (rows == mr || partial)) {
+            if (partial)
+              kern.run_rows(static_cast<int>(rows), kc, ap, bs, cp, ldc, accumulate);
+            else
+              kern.run(kc, ap, bs, cp, ldc, accumulate);
             continue;
           }
-          // Edge tile: run the full kernel on a copy and keep the valid part.
+          // Edge tile: run the kernel on a copy and keep the valid part.
           float tmp[kMaxMr * kMaxNr] = {};
           if (accumulate) {
             for (int64_t r = 0; r < rows; ++r)
               for (int64_t j = 0; j < cols; ++j) tmp[r * nr + j] = cp[r * ldc + j];
           }
-          kern.run(kc, ap, bs, tmp, nr, accumulate);
+          if (partial)
+            kern.run_rows(static_cast<int>(rows), kc, ap, bs, tmp, nr, accumulate);
+          else
+            kern.run(kc, ap, bs, tmp, nr, accumulate);
           for (int64_t r = 0; r < rows; ++r)
             for (int64_t j = 0; j < cols; ++j) cp[r * ldc + j] = tmp[r * nr + j];
         }

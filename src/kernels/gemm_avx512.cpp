@@ -17,16 +17,19 @@ namespace {
 
 constexpr int kRows = 12;
 
-void kernel_12x32(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
-                  bool accumulate) {
-  __m512 acc[kRows][2];
+// Rows of C computed: kRows for a full panel, fewer for the last one (the panel's stride in A
+// stays kRows).
+template <int Rows>
+void kernel_rows_x32(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                     bool accumulate) {
+  __m512 acc[Rows][2];
 #pragma GCC unroll 12
-  for (int i = 0; i < kRows; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
+  for (int i = 0; i < Rows; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
   for (int64_t p = 0; p < kc; ++p) {
     const __m512 b0 = _mm512_loadu_ps(b);
     const __m512 b1 = _mm512_loadu_ps(b + 16);
 #pragma GCC unroll 12
-    for (int i = 0; i < kRows; ++i) {
+    for (int i = 0; i < Rows; ++i) {
       const __m512 av = _mm512_set1_ps(a[i]);
       acc[i][0] = _mm512_fmadd_ps(av, b0, acc[i][0]);
       acc[i][1] = _mm512_fmadd_ps(av, b1, acc[i][1]);
@@ -35,7 +38,7 @@ void kernel_12x32(int64_t kc, const float* a, const float* b, float* c, int64_t 
     b += 32;
   }
 #pragma GCC unroll 12
-  for (int i = 0; i < kRows; ++i) {
+  for (int i = 0; i < Rows; ++i) {
     float* row = c + i * ldc;
     if (accumulate) {
       acc[i][0] = _mm512_add_ps(acc[i][0], _mm512_loadu_ps(row));
@@ -46,7 +49,25 @@ void kernel_12x32(int64_t kc, const float* a, const float* b, float* c, int64_t 
   }
 }
 
-const MicroKernel kAvx512{"avx512f 12x32", kRows, 32, kernel_12x32};
+void kernel_partial(int rows, int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                    bool accumulate) {
+  using Fn = void (*)(int64_t, const float*, const float*, float*, int64_t, bool);
+  static constexpr Fn by_rows[kRows] = {nullptr,
+                                        kernel_rows_x32<1>,
+                                        kernel_rows_x32<2>,
+                                        kernel_rows_x32<3>,
+                                        kernel_rows_x32<4>,
+                                        kernel_rows_x32<5>,
+                                        kernel_rows_x32<6>,
+                                        kernel_rows_x32<7>,
+                                        kernel_rows_x32<8>,
+                                        kernel_rows_x32<9>,
+                                        kernel_rows_x32<10>,
+                                        kernel_rows_x32<11>};
+  by_rows[rows](kc, a, b, c, ldc, accumulate);
+}
+
+const MicroKernel kAvx512{"avx512f 12x32", kRows, 32, kernel_rows_x32<kRows>, kernel_partial};
 
 }  // namespace
 
