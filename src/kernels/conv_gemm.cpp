@@ -90,6 +90,19 @@ class Im2colSource : public BSource {
   int64_t image_stride_;
 };
 
+// dst[u] = src[u·stride] for u < n: a row of a phase copy (compiled for the CPU's widest
+// vectors; stride 2 is its own loop so that it vectorises with permutes).
+HEATLENS_CPU_CLONES void gather_row(const float* __restrict src, int64_t stride, int64_t n,
+                                    float* __restrict dst) {
+  if (stride == 1) {
+    std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
+  } else if (stride == 2) {
+    for (int64_t u = 0; u < n; ++u) dst[u] = src[2 * u];
+  } else {
+    for (int64_t u = 0; u < n; ++u) dst[u] = src[u * stride];
+  }
+}
+
 // The layout of conv_gemm_phases' copy of the input. With stride s, padded row y' is split by
 // y' mod s_h (and columns by x' mod s_w) into phases, keeping only the residues some tap reads.
 // Tap (ki, kj) then reads phase ((ki·dh) mod sh, (kj·dw) mod sw) at row oy + ki·dh / sh, column
@@ -112,6 +125,22 @@ struct PhaseLayout {
     tail = (g.k_w - 1) * g.dilation_w / g.stride_w;
   }
 
+  // Writes the input's part of phase `phase` of one input channel: its row y is input row
+  // y·sh + rh − pad_top, its column u input column u·sw + rw − pad_left. The rest of the plane,
+  // the zero padding, is left as it is: callers zero a buffer once for all its planes.
+  void copy_plane(const float* channel, const ConvGeometry& g, int64_t phase, float* dst) const {
+    const int64_t rh = residue_of(row_phase, phase / col_phases);
+    const int64_t rw = residue_of(col_phase, phase % col_phases);
+    const int64_t x0 = rw - g.pad_left;  // column u is input column x0 + u·sw
+    const IndexRange inside = inside_range(x0, g.stride_w, g.in_w, wq);
+    const IndexRange rows = inside_range(rh - g.pad_top, g.stride_h, g.in_h, hq);
+    for (int64_t y = rows.lo; y < rows.hi; ++y) {
+      const float* in = channel + (y * g.stride_h + rh - g.pad_top) * g.in_w + x0;
+      gather_row(in + inside.lo * g.stride_w, g.stride_w, inside.hi - inside.lo,
+                 dst + y * wq + inside.lo);
+    }
+  }
+
   // Offset of tap (c, ki, kj) in an image's copy.
   int64_t tap(const ConvGeometry& g, int64_t c, int64_t ki, int64_t kj) const {
     const int64_t dy = ki * g.dilation_h, dx = kj * g.dilation_w;
@@ -120,6 +149,10 @@ struct PhaseLayout {
   }
 
  private:
+  static int64_t residue_of(const std::vector<int64_t>& index, int64_t phase) {
+    return std::find(index.begin(), index.end(), phase) - index.begin();
+  }
+
   static std::vector<int64_t> residues(int64_t k, int64_t dilation, int64_t stride,
                                        int64_t& count) {
     std::vector<int64_t> index(static_cast<size_t>(stride), -1);
@@ -254,7 +287,7 @@ void conv_gemm_phases(const PackedA& weights, const float* images, int64_t count
                       const Activation& act, float* out, int64_t out_stride,
                       const ExecContext* ctx) {
   const PhaseLayout layout(g);
-  const int64_t hq = layout.hq, wq = layout.wq;
+  const int64_t wq = layout.wq;
   // Reused from call to call, as the GEMM's own scratch (a fresh buffer would be page-faulted
   // in on every layer).
   thread_local std::vector<float> copy, wide;
@@ -262,42 +295,15 @@ void conv_gemm_phases(const PackedA& weights, const float* images, int64_t count
   if (copy.size() < copy_size) copy.resize(copy_size);
   float* phases = copy.data();
   std::fill(phases + count * layout.image_size, phases + copy_size, 0.0f);
-  // Plane i is image b, phase (rh, rw), channel c; its row y is input row y·sh + rh − pad_top,
-  // its column u input column u·sw + rw − pad_left.
-  std::vector<int64_t> rows_of(static_cast<size_t>(layout.row_phases)),
-      cols_of(static_cast<size_t>(layout.col_phases));
-  for (int64_t r = 0; r < g.stride_h; ++r)
-    if (layout.row_phase[r] >= 0) rows_of[layout.row_phase[r]] = r;
-  for (int64_t r = 0; r < g.stride_w; ++r)
-    if (layout.col_phase[r] >= 0) cols_of[layout.col_phase[r]] = r;
+  // Each plane is zeroed and then given its part of the input (copy_plane).
   const int64_t planes_per_image = layout.image_size / layout.plane;
   auto copy_planes = [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) {
       const int64_t b = i / planes_per_image, rest = i % planes_per_image;
-      const int64_t c = rest % g.channels, phase = rest / g.channels;
-      const int64_t rh = rows_of[phase / layout.col_phases];
-      const int64_t rw = cols_of[phase % layout.col_phases];
-      const float* src = images + b * image_stride + c * g.in_h * g.in_w;
-      float* dst = phases + i * layout.plane;
-      const IndexRange inside = inside_range(rw - g.pad_left, g.stride_w, g.in_w, wq);
-      for (int64_t y = 0; y < hq; ++y) {
-        float* row = dst + y * wq;
-        const int64_t iy = y * g.stride_h + rh - g.pad_top;
-        if (iy < 0 || iy >= g.in_h) {
-          std::fill(row, row + wq, 0.0f);
-          continue;
-        }
-        const float* in = src + iy * g.in_w;
-        const int64_t x0 = rw - g.pad_left;  // column u is in[x0 + u·sw]
-        std::fill(row, row + inside.lo, 0.0f);
-        if (g.stride_w == 1) {
-          std::memcpy(row + inside.lo, in + x0 + inside.lo,
-                      static_cast<size_t>(inside.hi - inside.lo) * sizeof(float));
-        } else {
-          for (int64_t u = inside.lo; u < inside.hi; ++u) row[u] = in[x0 + u * g.stride_w];
-        }
-        std::fill(row + inside.hi, row + wq, 0.0f);
-      }
+      float* plane = phases + i * layout.plane;
+      std::fill(plane, plane + layout.plane, 0.0f);
+      layout.copy_plane(images + b * image_stride + rest % g.channels * g.in_h * g.in_w, g,
+                        rest / g.channels, plane);
     }
   };
   const int64_t planes = count * planes_per_image;
@@ -346,89 +352,47 @@ void conv_gemm(const PackedA& weights, const float* image, const ConvGeometry& g
 
 namespace {
 
-// One output row of a K×K, stride-S, undilated depthwise filter over the columns [ox0, ox1)
-// whose taps all lie inside the image; rows[ki] is the input row of tap row ki (a zero row
-// where it falls outside). K and S are constants, so the taps unroll and the loop vectorises.
-template <int K, int S>
-void depthwise_row(const float* const* rows, const float* w, int64_t off, int64_t ox0, int64_t ox1,
-                   float* out) {
-  for (int64_t ox = ox0; ox < ox1; ++ox) {
-    float acc = out[ox];
-    const int64_t x = ox * S + off;
-    for (int ki = 0; ki < K; ++ki)
-      for (int kj = 0; kj < K; ++kj) acc += w[ki * K + kj] * rows[ki][x + kj];
-    out[ox] = acc;
+// One depthwise plane over its PhaseLayout copy: out[q] = Σ_t w[t]·src[q + off[t]] for the
+// extended positions q of every output row (the copy holds the padding, so nothing is checked
+// and the loop over q vectorises, however narrow the map). Taps is fixed for the common 3×3
+// and 5×5 filters so the taps unroll.
+template <int Taps>
+inline __attribute__((always_inline)) void depthwise_flat(const float* __restrict src,
+                                                          const int64_t* offsets,
+                                                          const float* weights, int64_t n,
+                                                          float* __restrict out) {
+  int64_t off[Taps];
+  float w[Taps];
+  for (int t = 0; t < Taps; ++t) {
+    off[t] = offsets[t];
+    w[t] = weights[t];
+  }
+  for (int64_t q = 0; q < n; ++q) {
+    float acc = 0.0f;
+#pragma GCC unroll 25
+    for (int t = 0; t < Taps; ++t) acc += w[t] * src[q + off[t]];
+    out[q] = acc;
   }
 }
 
-// The four rows networks use, each compiled for the CPU's widest vectors (cpu_clones.h).
-HEATLENS_CPU_CLONES void depthwise_row_3s1(const float* const* rows, const float* w, int64_t off,
-                                           int64_t ox0, int64_t ox1, float* out) {
-  depthwise_row<3, 1>(rows, w, off, ox0, ox1, out);
+// Compiled for the CPU's widest vectors (cpu_clones.h).
+HEATLENS_CPU_CLONES void depthwise_flat_3x3(const float* src, const int64_t* off, const float* w,
+                                            int64_t, int64_t n, float* out) {
+  depthwise_flat<9>(src, off, w, n, out);
 }
-HEATLENS_CPU_CLONES void depthwise_row_3s2(const float* const* rows, const float* w, int64_t off,
-                                           int64_t ox0, int64_t ox1, float* out) {
-  depthwise_row<3, 2>(rows, w, off, ox0, ox1, out);
+HEATLENS_CPU_CLONES void depthwise_flat_5x5(const float* src, const int64_t* off, const float* w,
+                                            int64_t, int64_t n, float* out) {
+  depthwise_flat<25>(src, off, w, n, out);
 }
-HEATLENS_CPU_CLONES void depthwise_row_5s1(const float* const* rows, const float* w, int64_t off,
-                                           int64_t ox0, int64_t ox1, float* out) {
-  depthwise_row<5, 1>(rows, w, off, ox0, ox1, out);
-}
-HEATLENS_CPU_CLONES void depthwise_row_5s2(const float* const* rows, const float* w, int64_t off,
-                                           int64_t ox0, int64_t ox1, float* out) {
-  depthwise_row<5, 2>(rows, w, off, ox0, ox1, out);
-}
-
-using DepthwiseRow = void (*)(const float* const*, const float*, int64_t, int64_t, int64_t, float*);
-
-DepthwiseRow depthwise_row_for(const ConvGeometry& g) {
-  if (g.k_h != g.k_w || g.dilation_h != 1 || g.dilation_w != 1 || g.stride_w != g.stride_h)
-    return nullptr;
-  if (g.k_h == 3 && g.stride_w == 1) return depthwise_row_3s1;
-  if (g.k_h == 3 && g.stride_w == 2) return depthwise_row_3s2;
-  if (g.k_h == 5 && g.stride_w == 1) return depthwise_row_5s1;
-  if (g.k_h == 5 && g.stride_w == 2) return depthwise_row_5s2;
-  return nullptr;
-}
-
-// The same row for any geometry, one tap at a time with bounds (borders, other shapes).
-void depthwise_row_general(const float* img, const float* w, const ConvGeometry& g, int64_t oy,
-                           int64_t ox0, int64_t ox1, float* row) {
-  for (int64_t ki = 0; ki < g.k_h; ++ki) {
-    const int64_t iy = oy * g.stride_h - g.pad_top + ki * g.dilation_h;
-    if (iy < 0 || iy >= g.in_h) continue;
-    const float* src = img + iy * g.in_w;
-    for (int64_t kj = 0; kj < g.k_w; ++kj) {
-      const float wv = w[ki * g.k_w + kj];
-      const int64_t off = kj * g.dilation_w - g.pad_left;  // x = ox·stride + off
-      // Output columns whose input column lies inside the image.
-      const IndexRange in = inside_range(off, g.stride_w, g.in_w, g.out_w);
-      const int64_t lo = std::max(ox0, in.lo), hi = std::min(ox1, in.hi);
-      if (g.stride_w == 1) {
-        for (int64_t ox = lo; ox < hi; ++ox) row[ox] += wv * src[ox + off];
-      } else {
-        for (int64_t ox = lo; ox < hi; ++ox) row[ox] += wv * src[ox * g.stride_w + off];
-      }
-    }
-  }
-}
-
-// A few columns [ox0, ox1) of an output row, each summed over its taps with bounds checks:
-// the borders beside the unrolled interior (the taps are added in the same order as above).
-void depthwise_columns(const float* img, const float* w, const ConvGeometry& g, int64_t oy,
-                       int64_t ox0, int64_t ox1, float* row) {
-  for (int64_t ox = ox0; ox < ox1; ++ox) {
-    float acc = row[ox];
-    for (int64_t ki = 0; ki < g.k_h; ++ki) {
-      const int64_t iy = oy * g.stride_h - g.pad_top + ki * g.dilation_h;
-      if (iy < 0 || iy >= g.in_h) continue;
-      const float* src = img + iy * g.in_w;
-      for (int64_t kj = 0; kj < g.k_w; ++kj) {
-        const int64_t ix = ox * g.stride_w - g.pad_left + kj * g.dilation_w;
-        if (ix >= 0 && ix < g.in_w) acc += w[ki * g.k_w + kj] * src[ix];
-      }
-    }
-    row[ox] = acc;
+// Other filter sizes: tap by tap over the plane.
+HEATLENS_CPU_CLONES void depthwise_flat_any(const float* __restrict src, const int64_t* off,
+                                            const float* w, int64_t taps, int64_t n,
+                                            float* __restrict out) {
+  std::fill(out, out + n, 0.0f);
+  for (int64_t t = 0; t < taps; ++t) {
+    const float wt = w[t];
+    const float* s = src + off[t];
+    for (int64_t q = 0; q < n; ++q) out[q] += wt * s[q];
   }
 }
 
@@ -469,39 +433,37 @@ void conv_gemm_batch(const PackedA& weights, const float* images, int64_t count,
 void depthwise_conv(const float* image, const float* weights, const float* bias,
                     const ConvGeometry& g, int64_t channels, const Activation& act, float* out,
                     const ExecContext* ctx) {
-  const int64_t in_plane = g.in_h * g.in_w, out_plane = g.out_h * g.out_w;
-  const DepthwiseRow fast = depthwise_row_for(g);
-  // Columns where every tap of a row is inside the image: x = ox·s − pad_left + kj, kj < K.
-  int64_t inner0 = g.out_w, inner1 = g.out_w;
-  if (fast) {
-    inner0 = std::min(g.out_w, (g.pad_left + g.stride_w - 1) / g.stride_w);
-    const int64_t last = g.in_w - g.k_w + g.pad_left;  // largest ox·s allowed
-    inner1 = last < 0 ? 0 : std::min(g.out_w, last / g.stride_w + 1);
-    if (inner1 < inner0) inner1 = inner0;
-  }
-  const std::vector<float> zero_row(static_cast<size_t>(g.in_w), 0.0f);
+  ConvGeometry one = g;  // a channel at a time
+  one.channels = 1;
+  const PhaseLayout layout(one);
+  const int64_t taps = g.k_h * g.k_w, in_plane = g.in_h * g.in_w, out_plane = g.out_h * g.out_w;
+  std::vector<int64_t> offsets;
+  for (int64_t ki = 0; ki < g.k_h; ++ki)
+    for (int64_t kj = 0; kj < g.k_w; ++kj) offsets.push_back(layout.tap(one, 0, ki, kj));
+  const auto plane_kernel = taps == 9 && g.k_h == 3    ? depthwise_flat_3x3
+                            : taps == 25 && g.k_h == 5 ? depthwise_flat_5x5
+                                                       : depthwise_flat_any;
+  const int64_t phases = layout.row_phases * layout.col_phases, wq = layout.wq;
+  const int64_t extended = g.out_h * wq;
   auto body = [&](int64_t c0, int64_t c1) {
+    // Per thread, reused: one channel's copy and extended output stay in L1/L2.
+    thread_local std::vector<float> copy, wide;
+    const size_t copy_size = static_cast<size_t>(layout.image_size + layout.tail);
+    if (copy.size() < copy_size) copy.resize(copy_size);
+    if (wide.size() < static_cast<size_t>(extended)) wide.resize(static_cast<size_t>(extended));
+    // Zeroed once: every channel writes the same positions, the padding stays zero.
+    std::fill(copy.data(), copy.data() + copy_size, 0.0f);
     for (int64_t c = c0; c < c1; ++c) {
-      const float* img = image + c * in_plane;
-      const float* w = weights + c * g.k_h * g.k_w;
+      for (int64_t ph = 0; ph < phases; ++ph)
+        layout.copy_plane(image + c * in_plane, one, ph, copy.data() + ph * layout.plane);
+      plane_kernel(copy.data(), offsets.data(), weights + c * taps, taps, extended, wide.data());
       float* y = out + c * out_plane;
-      std::fill(y, y + out_plane, bias ? bias[c] : 0.0f);
       for (int64_t oy = 0; oy < g.out_h; ++oy) {
-        float* row = y + oy * g.out_w;
-        if (!fast) {
-          depthwise_row_general(img, w, g, oy, 0, g.out_w, row);
-          continue;
-        }
-        const float* rows[5];
-        for (int64_t ki = 0; ki < g.k_h; ++ki) {
-          const int64_t iy = oy * g.stride_h - g.pad_top + ki;
-          rows[ki] = iy >= 0 && iy < g.in_h ? img + iy * g.in_w : zero_row.data();
-        }
-        depthwise_columns(img, w, g, oy, 0, inner0, row);
-        fast(rows, w, -g.pad_left, inner0, inner1, row);
-        depthwise_columns(img, w, g, oy, inner1, g.out_w, row);
+        std::memcpy(y + oy * g.out_w, wide.data() + oy * wq,
+                    static_cast<size_t>(g.out_w) * sizeof(float));
       }
-      if (!act.none()) apply_bias_activation(y, out_plane, 0.0f, act);
+      const float b = bias ? bias[c] : 0.0f;
+      if (b != 0.0f || !act.none()) apply_bias_activation(y, out_plane, b, act);
     }
   };
   if (ctx)
