@@ -307,9 +307,14 @@ void f32_gemm_packed(const PackedA& a, int64_t n, const BSource& b, float beta, 
   const int mr = a.kernel->mr, nr = a.kernel->nr;
   const int threads = ctx && ctx->pool ? ctx->pool->threads() : 1;
   const bool parallel = threads > 1 && m * n * std::max<int64_t>(k, 1) >= (int64_t{1} << 17);
-  // A tile is a block of columns and all rows (B packed once per K block, BLIS' order), unless
-  // the columns are too few to keep every thread busy: then rows are split too.
-  const int64_t tile_n = kTileN, nt = ceil_div(n, tile_n);
+  // A tile is a block of whole strips of columns and all rows (B packed once per K block,
+  // BLIS' order), at most kTileN columns wide. Threads share the strips evenly: the tile count
+  // is a multiple of the thread count and tiles differ by one strip at most (a ragged last tile
+  // had kept one thread busy while the other waited). Where there are fewer strips than
+  // threads, rows are split too.
+  const int64_t strips = ceil_div(n, nr);
+  int64_t nt = ceil_div(strips, kTileN / nr);
+  if (parallel) nt = std::min(strips, round_up(nt, threads));
   int64_t tile_m = m;
   if (parallel && nt < threads) {
     const int64_t want_m = ceil_div(4 * threads, nt);
@@ -322,7 +327,6 @@ void f32_gemm_packed(const PackedA& a, int64_t n, const BSource& b, float beta, 
   const int64_t np = round_up(n, nr);
   if (mt > 1 && k > 0 && np * k <= kSharedPackLimit) {
     shared.resize(static_cast<size_t>(np * k));
-    const int64_t strips = np / nr;
     auto pack = [&](int64_t s0, int64_t s1) {
       for (int64_t p0 = 0; p0 < k; p0 += kBlockK) {
         const int64_t kc = std::min(kBlockK, k - p0);
@@ -340,8 +344,9 @@ void f32_gemm_packed(const PackedA& a, int64_t n, const BSource& b, float beta, 
   auto tiles = [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t it = t % mt, jt = t / mt;
-      const int64_t i0 = it * tile_m, j0 = jt * tile_n;
-      run_tile(job, i0, std::min(tile_m, m - i0), j0, std::min(tile_n, n - j0));
+      const int64_t i0 = it * tile_m;
+      const int64_t j0 = jt * strips / nt * nr, j1 = std::min(n, (jt + 1) * strips / nt * nr);
+      run_tile(job, i0, std::min(tile_m, m - i0), j0, j1 - j0);
     }
   };
   if (parallel)
