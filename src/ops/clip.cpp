@@ -4,12 +4,24 @@
 #include <algorithm>
 #include <limits>
 
+#include "kernels/cpu_clones.h"
 #include "ops/op_desc.h"
 #include "ops/op_util.h"
 
 namespace heatlens {
 
 namespace {
+
+// d[i] = g[i] where lo ≤ x[i] ≤ hi, else 0, for i in [b, e): both loads unconditional and the
+// test a select, so the loop vectorises (with && and a conditional load it was a branch per
+// element, mispredicted on real activations, and a third of MobileNetV2's gradient).
+HEATLENS_CPU_CLONES void pass_inside(const float* __restrict x, const float* __restrict g, float lo,
+                                     float hi, int64_t b, int64_t e, float* __restrict d) {
+  for (int64_t i = b; i < e; ++i) {
+    const float xi = x[i], gi = g[i];
+    d[i] = (xi >= lo) & (xi <= hi) ? gi : 0.0f;
+  }
+}
 
 class Clip : public Op {
  public:
@@ -67,11 +79,7 @@ class Clip : public Op {
     const float* g = a.grad_outputs[0].f32();
     float* d = dx.f32();
     a.ctx.parallel_for(
-        dx.numel(),
-        [&](int64_t b, int64_t e) {
-          for (int64_t i = b; i < e; ++i) d[i] = (x[i] >= lo && x[i] <= hi) ? g[i] : 0.0f;
-        },
-        16384);
+        dx.numel(), [=](int64_t b, int64_t e) { pass_inside(x, g, lo, hi, b, e, d); }, 16384);
     Tensors grads(a.input_types.size());
     grads[0] = dx;
     return grads;
