@@ -14,11 +14,46 @@ namespace heatlens {
 
 enum class BinaryKind { add, sub, mul, div, other };
 
+// Element-wise functions with a kernel (OpDesc, the gradient loops below); the numbers are the
+// WGSL kernel's codes.
+enum class UnaryKind {
+  none = 0,
+  relu = 1,
+  clip = 2,  // alpha = min, beta = max
+  sigmoid = 3,
+  hard_sigmoid = 4,  // max(0, min(1, alpha·x + beta))
+  leaky_relu = 5,    // alpha
+  tanh = 6,
+  exp = 7,
+  abs = 8,
+  neg = 9,
+  elu = 10,  // alpha
+  hard_swish = 11,
+  sqrt = 12,
+  log = 13,
+};
+
 void binary_blocks(BinaryKind kind, float (*f)(float, float), const float* a, int64_t a_block,
                    const float* b, int64_t b_block, float* y, int64_t n, const ExecContext* ctx);
 
 void binary_blocks_reference(float (*f)(float, float), const float* a, int64_t a_block,
                              const float* b, int64_t b_block, float* y, int64_t n);
+
+// The gradient of one operand of Add (factor null) or Mul (factor the other operand, read at
+// factor[o / factor_block]) for a pair binary_blocks covers: grad[o] = g[o]·factor where the
+// operand is full (own_block = 1), grad[q] = Σ_{o in block q} g[o]·factor where it is blocked
+// (a per-channel scale's gradient). One of own_block and factor_block is 1 (or the factor
+// absent). binary_grad_blocks_reference is the plain loop.
+void binary_grad_blocks(const float* g, const float* factor, int64_t factor_block,
+                        int64_t own_block, float* grad, int64_t n, const ExecContext* ctx);
+void binary_grad_blocks_reference(const float* g, const float* factor, int64_t factor_block,
+                                  int64_t own_block, float* grad, int64_t n);
+
+// The input gradient of Relu (saved = x), Sigmoid and Tanh (saved = y) as vectorised loops;
+// false, with nothing written, for other kinds (their ops call their own per-element gradient,
+// which the tests compare this with).
+bool unary_grad(UnaryKind kind, const float* saved, const float* g, float* d, int64_t n,
+                const ExecContext* ctx);
 
 // Whether binary_blocks covers a pair of operand blocks (one full, the other blocked).
 inline bool blockwise(int64_t a_block, int64_t b_block) {

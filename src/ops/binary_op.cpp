@@ -83,28 +83,10 @@ class BinaryOp : public Op {
 
   // The gradients when one operand is full and the other constant over blocks of the output
   // (per-channel scales, scalars): block by block, summing the block operand's gradient.
+  // Add and Mul (residual sums, SiLU's x·σ(x), squeeze-excitation scales) have vectorised
+  // loops (binary_grad_blocks); the others call their gradients per element.
   Tensors vjp_blocks(const VjpArgs& a, const float* x, const float* z, const float* y,
                      const float* g, int64_t n, int64_t a_block, int64_t b_block) const {
-    // Add and Mul (residual sums, SiLU's x·σ(x), squeeze-excitation scales) get their
-    // gradients inlined so the loops vectorise; the others call theirs per element.
-    if (kind_ == BinaryKind::add) {
-      const auto pass = [](float, float, float, float d) { return d; };
-      return vjp_blocks_with(a, x, z, y, g, n, a_block, b_block, pass, pass);
-    }
-    if (kind_ == BinaryKind::mul) {
-      return vjp_blocks_with(
-          a, x, z, y, g, n, a_block, b_block,
-          [](float, float xb, float, float d) { return d * xb; },
-          [](float xa, float, float, float d) { return d * xa; });
-    }
-    return vjp_blocks_with(a, x, z, y, g, n, a_block, b_block, da_, db_);
-  }
-
-  template <class DA, class DB>
-  Tensors vjp_blocks_with(const VjpArgs& a, const float* x, const float* z, const float* y,
-                          const float* g, int64_t n, int64_t a_block, int64_t b_block, DA da,
-                          DB db) const {
-    const int64_t block = std::max(a_block, b_block);
     Tensors grads(2);
     float* pa = nullptr;
     float* pb = nullptr;
@@ -116,6 +98,13 @@ class BinaryOp : public Op {
       grads[1] = Tensor::uninitialized(a.input_types[1].shape);
       pb = grads[1].f32();
     }
+    if (kind_ == BinaryKind::add || kind_ == BinaryKind::mul) {
+      const bool mul = kind_ == BinaryKind::mul;  // then d/da = g·b, d/db = g·a
+      if (pa) binary_grad_blocks(g, mul ? z : nullptr, b_block, a_block, pa, n, &a.ctx);
+      if (pb) binary_grad_blocks(g, mul ? x : nullptr, a_block, b_block, pb, n, &a.ctx);
+      return grads;
+    }
+    const int64_t block = std::max(a_block, b_block);
     a.ctx.parallel_for(
         n / block,
         [&](int64_t q0, int64_t q1) {
@@ -125,14 +114,14 @@ class BinaryOp : public Op {
               const int64_t i = a_block == 1 ? o : q, j = b_block == 1 ? o : q;
               const float xa = x ? x[i] : 0.0f, xb = z ? z[j] : 0.0f, yo = y ? y[o] : 0.0f;
               if (pa) {
-                const float d = da(xa, xb, yo, g[o]);
+                const float d = da_(xa, xb, yo, g[o]);
                 if (a_block == 1)
                   pa[o] = d;
                 else
                   sum_a += d;
               }
               if (pb) {
-                const float d = db(xa, xb, yo, g[o]);
+                const float d = db_(xa, xb, yo, g[o]);
                 if (b_block == 1)
                   pb[o] = d;
                 else

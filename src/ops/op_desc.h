@@ -32,24 +32,8 @@ enum class OpKind {
 // Reductions with a kernel (ReduceSum, ReduceMean, ReduceMax).
 enum class ReduceKind { sum, mean, max };
 
-// Element-wise functions with a kernel; the numbers are the WGSL kernel's codes.
-enum class UnaryKind {
-  none = 0,
-  relu = 1,
-  clip = 2,  // alpha = min, beta = max
-  sigmoid = 3,
-  hard_sigmoid = 4,  // max(0, min(1, alpha·x + beta))
-  leaky_relu = 5,    // alpha
-  tanh = 6,
-  exp = 7,
-  abs = 8,
-  neg = 9,
-  elu = 10,  // alpha
-  hard_swish = 11,
-  sqrt = 12,
-  log = 13,
-};
-
+// UnaryKind (kernels/elementwise.h): element-wise functions with a kernel; its numbers are the
+// WGSL kernel's codes.
 struct OpDesc {
   OpKind kind = OpKind::none;
   WindowPlan window;  // conv and pooling

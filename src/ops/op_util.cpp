@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "kernels/elementwise.h"
 
 namespace heatlens {
 
@@ -123,11 +124,13 @@ class UnaryOp : public Op {
   }
 
   Tensors vjp(const VjpArgs& a) const override {
-    Tensor gx(a.input_types[0].shape);
+    Tensor gx = Tensor::uninitialized(a.input_types[0].shape);
     const float* x = uses_output_ ? nullptr : a.inputs[0].f32();
     const float* y = uses_output_ ? a.outputs[0].f32() : nullptr;
     const float* g = a.grad_outputs[0].f32();
     float* d = gx.f32();
+    // Relu, Sigmoid and Tanh have vectorised loops; the others call df_ per element.
+    if (unary_grad(kind_, uses_output_ ? y : x, g, d, gx.numel(), &a.ctx)) return {gx};
     a.ctx.parallel_for(
         gx.numel(),
         [&](int64_t b, int64_t e) {

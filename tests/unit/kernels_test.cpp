@@ -342,6 +342,58 @@ TEST_CASE("broadcast elementwise loops match the plain loop", "[kernels]") {
   }
 }
 
+TEST_CASE("Add/Mul gradient loops match the plain loop, full and per-block operands", "[kernels]") {
+  ThreadPool pool(2);
+  ExecContext ctx{&pool};
+  const int64_t n = 70007 * 3;  // parallel; 7 and 70007 blocks do not divide the chunks
+  const std::vector<float> g = random_vector(n, 41), other = random_vector(n, 42);
+  for (int64_t block : {int64_t{1}, int64_t{3}, int64_t{7}, int64_t{70007}, n}) {
+    for (bool with_factor : {false, true}) {
+      const float* factor = with_factor ? other.data() : nullptr;
+      // The full operand's gradient against a factor that is constant over `block`, and the
+      // blocked operand's gradient (summed) against a full factor.
+      for (bool own_full : {true, false}) {
+        if (!own_full && block == 1) continue;
+        const int64_t own = own_full ? 1 : block, factor_block = own_full ? block : 1;
+        const size_t size = static_cast<size_t>(n / own);
+        std::vector<float> fast(size, std::nanf("")), ref(size, std::nanf(""));
+        binary_grad_blocks(g.data(), factor, factor_block, own, fast.data(), n, &ctx);
+        binary_grad_blocks_reference(g.data(), factor, factor_block, own, ref.data(), n);
+        INFO("block " << block << " factor " << with_factor << " own full " << own_full);
+        require_close(fast, ref, own_full ? 0.0f : 1e-5f, "gradient");
+      }
+    }
+  }
+}
+
+TEST_CASE("Relu/Sigmoid/Tanh gradient loops equal the per-element gradients", "[kernels]") {
+  ThreadPool pool(2);
+  ExecContext ctx{&pool};
+  std::vector<float> saved = random_vector(40000, 43), g = random_vector(40000, 44);
+  saved[0] = 0.0f;
+  saved[1] = -0.0f;
+  saved[2] = std::nanf("");
+  const struct {
+    UnaryKind kind;
+    float (*grad)(float saved, float g);
+  } kinds[] = {{UnaryKind::relu, [](float x, float d) { return x > 0 ? d : 0.0f; }},
+               {UnaryKind::sigmoid, [](float y, float d) { return d * y * (1.0f - y); }},
+               {UnaryKind::tanh, [](float y, float d) { return d * (1.0f - y * y); }}};
+  for (const auto& k : kinds) {
+    std::vector<float> fast(saved.size());
+    REQUIRE(unary_grad(k.kind, saved.data(), g.data(), fast.data(), 40000, &ctx));
+    for (size_t i = 0; i < saved.size(); ++i) {
+      const float want = k.grad(saved[i], g[i]);
+      INFO("kind " << static_cast<int>(k.kind) << " at " << i << ": " << fast[i] << " vs " << want);
+      REQUIRE((std::isnan(want) ? std::isnan(fast[i])
+                                : std::fabs(fast[i] - want) <= 1e-6f * (1 + std::fabs(want))));
+    }
+  }
+  std::vector<float> untouched(4, 7.0f);
+  CHECK_FALSE(unary_grad(UnaryKind::elu, saved.data(), g.data(), untouched.data(), 4, &ctx));
+  CHECK(untouched == std::vector<float>(4, 7.0f));
+}
+
 TEST_CASE("the kernels' exponential is accurate to 2e-7 over its range", "[kernels]") {
   double worst = 0;
   for (float x = -87.0f; x < 88.0f; x += 0.0137f) {
