@@ -103,6 +103,18 @@ HEATLENS_CPU_CLONES void gather_row(const float* __restrict src, int64_t stride,
   }
 }
 
+// dst[u·stride] = src[u] for u < n: gather_row's reverse.
+HEATLENS_CPU_CLONES void scatter_row(const float* __restrict src, int64_t stride, int64_t n,
+                                     float* __restrict dst) {
+  if (stride == 1) {
+    std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
+  } else if (stride == 2) {
+    for (int64_t u = 0; u < n; ++u) dst[2 * u] = src[u];
+  } else {
+    for (int64_t u = 0; u < n; ++u) dst[u * stride] = src[u];
+  }
+}
+
 // The layout of conv_gemm_phases' copy of the input. With stride s, padded row y' is split by
 // y' mod s_h (and columns by x' mod s_w) into phases, keeping only the residues some tap reads.
 // Tap (ki, kj) then reads phase ((ki·dh) mod sh, (kj·dw) mod sw) at row oy + ki·dh / sh, column
@@ -135,9 +147,24 @@ struct PhaseLayout {
     const IndexRange inside = inside_range(x0, g.stride_w, g.in_w, wq);
     const IndexRange rows = inside_range(rh - g.pad_top, g.stride_h, g.in_h, hq);
     for (int64_t y = rows.lo; y < rows.hi; ++y) {
-      const float* in = channel + (y * g.stride_h + rh - g.pad_top) * g.in_w + x0;
-      gather_row(in + inside.lo * g.stride_w, g.stride_w, inside.hi - inside.lo,
+      const float* row = channel + (y * g.stride_h + rh - g.pad_top) * g.in_w;
+      gather_row(row + (x0 + inside.lo * g.stride_w), g.stride_w, inside.hi - inside.lo,
                  dst + y * wq + inside.lo);
+    }
+  }
+
+  // The reverse of copy_plane: the input's part of a phase plane goes back to the input
+  // positions it was copied from (a gradient; every input position is in at most one plane).
+  void return_plane(const float* src, const ConvGeometry& g, int64_t phase, float* channel) const {
+    const int64_t rh = residue_of(row_phase, phase / col_phases);
+    const int64_t rw = residue_of(col_phase, phase % col_phases);
+    const int64_t x0 = rw - g.pad_left;
+    const IndexRange inside = inside_range(x0, g.stride_w, g.in_w, wq);
+    const IndexRange rows = inside_range(rh - g.pad_top, g.stride_h, g.in_h, hq);
+    for (int64_t y = rows.lo; y < rows.hi; ++y) {
+      float* row = channel + (y * g.stride_h + rh - g.pad_top) * g.in_w;
+      scatter_row(src + y * wq + inside.lo, g.stride_w, inside.hi - inside.lo,
+                  row + (x0 + inside.lo * g.stride_w));
     }
   }
 
@@ -473,46 +500,49 @@ void depthwise_conv(const float* image, const float* weights, const float* bias,
     body(0, channels);
 }
 
-namespace {
-
-// One channel of depthwise_conv_backward (compiled for the CPU's widest vectors).
-HEATLENS_CPU_CLONES void depthwise_backward_plane(const float* d, const float* w,
-                                                  const ConvGeometry& g, const IndexRange* columns,
-                                                  float* img) {
-  std::fill(img, img + g.in_h * g.in_w, 0.0f);
-  for (int64_t oy = 0; oy < g.out_h; ++oy) {
-    const float* row = d + oy * g.out_w;
-    for (int64_t ki = 0; ki < g.k_h; ++ki) {
-      const int64_t iy = oy * g.stride_h - g.pad_top + ki * g.dilation_h;
-      if (iy < 0 || iy >= g.in_h) continue;
-      float* dst = img + iy * g.in_w;
-      for (int64_t kj = 0; kj < g.k_w; ++kj) {
-        const float wv = w[ki * g.k_w + kj];
-        const int64_t off = kj * g.dilation_w - g.pad_left;
-        const int64_t lo = columns[kj].lo, hi = columns[kj].hi;
-        if (g.stride_w == 1) {
-          for (int64_t ox = lo; ox < hi; ++ox) dst[ox + off] += wv * row[ox];
-        } else {
-          for (int64_t ox = lo; ox < hi; ++ox) dst[ox * g.stride_w + off] += wv * row[ox];
-        }
-      }
-    }
-  }
-}
-
-}  // namespace
-
+// The adjoint of depthwise_conv, one channel at a time in the same flat layout. The forward is
+// out[q] = Σ_t w[t]·copy[q + off[t]] over the extended rows, so the copy's gradient is
+// grad[p] = Σ_t w[t]·dy[p − off[t]]: the same flat loop over dy laid out on extended rows (zero
+// in the dropped columns) behind max(off) zeros, at offsets max(off) − off[t]. The copy's
+// gradient is then moved back to the input positions it was copied from (the padding's
+// gradient is dropped).
 void depthwise_conv_backward(const float* dy, const float* weights, const ConvGeometry& g,
                              int64_t channels, float* dx, const ExecContext* ctx) {
-  const int64_t in_plane = g.in_h * g.in_w, out_plane = g.out_h * g.out_w;
-  // The output columns whose input column is inside the image depend on the tap column only.
-  std::vector<IndexRange> columns;
-  for (int64_t kj = 0; kj < g.k_w; ++kj)
-    columns.push_back(inside_range(kj * g.dilation_w - g.pad_left, g.stride_w, g.in_w, g.out_w));
+  ConvGeometry one = g;
+  one.channels = 1;
+  const PhaseLayout layout(one);
+  const int64_t taps = g.k_h * g.k_w, in_plane = g.in_h * g.in_w, out_plane = g.out_h * g.out_w;
+  std::vector<int64_t> offsets;
+  for (int64_t ki = 0; ki < g.k_h; ++ki)
+    for (int64_t kj = 0; kj < g.k_w; ++kj) offsets.push_back(layout.tap(one, 0, ki, kj));
+  const int64_t reach = *std::max_element(offsets.begin(), offsets.end());
+  for (int64_t& o : offsets) o = reach - o;
+  const auto plane_kernel = taps == 9 && g.k_h == 3    ? depthwise_flat_3x3
+                            : taps == 25 && g.k_h == 5 ? depthwise_flat_5x5
+                                                       : depthwise_flat_any;
+  const int64_t phases = layout.row_phases * layout.col_phases, wq = layout.wq;
   auto body = [&](int64_t c0, int64_t c1) {
+    thread_local std::vector<float> spread, grad;
+    const size_t spread_size = static_cast<size_t>(reach + layout.image_size);
+    if (spread.size() < spread_size) spread.resize(spread_size);
+    if (grad.size() < static_cast<size_t>(layout.image_size))
+      grad.resize(static_cast<size_t>(layout.image_size));
+    // Zeroed once: the leading zeros, the dropped columns and the rows past the output stay so.
+    std::fill(spread.data(), spread.data() + spread_size, 0.0f);
+    float* rows = spread.data() + reach;
     for (int64_t c = c0; c < c1; ++c) {
-      depthwise_backward_plane(dy + c * out_plane, weights + c * g.k_h * g.k_w, g, columns.data(),
-                               dx + c * in_plane);
+      const float* d = dy + c * out_plane;
+      for (int64_t oy = 0; oy < g.out_h; ++oy) {
+        std::memcpy(rows + oy * wq, d + oy * g.out_w, static_cast<size_t>(g.out_w) * sizeof(float));
+      }
+      plane_kernel(spread.data(), offsets.data(), weights + c * taps, taps, layout.image_size,
+                   grad.data());
+      float* dxc = dx + c * in_plane;
+      // Input positions no tap reads (past the last window, or between taps of a stride
+      // beyond the filter's reach) are in no plane: their gradient is 0.
+      std::fill(dxc, dxc + in_plane, 0.0f);
+      for (int64_t ph = 0; ph < phases; ++ph)
+        layout.return_plane(grad.data() + ph * layout.plane, one, ph, dxc);
     }
   };
   if (ctx)

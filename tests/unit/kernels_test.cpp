@@ -263,20 +263,47 @@ TEST_CASE("depthwise kernel matches the reference convolution, borders and odd s
 }
 
 TEST_CASE("depthwise backward is the adjoint of the depthwise kernel", "[kernels]") {
-  const ConvGeometry shapes[] = {geometry(1, 9, 7, 3, 1, 1, 1), geometry(1, 10, 11, 3, 2, 1, 1),
-                                 geometry(1, 7, 7, 5, 2, 1, 2), geometry(1, 8, 6, 3, 1, 2, 1)};
+  // Strides past the filter's reach (1×1 stride 3: inputs no tap reads), dilation, 3×3, 5×5
+  // and 7×7 (the general taps loop), one thread and two.
+  const ConvGeometry shapes[] = {geometry(1, 9, 7, 3, 1, 1, 1),  geometry(1, 10, 11, 3, 2, 1, 1),
+                                 geometry(1, 7, 7, 5, 2, 1, 2),  geometry(1, 8, 6, 3, 1, 2, 1),
+                                 geometry(1, 10, 9, 1, 3, 1, 0), geometry(1, 11, 12, 7, 2, 1, 3),
+                                 geometry(1, 9, 9, 3, 3, 1, 1)};
   const int64_t channels = 5;
+  ThreadPool pool(2);
+  ExecContext ctx{&pool};
   for (const ConvGeometry& g : shapes) {
     const int64_t in_n = channels * g.in_h * g.in_w, out_n = channels * g.out_h * g.out_w;
     const std::vector<float> x = random_vector(in_n, 11), dy = random_vector(out_n, 12);
     const std::vector<float> w = random_vector(channels * g.k_h * g.k_w, 13);
-    std::vector<float> y(static_cast<size_t>(out_n)), dx(static_cast<size_t>(in_n));
+    std::vector<float> y(static_cast<size_t>(out_n)), dx(static_cast<size_t>(in_n), std::nanf(""));
     depthwise_conv(x.data(), w.data(), nullptr, g, channels, Activation{}, y.data(), nullptr);
     depthwise_conv_backward(dy.data(), w.data(), g, channels, dx.data(), nullptr);
     double lhs = 0, rhs = 0;
     for (int64_t i = 0; i < out_n; ++i) lhs += static_cast<double>(dy[i]) * y[i];
     for (int64_t i = 0; i < in_n; ++i) rhs += static_cast<double>(dx[i]) * x[i];
     REQUIRE(lhs == Approx(rhs).epsilon(1e-5));
+    // Element by element: each tap's product moved back to the input position it read.
+    std::vector<double> want(static_cast<size_t>(in_n), 0.0);
+    for (int64_t c = 0; c < channels; ++c)
+      for (int64_t oy = 0; oy < g.out_h; ++oy)
+        for (int64_t ox = 0; ox < g.out_w; ++ox)
+          for (int64_t ki = 0; ki < g.k_h; ++ki)
+            for (int64_t kj = 0; kj < g.k_w; ++kj) {
+              const int64_t iy = oy * g.stride_h - g.pad_top + ki * g.dilation_h;
+              const int64_t ix = ox * g.stride_w - g.pad_left + kj * g.dilation_w;
+              if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) continue;
+              want[static_cast<size_t>((c * g.in_h + iy) * g.in_w + ix)] +=
+                  static_cast<double>(w[static_cast<size_t>((c * g.k_h + ki) * g.k_w + kj)]) *
+                  dy[static_cast<size_t>((c * g.out_h + oy) * g.out_w + ox)];
+            }
+    std::vector<float> threaded(static_cast<size_t>(in_n), std::nanf(""));
+    depthwise_conv_backward(dy.data(), w.data(), g, channels, threaded.data(), &ctx);
+    for (size_t i = 0; i < want.size(); ++i) {
+      INFO("k" << g.k_h << " s" << g.stride_h << " at " << i);
+      REQUIRE(std::fabs(dx[i] - want[i]) <= 1e-5 * (1 + std::fabs(want[i])));
+      REQUIRE(threaded[i] == dx[i]);
+    }
   }
 }
 
