@@ -19,7 +19,7 @@ HEATLENS_CPU_CLONES void pass_inside(const float* __restrict x, const float* __r
                                      float hi, int64_t b, int64_t e, float* __restrict d) {
   for (int64_t i = b; i < e; ++i) {
     const float xi = x[i], gi = g[i];
-    d[i] = (xi >= lo) & (xi <= hi) ? gi : 0.0f;
+    d[i] = ((xi >= lo) & (xi <= hi)) ? gi : 0.0f;
   }
 }
 
