@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "kernels/cpu_clones.h"
+#include "kernels/phase_layout.h"
 
 namespace heatlens {
 
@@ -88,108 +89,6 @@ class Im2colSource : public BSource {
   const float* image_;
   ConvGeometry g_;
   int64_t image_stride_;
-};
-
-// dst[u] = src[u·stride] for u < n: a row of a phase copy (compiled for the CPU's widest
-// vectors; stride 2 is its own loop so that it vectorises with permutes).
-HEATLENS_CPU_CLONES void gather_row(const float* __restrict src, int64_t stride, int64_t n,
-                                    float* __restrict dst) {
-  if (stride == 1) {
-    std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
-  } else if (stride == 2) {
-    for (int64_t u = 0; u < n; ++u) dst[u] = src[2 * u];
-  } else {
-    for (int64_t u = 0; u < n; ++u) dst[u] = src[u * stride];
-  }
-}
-
-// dst[u·stride] = src[u] for u < n: gather_row's reverse.
-HEATLENS_CPU_CLONES void scatter_row(const float* __restrict src, int64_t stride, int64_t n,
-                                     float* __restrict dst) {
-  if (stride == 1) {
-    std::memcpy(dst, src, static_cast<size_t>(n) * sizeof(float));
-  } else if (stride == 2) {
-    for (int64_t u = 0; u < n; ++u) dst[2 * u] = src[u];
-  } else {
-    for (int64_t u = 0; u < n; ++u) dst[u * stride] = src[u];
-  }
-}
-
-// The layout of conv_gemm_phases' copy of the input. With stride s, padded row y' is split by
-// y' mod s_h (and columns by x' mod s_w) into phases, keeping only the residues some tap reads.
-// Tap (ki, kj) then reads phase ((ki·dh) mod sh, (kj·dw) mod sw) at row oy + ki·dh / sh, column
-// ox + kj·dw / sw: a stride-1 read. With every output row extended to the phase width wq, row
-// p of the im2col matrix is one contiguous stretch of the copy for all of an image's columns.
-struct PhaseLayout {
-  int64_t hq = 0, wq = 0, plane = 0;  // one phase of one channel: hq × wq
-  int64_t row_phases = 0, col_phases = 0;
-  std::vector<int64_t> row_phase, col_phase;  // residue → phase index, −1 when no tap reads it
-  int64_t image_size = 0;                     // phases × channels × plane
-  int64_t tail = 0;  // floats the last taps of the last extended row read past the images
-
-  explicit PhaseLayout(const ConvGeometry& g) {
-    hq = g.out_h + (g.k_h - 1) * g.dilation_h / g.stride_h;
-    wq = g.out_w + (g.k_w - 1) * g.dilation_w / g.stride_w;
-    plane = hq * wq;
-    row_phase = residues(g.k_h, g.dilation_h, g.stride_h, row_phases);
-    col_phase = residues(g.k_w, g.dilation_w, g.stride_w, col_phases);
-    image_size = row_phases * col_phases * g.channels * plane;
-    tail = (g.k_w - 1) * g.dilation_w / g.stride_w;
-  }
-
-  // Writes the input's part of phase `phase` of one input channel: its row y is input row
-  // y·sh + rh − pad_top, its column u input column u·sw + rw − pad_left. The rest of the plane,
-  // the zero padding, is left as it is: callers zero a buffer once for all its planes.
-  void copy_plane(const float* channel, const ConvGeometry& g, int64_t phase, float* dst) const {
-    const int64_t rh = residue_of(row_phase, phase / col_phases);
-    const int64_t rw = residue_of(col_phase, phase % col_phases);
-    const int64_t x0 = rw - g.pad_left;  // column u is input column x0 + u·sw
-    const IndexRange inside = inside_range(x0, g.stride_w, g.in_w, wq);
-    const IndexRange rows = inside_range(rh - g.pad_top, g.stride_h, g.in_h, hq);
-    for (int64_t y = rows.lo; y < rows.hi; ++y) {
-      const float* row = channel + (y * g.stride_h + rh - g.pad_top) * g.in_w;
-      gather_row(row + (x0 + inside.lo * g.stride_w), g.stride_w, inside.hi - inside.lo,
-                 dst + y * wq + inside.lo);
-    }
-  }
-
-  // The reverse of copy_plane: the input's part of a phase plane goes back to the input
-  // positions it was copied from (a gradient; every input position is in at most one plane).
-  void return_plane(const float* src, const ConvGeometry& g, int64_t phase, float* channel) const {
-    const int64_t rh = residue_of(row_phase, phase / col_phases);
-    const int64_t rw = residue_of(col_phase, phase % col_phases);
-    const int64_t x0 = rw - g.pad_left;
-    const IndexRange inside = inside_range(x0, g.stride_w, g.in_w, wq);
-    const IndexRange rows = inside_range(rh - g.pad_top, g.stride_h, g.in_h, hq);
-    for (int64_t y = rows.lo; y < rows.hi; ++y) {
-      float* row = channel + (y * g.stride_h + rh - g.pad_top) * g.in_w;
-      scatter_row(src + y * wq + inside.lo, g.stride_w, inside.hi - inside.lo,
-                  row + (x0 + inside.lo * g.stride_w));
-    }
-  }
-
-  // Offset of tap (c, ki, kj) in an image's copy.
-  int64_t tap(const ConvGeometry& g, int64_t c, int64_t ki, int64_t kj) const {
-    const int64_t dy = ki * g.dilation_h, dx = kj * g.dilation_w;
-    const int64_t phase = row_phase[dy % g.stride_h] * col_phases + col_phase[dx % g.stride_w];
-    return (phase * g.channels + c) * plane + dy / g.stride_h * wq + dx / g.stride_w;
-  }
-
- private:
-  static int64_t residue_of(const std::vector<int64_t>& index, int64_t phase) {
-    return std::find(index.begin(), index.end(), phase) - index.begin();
-  }
-
-  static std::vector<int64_t> residues(int64_t k, int64_t dilation, int64_t stride,
-                                       int64_t& count) {
-    std::vector<int64_t> index(static_cast<size_t>(stride), -1);
-    count = 0;
-    for (int64_t i = 0; i < k; ++i) {
-      int64_t& slot = index[static_cast<size_t>(i * dilation % stride)];
-      if (slot < 0) slot = count++;
-    }
-    return index;
-  }
 };
 
 // The im2col matrix read from a PhaseLayout copy: packing a strip is one fixed-size copy per
@@ -464,9 +363,7 @@ void depthwise_conv(const float* image, const float* weights, const float* bias,
   one.channels = 1;
   const PhaseLayout layout(one);
   const int64_t taps = g.k_h * g.k_w, in_plane = g.in_h * g.in_w, out_plane = g.out_h * g.out_w;
-  std::vector<int64_t> offsets;
-  for (int64_t ki = 0; ki < g.k_h; ++ki)
-    for (int64_t kj = 0; kj < g.k_w; ++kj) offsets.push_back(layout.tap(one, 0, ki, kj));
+  std::vector<int64_t> offsets = layout.tap_offsets(one);
   const auto plane_kernel = taps == 9 && g.k_h == 3    ? depthwise_flat_3x3
                             : taps == 25 && g.k_h == 5 ? depthwise_flat_5x5
                                                        : depthwise_flat_any;
@@ -485,10 +382,7 @@ void depthwise_conv(const float* image, const float* weights, const float* bias,
         layout.copy_plane(image + c * in_plane, one, ph, copy.data() + ph * layout.plane);
       plane_kernel(copy.data(), offsets.data(), weights + c * taps, taps, extended, wide.data());
       float* y = out + c * out_plane;
-      for (int64_t oy = 0; oy < g.out_h; ++oy) {
-        std::memcpy(y + oy * g.out_w, wide.data() + oy * wq,
-                    static_cast<size_t>(g.out_w) * sizeof(float));
-      }
+      compact_rows(wide.data(), g.out_h, wq, g.out_w, y);
       const float b = bias ? bias[c] : 0.0f;
       if (b != 0.0f || !act.none()) apply_bias_activation(y, out_plane, b, act);
     }
@@ -512,9 +406,7 @@ void depthwise_conv_backward(const float* dy, const float* weights, const ConvGe
   one.channels = 1;
   const PhaseLayout layout(one);
   const int64_t taps = g.k_h * g.k_w, in_plane = g.in_h * g.in_w, out_plane = g.out_h * g.out_w;
-  std::vector<int64_t> offsets;
-  for (int64_t ki = 0; ki < g.k_h; ++ki)
-    for (int64_t kj = 0; kj < g.k_w; ++kj) offsets.push_back(layout.tap(one, 0, ki, kj));
+  std::vector<int64_t> offsets = layout.tap_offsets(one);
   const int64_t reach = *std::max_element(offsets.begin(), offsets.end());
   for (int64_t& o : offsets) o = reach - o;
   const auto plane_kernel = taps == 9 && g.k_h == 3    ? depthwise_flat_3x3

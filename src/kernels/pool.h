@@ -1,7 +1,7 @@
-// Max pooling over planes, row by row: for each kernel tap, one branch-free loop over the
-// output columns whose input column lies inside the image (vectorised for stride 1). NaN wins,
-// as in PyTorch; a window with no pixel inside the image gives −∞. The reference is a plain
-// scan of each window (tests/unit/kernels_test.cpp compares them).
+// Max pooling over planes: each plane is copied by stride phase with −∞ padding
+// (kernels/phase_layout.h) and every output is a branch-free max over its taps in one flat,
+// vectorised loop. NaN wins, as in PyTorch; a window with no pixel inside the image gives −∞.
+// The reference is a plain scan of each window (tests/unit/kernels_test.cpp compares them).
 #pragma once
 
 #include <cstdint>

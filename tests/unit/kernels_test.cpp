@@ -311,17 +311,26 @@ TEST_CASE("max pooling kernel matches the window scan, NaN and empty windows inc
           "[kernels]") {
   struct Case {
     int64_t h, w, k, s, d, pad;
+    bool ceil;  // ceil_mode: a last window that runs past the input and its padding
   };
-  const Case cases[] = {{8, 8, 2, 2, 1, 0}, {112, 112, 3, 2, 1, 1}, {7, 9, 3, 1, 1, 1},
-                        {5, 6, 3, 2, 2, 2}, {1, 1, 3, 1, 1, 1},     {13, 4, 5, 3, 1, 2}};
+  const Case cases[] = {
+      {8, 8, 2, 2, 1, 0, false},  {112, 112, 3, 2, 1, 1, false}, {7, 9, 3, 1, 1, 1, false},
+      {5, 6, 3, 2, 2, 2, false},  {1, 1, 3, 1, 1, 1, false},     {13, 4, 5, 3, 1, 2, false},
+      {14, 13, 3, 2, 1, 0, true}, {9, 10, 2, 2, 1, 0, true},     {6, 7, 1, 3, 1, 0, false}};
+  ThreadPool pool(2);
+  ExecContext ctx{&pool};
   for (const Case& t : cases) {
-    const ConvGeometry g = geometry(1, t.h, t.w, t.k, t.s, t.d, t.pad);
+    ConvGeometry g = geometry(1, t.h, t.w, t.k, t.s, t.d, t.pad);
+    if (t.ceil) {
+      g.out_h += 1;
+      g.out_w += 1;
+    }
     const int64_t planes = 3;
     std::vector<float> x = random_vector(planes * t.h * t.w, 7);
     x[x.size() / 2] = std::numeric_limits<float>::quiet_NaN();
     x[1] = -std::numeric_limits<float>::infinity();
     std::vector<float> fast(static_cast<size_t>(planes * g.out_h * g.out_w)), ref(fast.size());
-    max_pool_planes(x.data(), planes, g, fast.data(), nullptr);
+    max_pool_planes(x.data(), planes, g, fast.data(), t.ceil ? &ctx : nullptr);
     max_pool_planes_reference(x.data(), planes, g, ref.data());
     for (size_t i = 0; i < ref.size(); ++i) {
       INFO("max pool " << t.h << "x" << t.w << " k" << t.k << " at " << i);
