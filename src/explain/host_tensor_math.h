@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/tensor.h"
+#include "kernels/elementwise.h"
 #include "ops/op.h"
 
 namespace heatlens {
@@ -68,9 +69,9 @@ inline double sum_elements(const Tensor& a, const ExecContext& ctx) {
   const float* x = a.f32();
   ctx.parallel_for(chunks, [&](int64_t b, int64_t e) {
     for (int64_t c = b; c < e; ++c) {
-      double s = 0;
-      for (int64_t i = c * kElementChunk; i < std::min(n, (c + 1) * kElementChunk); ++i) s += x[i];
-      partial[static_cast<size_t>(c)] = s;
+      const int64_t begin = c * kElementChunk;
+      partial[static_cast<size_t>(c)] =
+          sum_floats(x + begin, std::min(n, begin + kElementChunk) - begin);
     }
   });
   double sum = 0;

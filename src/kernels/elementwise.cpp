@@ -182,6 +182,10 @@ void binary_grad_blocks_reference(const float* g, const float* factor, int64_t f
   for (size_t q = 0; q < sums.size(); ++q) grad[q] = static_cast<float>(sums[q]);
 }
 
+double sum_floats(const float* x, int64_t n) {
+  return dot_row(x, nullptr, n);
+}
+
 bool unary_grad(UnaryKind kind, const float* saved, const float* g, float* d, int64_t n,
                 const ExecContext* ctx) {
   void (*rows)(const float*, const float*, int64_t, float*) = nullptr;

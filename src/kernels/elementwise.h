@@ -49,6 +49,9 @@ void binary_grad_blocks(const float* g, const float* factor, int64_t factor_bloc
 void binary_grad_blocks_reference(const float* g, const float* factor, int64_t factor_block,
                                   int64_t own_block, float* grad, int64_t n);
 
+// Σ x[i] for i < n, vectorised, in double (global average pooling, LRP's layer sums).
+double sum_floats(const float* x, int64_t n);
+
 // The input gradient of Relu (saved = x), Sigmoid and Tanh (saved = y) as vectorised loops;
 // false, with nothing written, for other kinds (their ops call their own per-element gradient,
 // which the tests compare this with).

@@ -1,5 +1,8 @@
 // GlobalAveragePool: mean over all spatial positions of each (N, C) plane. In LRP it
 // redistributes relevance in proportion to each position's contribution.
+#include <algorithm>
+
+#include "kernels/elementwise.h"
 #include "ops/global_pool.h"
 #include "ops/op_desc.h"
 
@@ -14,15 +17,18 @@ class GlobalAveragePool : public Op {
     return {{DType::f32, global_pooled_shape(in[0].shape, *this), Tensor()}};
   }
 
-  Tensors forward(const Tensors& in, const ExecContext&) const override {
+  Tensors forward(const Tensors& in, const ExecContext& ctx) const override {
     Tensor out(global_pooled_shape(in[0].shape(), *this));
     const int64_t planes = out.numel(), size = in[0].numel() / std::max<int64_t>(planes, 1);
     const float* x = in[0].f32();
-    for (int64_t q = 0; q < planes; ++q) {
-      double sum = 0;
-      for (int64_t i = 0; i < size; ++i) sum += x[q * size + i];
-      out.f32()[q] = static_cast<float>(sum / static_cast<double>(size));
-    }
+    float* y = out.f32();
+    ctx.parallel_for(
+        planes,
+        [&](int64_t q0, int64_t q1) {
+          for (int64_t q = q0; q < q1; ++q)
+            y[q] = static_cast<float>(sum_floats(x + q * size, size) / static_cast<double>(size));
+        },
+        std::max<int64_t>(1, 16384 / std::max<int64_t>(1, size)));
     return {out};
   }
 
@@ -32,13 +38,18 @@ class GlobalAveragePool : public Op {
   }
 
   Tensors vjp(const VjpArgs& a) const override {
-    Tensor dx(a.input_types[0].shape);
+    Tensor dx = Tensor::uninitialized(a.input_types[0].shape);
     const int64_t planes = a.grad_outputs[0].numel(),
                   size = dx.numel() / std::max<int64_t>(planes, 1);
-    for (int64_t q = 0; q < planes; ++q) {
-      const float g = a.grad_outputs[0].f32()[q] / static_cast<float>(size);
-      for (int64_t i = 0; i < size; ++i) dx.f32()[q * size + i] = g;
-    }
+    const float* dy = a.grad_outputs[0].f32();
+    float* d = dx.f32();
+    a.ctx.parallel_for(
+        planes,
+        [&](int64_t q0, int64_t q1) {
+          for (int64_t q = q0; q < q1; ++q)
+            std::fill(d + q * size, d + (q + 1) * size, dy[q] / static_cast<float>(size));
+        },
+        std::max<int64_t>(1, 16384 / std::max<int64_t>(1, size)));
     return {dx};
   }
 
