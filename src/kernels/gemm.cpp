@@ -308,13 +308,14 @@ void f32_gemm_packed(const PackedA& a, int64_t n, const BSource& b, float beta, 
   const int threads = ctx && ctx->pool ? ctx->pool->threads() : 1;
   const bool parallel = threads > 1 && m * n * std::max<int64_t>(k, 1) >= (int64_t{1} << 17);
   // A tile is a block of whole strips of columns and all rows (B packed once per K block,
-  // BLIS' order), at most kTileN columns wide. Threads share the strips evenly: the tile count
-  // is a multiple of the thread count and tiles differ by one strip at most (a ragged last tile
-  // had kept one thread busy while the other waited). Where there are fewer strips than
-  // threads, rows are split too.
+  // BLIS' order), at most kTileN columns wide. With enough strips, threads share them evenly:
+  // the tile count is a multiple of the thread count and tiles differ by one strip at most (a
+  // ragged last tile had kept one thread busy while the other waited). With few (small maps),
+  // rows are split instead: narrow column tiles would have threads writing the same cache
+  // lines wherever a row ends inside one.
   const int64_t strips = ceil_div(n, nr);
   int64_t nt = ceil_div(strips, kTileN / nr);
-  if (parallel) nt = std::min(strips, round_up(nt, threads));
+  if (parallel && strips >= 4 * threads) nt = round_up(nt, threads);
   int64_t tile_m = m;
   if (parallel && nt < threads) {
     const int64_t want_m = ceil_div(4 * threads, nt);
