@@ -45,16 +45,29 @@ Tensor map_elements(const Tensor& a, const Tensor& b, F f, const ExecContext& ct
   return out;
 }
 
-// Whether any element satisfies `pred`.
+// out = f(a, b) chunk by chunk, f(const float* a, const float* b, int64_t n, float* out) a
+// vectorised kernel from kernels/elementwise.h; split over the threads.
 template <class F>
-bool any_element(const Tensor& a, F pred, const ExecContext& ctx) {
+Tensor map_chunks(const Tensor& a, const Tensor& b, F f, const ExecContext& ctx) {
+  Tensor out = Tensor::uninitialized(a.shape());
+  const float* x = a.f32();
+  const float* y = b.f32();
+  float* o = out.f32();
+  ctx.parallel_for(
+      a.numel(), [&](int64_t lo, int64_t hi) { f(x + lo, y + lo, hi - lo, o + lo); },
+      kElementChunk);
+  return out;
+}
+
+// Whether any element is negative (NaN is not).
+inline bool any_negative(const Tensor& a, const ExecContext& ctx) {
   std::atomic<bool> found{false};
   const float* x = a.f32();
   ctx.parallel_for(
       a.numel(),
       [&](int64_t b, int64_t e) {
-        for (int64_t i = b; i < e && !found.load(std::memory_order_relaxed); ++i) {
-          if (pred(x[i])) found = true;
+        for (int64_t c = b; c < e && !found.load(std::memory_order_relaxed); c += kElementChunk) {
+          if (any_negative(x + c, std::min(e, c + kElementChunk) - c)) found = true;
         }
       },
       kElementChunk);
@@ -80,13 +93,14 @@ inline double sum_elements(const Tensor& a, const ExecContext& ctx) {
 }
 
 inline Tensor multiply(const Tensor& a, const Tensor& b, const ExecContext& ctx) {
-  return map_elements(
-      a, b, [](float x, float y) { return x * y; }, ctx);
+  return map_chunks(a, b, multiply_floats, ctx);
 }
 
 inline Tensor add(const Tensor& a, const Tensor& b, const ExecContext& ctx) {
-  return map_elements(
-      a, b, [](float x, float y) { return x + y; }, ctx);
+  return map_chunks(
+      a, b,
+      [](const float* x, const float* y, int64_t n, float* o) { combine_floats(1, x, 1, y, n, o); },
+      ctx);
 }
 
 }  // namespace heatlens

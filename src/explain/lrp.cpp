@@ -169,11 +169,15 @@ void bounds(const ExplainModel& m, const Tensor& x, const ParamValues& p, Tensor
   high = Tensor(x.shape());
   const int64_t channels = x.rank() >= 2 ? x.dim(1) : 1, per = x.numel() / channels;
   const auto ranges = channel_ranges(m.card(), x);
+  // The parameters are looked up once, not per element.
+  const bool given_low = !p.text("low").empty(), given_high = !p.text("high").empty();
+  const float low_value = given_low ? static_cast<float>(p.number("low")) : 0.0f;
+  const float high_value = given_high ? static_cast<float>(p.number("high")) : 0.0f;
   for (int64_t i = 0; i < x.numel(); ++i) {
     auto range = ranges[(i / per) % channels];
     if (m.card().input_bounds) range = *m.card().input_bounds;
-    low.f32()[i] = p.text("low").empty() ? range.first : static_cast<float>(p.number("low"));
-    high.f32()[i] = p.text("high").empty() ? range.second : static_cast<float>(p.number("high"));
+    low.f32()[i] = given_low ? low_value : range.first;
+    high.f32()[i] = given_high ? high_value : range.second;
   }
 }
 

@@ -66,11 +66,11 @@ int linear_data_input(const Node& node, const std::vector<bool>& is_constant) {
 }
 
 Tensor stabilized_ratio(const Tensor& r, const Tensor& z, double epsilon, const ExecContext& ctx) {
-  return map_elements(
+  const float eps = static_cast<float>(epsilon);  // in float, as Zennit's stabilizer
+  return map_chunks(
       r, z,
-      [epsilon](float ri, float zi) {
-        const double d = zi + epsilon * (zi >= 0 ? 1.0 : -1.0);
-        return d == 0 ? 0.0f : static_cast<float>(ri / d);
+      [eps](const float* a, const float* b, int64_t n, float* o) {
+        stabilized_divide(a, b, eps, n, o);
       },
       ctx);
 }
@@ -137,10 +137,10 @@ class HostLayerMath {
     char op[64];
     std::snprintf(op, sizeof op, "comb%a,%a", static_cast<double>(p), static_cast<double>(q));
     return derived(op, {&a, &b}, [&] {
-      return map_elements(
+      return map_chunks(
           a, b,
-          [p, q](float u, float v) {
-            return static_cast<float>(static_cast<double>(p) * u + static_cast<double>(q) * v);
+          [p, q](const float* u, const float* v, int64_t n, float* o) {
+            combine_floats(p, u, q, v, n, o);
           },
           ctx_);
     });
@@ -153,10 +153,7 @@ class HostLayerMath {
     return map_elements(
         s, gate, [sign](float v, float g) { return sign * g > 0 ? v : 0.0f; }, ctx_);
   }
-  bool nonnegative(const Tensor& t) const {
-    return !any_element(
-        t, [](float v) { return v < 0.0f; }, ctx_);
-  }
+  bool nonnegative(const Tensor& t) const { return !any_negative(t, ctx_); }
   static bool defined(const Tensor& t) { return t.defined(); }
 
  private:

@@ -186,6 +186,32 @@ double sum_floats(const float* x, int64_t n) {
   return dot_row(x, nullptr, n);
 }
 
+HEATLENS_CPU_CLONES void stabilized_divide(const float* __restrict r, const float* __restrict z,
+                                           float epsilon, int64_t n, float* __restrict out) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float d = z[i] + (z[i] >= 0.0f ? epsilon : -epsilon);
+    const float q = r[i] / (d == 0.0f ? 1.0f : d);  // no division by 0, so no branch
+    out[i] = d == 0.0f ? 0.0f : q;
+  }
+}
+
+void multiply_floats(const float* a, const float* b, int64_t n, float* out) {
+  mul_rows(a, b, n, out);
+}
+
+HEATLENS_CPU_CLONES void combine_floats(float p, const float* __restrict a, float q,
+                                        const float* __restrict b, int64_t n,
+                                        float* __restrict out) {
+  const double pd = p, qd = q;
+  for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(pd * a[i] + qd * b[i]);
+}
+
+HEATLENS_CPU_CLONES bool any_negative(const float* __restrict x, int64_t n) {
+  int32_t count = 0;  // a counted reduction vectorises where an early exit does not
+  for (int64_t i = 0; i < n; ++i) count += x[i] < 0.0f ? 1 : 0;
+  return count > 0;
+}
+
 bool unary_grad(UnaryKind kind, const float* saved, const float* g, float* d, int64_t n,
                 const ExecContext* ctx) {
   void (*rows)(const float*, const float*, int64_t, float*) = nullptr;

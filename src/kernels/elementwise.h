@@ -52,6 +52,16 @@ void binary_grad_blocks_reference(const float* g, const float* factor, int64_t f
 // Σ x[i] for i < n, vectorised, in double (global average pooling, LRP's layer sums).
 double sum_floats(const float* x, int64_t n);
 
+// The element-wise steps of the LRP passes (explain/host_tensor_math.h), vectorised:
+//   stabilized_divide  out = r / (z + ε·sign z), sign 0 counting as +, and 0 where that is 0
+//   multiply_floats    out = a·b
+//   combine_floats     out = p·a + q·b (in double)
+//   any_negative       whether some x < 0 (NaN is not)
+void stabilized_divide(const float* r, const float* z, float epsilon, int64_t n, float* out);
+void multiply_floats(const float* a, const float* b, int64_t n, float* out);
+void combine_floats(float p, const float* a, float q, const float* b, int64_t n, float* out);
+bool any_negative(const float* x, int64_t n);
+
 // The input gradient of Relu (saved = x), Sigmoid and Tanh (saved = y) as vectorised loops;
 // false, with nothing written, for other kinds (their ops call their own per-element gradient,
 // which the tests compare this with).

@@ -430,6 +430,41 @@ TEST_CASE("Relu/Sigmoid/Tanh gradient loops equal the per-element gradients", "[
   CHECK(untouched == std::vector<float>(4, 7.0f));
 }
 
+TEST_CASE("LRP's element-wise kernels match plain loops, zeros and signs included", "[kernels]") {
+  const int64_t n = 1037;  // a vector tail
+  std::vector<float> r = random_vector(n, 51), z = random_vector(n, 52);
+  z[0] = 0.0f;
+  z[1] = -0.0f;
+  z[2] = -0.25f;  // z − ε = −0.5 with ε = 0.25; z[3] + ε = 0 below
+  z[3] = -0.25f;
+  const float eps = 0.25f;
+  std::vector<float> fast(n), sum(n), prod(n);
+  stabilized_divide(r.data(), z.data(), eps, n, fast.data());
+  combine_floats(0.5f, r.data(), -2.0f, z.data(), n, sum.data());
+  multiply_floats(r.data(), z.data(), n, prod.data());
+  for (int64_t i = 0; i < n; ++i) {
+    const float d = z[i] + (z[i] >= 0.0f ? eps : -eps);
+    INFO("at " << i);
+    REQUIRE(fast[i] == (d == 0.0f ? 0.0f : r[i] / d));
+    REQUIRE(sum[i] == static_cast<float>(0.5 * r[i] - 2.0 * z[i]));
+    REQUIRE(prod[i] == r[i] * z[i]);
+  }
+  // ε = 0 at z = 0 divides by nothing: 0.
+  stabilized_divide(r.data(), z.data(), 0.0f, 2, fast.data());
+  CHECK(fast[0] == 0.0f);
+  CHECK(fast[1] == 0.0f);
+  std::vector<float> positive(n, 1.0f);
+  positive[n - 1] = std::nanf("");
+  CHECK_FALSE(any_negative(positive.data(), n));
+  positive[n - 2] = -1e-30f;  // in the scalar tail
+  CHECK(any_negative(positive.data(), n));
+  positive[n - 2] = 1.0f;
+  positive[5] = -0.0f;  // not negative
+  CHECK_FALSE(any_negative(positive.data(), n));
+  positive[6] = -3.0f;
+  CHECK(any_negative(positive.data(), n));
+}
+
 TEST_CASE("the kernels' exponential is accurate to 2e-7 over its range", "[kernels]") {
   double worst = 0;
   for (float x = -87.0f; x < 88.0f; x += 0.0137f) {
