@@ -191,6 +191,35 @@ std::shared_ptr<const PackedConvWeights> PackedWeights::get(const Tensor& weight
   return packed;
 }
 
+void conv_input_gradient(const float* weights, int64_t out_channels, const float* dy,
+                         const ConvGeometry& g, float* dx, const ExecContext* ctx,
+                         int64_t block_floats) {
+  const int64_t taps = g.k_h * g.k_w, kdim = g.channels * taps, cols = g.out_h * g.out_w;
+  const bool pointwise = is_pointwise(g);
+  // Whole channels per block, so that each block's col2im writes its own planes of dx.
+  const int64_t per_channel = taps * (out_channels + (pointwise ? 0 : cols));
+  const int64_t block = std::clamp<int64_t>(block_floats / std::max<int64_t>(per_channel, 1), 1,
+                                            std::max<int64_t>(g.channels, 1));
+  // Overwritten by each block's GEMM (beta = 0), so left uninitialised.
+  std::unique_ptr<float[]> col(pointwise ? nullptr
+                                         : new float[static_cast<size_t>(block * taps * cols)]);
+  const int64_t plane = g.in_h * g.in_w;
+  for (int64_t c0 = 0; c0 < g.channels; c0 += block) {
+    const int64_t channels = std::min(block, g.channels - c0), rows = channels * taps;
+    // Rows r of Wᵀ are columns c0·taps + r of W [out_channels, kdim].
+    const PackedA wt =
+        pack_a(gemm_kernel(), true, rows, out_channels, 1.0f, weights + c0 * taps, kdim, ctx);
+    if (pointwise) {
+      f32_gemm_packed(wt, cols, false, dy, cols, 0.0f, dx + c0 * plane, cols, Epilogue{}, ctx);
+      continue;
+    }
+    f32_gemm_packed(wt, cols, false, dy, cols, 0.0f, col.get(), cols, Epilogue{}, ctx);
+    ConvGeometry part = g;
+    part.channels = channels;
+    col2im(col.get(), part, dx + c0 * plane, ctx);
+  }
+}
+
 namespace {
 
 // Whether conv_gemm_phases suits this convolution of `count` images: its extended rows may

@@ -58,6 +58,15 @@ void conv_gemm_batch(const PackedA& weights, const float* images, int64_t count,
                      const Activation& act, float* out, int64_t out_stride, const ExecContext* ctx,
                      ConvPath path = ConvPath::automatic);
 
+// The input gradient of conv_gemm for one image of one group: dx += Wᵀ·dy moved back to the
+// input positions (col2im), or dx = Wᵀ·dy for a pointwise kernel. Wᵀ is packed per call,
+// `block_floats` at a time: a block of input channels is packed, multiplied and scattered
+// before the next, so neither a whole packed Wᵀ nor a whole column matrix is ever held (ResNet's
+// 512-channel 3×3 layers would hold 9 MiB of each). Tests make the blocks small.
+void conv_input_gradient(const float* weights, int64_t out_channels, const float* dy,
+                         const ConvGeometry& g, float* dx, const ExecContext* ctx,
+                         int64_t block_floats = int64_t{1} << 19);
+
 // Depthwise convolution (one input channel per group, any channel multiplier of 1):
 // out[c] = act(w[c] ⋆ image[c] + bias[c]) for `channels` planes, split over planes.
 void depthwise_conv(const float* image, const float* weights, const float* bias,

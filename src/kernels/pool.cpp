@@ -50,6 +50,74 @@ HEATLENS_CPU_CLONES void max_flat_any(const float* __restrict src, const int64_t
   }
 }
 
+// The winning tap of each extended position under max_flat's rule (the first maximum; a later
+// NaN wins), or −1 where no tap beats −∞.
+template <int Taps>
+inline __attribute__((always_inline)) void argmax_flat(const float* __restrict src,
+                                                       const int64_t* offsets, int64_t n,
+                                                       int32_t* __restrict arg) {
+  int64_t off[Taps];
+  for (int t = 0; t < Taps; ++t) off[t] = offsets[t];
+  for (int64_t q = 0; q < n; ++q) {
+    float best = -std::numeric_limits<float>::infinity();
+    int32_t at = -1;
+#pragma GCC unroll 9
+    for (int t = 0; t < Taps; ++t) {
+      const float v = src[q + off[t]];
+      const bool take = v > best || v != v;
+      best = take ? v : best;
+      at = take ? t : at;
+    }
+    arg[q] = at;
+  }
+}
+
+HEATLENS_CPU_CLONES void argmax_flat_3x3(const float* src, const int64_t* off, int64_t, int64_t n,
+                                         float*, int32_t* arg) {
+  argmax_flat<9>(src, off, n, arg);
+}
+HEATLENS_CPU_CLONES void argmax_flat_2x2(const float* src, const int64_t* off, int64_t, int64_t n,
+                                         float*, int32_t* arg) {
+  argmax_flat<4>(src, off, n, arg);
+}
+HEATLENS_CPU_CLONES void argmax_flat_any(const float* __restrict src, const int64_t* off,
+                                         int64_t taps, int64_t n, float* __restrict best,
+                                         int32_t* __restrict arg) {
+  std::fill(best, best + n, -std::numeric_limits<float>::infinity());
+  std::fill(arg, arg + n, -1);
+  for (int64_t t = 0; t < taps; ++t) {
+    const float* s = src + off[t];
+    const int32_t tap = static_cast<int32_t>(t);
+    for (int64_t q = 0; q < n; ++q) {
+      const float v = s[q];
+      const bool take = v > best[q] || v != v;
+      best[q] = take ? v : best[q];
+      arg[q] = take ? tap : arg[q];
+    }
+  }
+}
+
+// The input position (in its plane) that output (oy, ox) passes its gradient to, by a plain
+// scan of its window, or −1 when no pixel of the window is inside the image.
+int64_t window_argmax(const float* plane, const ConvGeometry& g, int64_t oy, int64_t ox) {
+  int64_t best = -1;
+  float best_v = -std::numeric_limits<float>::infinity();
+  for (int64_t i = 0; i < g.k_h; ++i) {
+    const int64_t y = oy * g.stride_h - g.pad_top + i * g.dilation_h;
+    if (y < 0 || y >= g.in_h) continue;
+    for (int64_t j = 0; j < g.k_w; ++j) {
+      const int64_t x = ox * g.stride_w - g.pad_left + j * g.dilation_w;
+      if (x < 0 || x >= g.in_w) continue;
+      const float v = plane[y * g.in_w + x];
+      if (best < 0 || v > best_v || v != v) {
+        best = y * g.in_w + x;
+        best_v = v;
+      }
+    }
+  }
+  return best;
+}
+
 }  // namespace
 
 void max_pool_planes(const float* x, int64_t planes, const ConvGeometry& g, float* y,
@@ -100,6 +168,72 @@ void max_pool_planes_reference(const float* x, int64_t planes, const ConvGeometr
           }
         }
         y[(q * g.out_h + oy) * g.out_w + ox] = best;
+      }
+    }
+  }
+}
+
+void max_pool_backward_planes(const float* x, const float* dy, int64_t planes,
+                              const ConvGeometry& g, float* dx, const ExecContext* ctx) {
+  ConvGeometry one = g;
+  one.channels = 1;
+  const PhaseLayout layout(one);
+  const std::vector<int64_t> offsets = layout.tap_offsets(one);
+  const int64_t taps = g.k_h * g.k_w;
+  const auto plane_argmax = taps == 9 && g.k_h == 3   ? argmax_flat_3x3
+                            : taps == 4 && g.k_h == 2 ? argmax_flat_2x2
+                                                      : argmax_flat_any;
+  const int64_t in_plane = g.in_h * g.in_w, out_plane = g.out_h * g.out_w;
+  const int64_t phases = layout.row_phases * layout.col_phases, extended = g.out_h * layout.wq;
+  auto body = [&](int64_t q0, int64_t q1) {
+    thread_local std::vector<float> copy, best;
+    thread_local std::vector<int32_t> arg;
+    const size_t copy_size = static_cast<size_t>(layout.image_size + layout.tail);
+    if (copy.size() < copy_size) copy.resize(copy_size);
+    if (arg.size() < static_cast<size_t>(extended)) {
+      arg.resize(static_cast<size_t>(extended));
+      best.resize(static_cast<size_t>(extended));
+    }
+    std::fill(copy.data(), copy.data() + copy_size, -std::numeric_limits<float>::infinity());
+    for (int64_t q = q0; q < q1; ++q) {
+      const float* plane = x + q * in_plane;
+      for (int64_t ph = 0; ph < phases; ++ph)
+        layout.copy_plane(plane, one, ph, copy.data() + ph * layout.plane);
+      plane_argmax(copy.data(), offsets.data(), taps, extended, best.data(), arg.data());
+      float* d = dx + q * in_plane;
+      const float* dyq = dy + q * out_plane;
+      std::fill(d, d + in_plane, 0.0f);
+      for (int64_t oy = 0; oy < g.out_h; ++oy) {
+        for (int64_t ox = 0; ox < g.out_w; ++ox) {
+          const int32_t t = arg[static_cast<size_t>(oy * layout.wq + ox)];
+          int64_t at;
+          if (t >= 0) {
+            at = (oy * g.stride_h - g.pad_top + t / g.k_w * g.dilation_h) * g.in_w +
+                 ox * g.stride_w - g.pad_left + t % g.k_w * g.dilation_w;
+          } else {
+            // Nothing beat −∞: an input of −∞ still takes the gradient, as in the scan.
+            at = window_argmax(plane, g, oy, ox);
+          }
+          if (at >= 0) d[at] += dyq[oy * g.out_w + ox];
+        }
+      }
+    }
+  };
+  if (ctx)
+    ctx->parallel_for(planes, body, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, out_plane)));
+  else
+    body(0, planes);
+}
+
+void max_pool_backward_planes_reference(const float* x, const float* dy, int64_t planes,
+                                        const ConvGeometry& g, float* dx) {
+  const int64_t in_plane = g.in_h * g.in_w;
+  std::fill(dx, dx + planes * in_plane, 0.0f);
+  for (int64_t q = 0; q < planes; ++q) {
+    for (int64_t oy = 0; oy < g.out_h; ++oy) {
+      for (int64_t ox = 0; ox < g.out_w; ++ox) {
+        const int64_t at = window_argmax(x + q * in_plane, g, oy, ox);
+        if (at >= 0) dx[q * in_plane + at] += dy[(q * g.out_h + oy) * g.out_w + ox];
       }
     }
   }

@@ -139,21 +139,14 @@ class Conv : public Op {
       }
       grads[0] = dx;
     } else if (a.need[0]) {
-      // Wᵀ is packed per call rather than cached: a second packed copy of every weight would
-      // cost as much memory as the model itself, for a few percent of a backward's time.
-      std::vector<PackedA> wt;
-      for (int64_t gi = 0; gi < group_; ++gi)
-        wt.push_back(
-            pack_a(gemm_kernel(), true, kdim, og, 1.0f, w.f32() + gi * og * kdim, kdim, &a.ctx));
+      // Wᵀ is packed per call, a block at a time, rather than cached: a second packed copy of
+      // every weight would cost as much memory as the model itself.
       const bool pointwise = is_pointwise(g);  // the GEMM writes dx directly
       Tensor dx = pointwise ? Tensor::uninitialized(xs) : Tensor(xs);
       for (int64_t b = 0; b < batch; ++b) {
         for (int64_t gi = 0; gi < group_; ++gi) {
-          const float* dyg = dy.f32() + (b * cout + gi * og) * cols;
-          float* dxg = dx.f32() + (b * cin + gi * cg) * g.in_h * g.in_w;
-          f32_gemm_packed(wt[gi], cols, false, dyg, cols, 0.0f, pointwise ? dxg : column_buffer(),
-                          cols, Epilogue{}, &a.ctx);
-          if (!pointwise) col2im(col.get(), g, dxg, &a.ctx);
+          conv_input_gradient(w.f32() + gi * og * kdim, og, dy.f32() + (b * cout + gi * og) * cols,
+                              g, dx.f32() + (b * cin + gi * cg) * g.in_h * g.in_w, &a.ctx);
         }
       }
       grads[0] = dx;

@@ -1,7 +1,5 @@
 // MaxPool (1-D/2-D; pads, auto_pad, strides, dilations, ceil_mode). The gradient goes to the
 // first maximum of each window in scan order, as in PyTorch; padding never wins.
-#include <limits>
-
 #include "kernels/pool.h"
 #include "ops/op_desc.h"
 #include "ops/pool_common.h"
@@ -20,38 +18,6 @@ class MaxPool : public Op {
              Tensor()}};
   }
 
-  // Calls visit(plane, out_index, argmax_index) for every output element.
-  template <class F>
-  void scan(const Tensor& x, const WindowPlan& p, const ExecContext& ctx, F visit) const {
-    const int64_t planes = x.dim(0) * x.dim(1), in_plane = p.in_h * p.in_w;
-    const float* src = x.f32();
-    ctx.parallel_for(planes, [&](int64_t q0, int64_t q1) {
-      for (int64_t q = q0; q < q1; ++q) {
-        const float* img = src + q * in_plane;
-        for (int64_t oy = 0; oy < p.out_h; ++oy) {
-          for (int64_t ox = 0; ox < p.out_w; ++ox) {
-            int64_t best = -1;
-            float best_v = -std::numeric_limits<float>::infinity();
-            for (int64_t i = 0; i < p.k_h; ++i) {
-              const int64_t y = oy * p.s_h - p.pad_top + i * p.d_h;
-              if (y < 0 || y >= p.in_h) continue;
-              for (int64_t j = 0; j < p.k_w; ++j) {
-                const int64_t xx = ox * p.s_w - p.pad_left + j * p.d_w;
-                if (xx < 0 || xx >= p.in_w) continue;
-                const float v = img[y * p.in_w + xx];
-                if (best < 0 || v > best_v || v != v) {
-                  best = y * p.in_w + xx;
-                  best_v = v;
-                }
-              }
-            }
-            visit(q, oy * p.out_w + ox, best);
-          }
-        }
-      }
-    });
-  }
-
   Tensors forward(const Tensors& in, const ExecContext& ctx) const override {
     WindowPlan p = plan_pool(s_, in[0].shape(), ceil_, *this);
     Tensor out = Tensor::uninitialized(pooled_shape(in[0].shape(), p));
@@ -60,15 +26,11 @@ class MaxPool : public Op {
   }
 
   Tensors vjp(const VjpArgs& a) const override {
-    WindowPlan p = plan_pool(s_, a.input_types[0].shape, ceil_, *this);
-    Tensor dx(a.input_types[0].shape);
-    const int64_t in_plane = p.in_h * p.in_w, out_plane = p.out_h * p.out_w;
-    const float* dy = a.grad_outputs[0].f32();
-    float* d = dx.f32();
-    // Planes are independent, so the parallel scan never writes the same element twice.
-    scan(a.inputs[0], p, a.ctx, [&](int64_t q, int64_t o, int64_t best) {
-      if (best >= 0) d[q * in_plane + best] += dy[q * out_plane + o];
-    });
+    const Shape& xs = a.input_types[0].shape;
+    WindowPlan p = plan_pool(s_, xs, ceil_, *this);
+    Tensor dx = Tensor::uninitialized(xs);
+    max_pool_backward_planes(a.inputs[0].f32(), a.grad_outputs[0].f32(), xs[0] * xs[1],
+                             p.geometry(1), dx.f32(), &a.ctx);
     return {dx};
   }
 

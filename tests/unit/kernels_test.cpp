@@ -307,7 +307,54 @@ TEST_CASE("depthwise backward is the adjoint of the depthwise kernel", "[kernels
   }
 }
 
-TEST_CASE("max pooling kernel matches the window scan, NaN and empty windows included",
+TEST_CASE("conv input gradient, a block of channels at a time, matches the plain sum",
+          "[kernels]") {
+  // Pointwise (dx written directly), 3×3 padded, strided and dilated; block budgets from one
+  // channel per block to all channels at once, with a last block shorter than the others.
+  const ConvGeometry shapes[] = {geometry(7, 6, 5, 1, 1, 1, 0), geometry(7, 9, 8, 3, 1, 1, 1),
+                                 geometry(5, 11, 10, 3, 2, 1, 1), geometry(6, 9, 9, 3, 1, 2, 2),
+                                 geometry(3, 13, 12, 7, 2, 1, 3)};
+  const int64_t out_channels = 13;
+  ThreadPool pool(2);
+  ExecContext ctx{&pool};
+  for (const ConvGeometry& g : shapes) {
+    const int64_t taps = g.k_h * g.k_w, in_n = g.channels * g.in_h * g.in_w;
+    const int64_t cols = g.out_h * g.out_w;
+    const std::vector<float> w = random_vector(out_channels * g.channels * taps, 21);
+    const std::vector<float> dy = random_vector(out_channels * cols, 22);
+    std::vector<double> want(static_cast<size_t>(in_n), 0.0);
+    for (int64_t o = 0; o < out_channels; ++o)
+      for (int64_t c = 0; c < g.channels; ++c)
+        for (int64_t ki = 0; ki < g.k_h; ++ki)
+          for (int64_t kj = 0; kj < g.k_w; ++kj)
+            for (int64_t oy = 0; oy < g.out_h; ++oy)
+              for (int64_t ox = 0; ox < g.out_w; ++ox) {
+                const int64_t iy = oy * g.stride_h - g.pad_top + ki * g.dilation_h;
+                const int64_t ix = ox * g.stride_w - g.pad_left + kj * g.dilation_w;
+                if (iy < 0 || iy >= g.in_h || ix < 0 || ix >= g.in_w) continue;
+                want[static_cast<size_t>((c * g.in_h + iy) * g.in_w + ix)] +=
+                    static_cast<double>(
+                        w[static_cast<size_t>(((o * g.channels + c) * g.k_h + ki) * g.k_w + kj)]) *
+                    dy[static_cast<size_t>(o * cols + oy * g.out_w + ox)];
+              }
+    const int64_t per_channel = taps * (out_channels + (is_pointwise(g) ? 0 : cols));
+    for (int64_t channels_per_block : {int64_t{1}, int64_t{2}, g.channels}) {
+      for (const ExecContext* c : std::vector<const ExecContext*>{nullptr, &ctx}) {
+        // Pointwise writes dx; the others add to it, so it starts at zero.
+        std::vector<float> dx(static_cast<size_t>(in_n), is_pointwise(g) ? std::nanf("") : 0.0f);
+        conv_input_gradient(w.data(), out_channels, dy.data(), g, dx.data(), c,
+                            channels_per_block * per_channel);
+        for (size_t i = 0; i < want.size(); ++i) {
+          INFO("k" << g.k_h << " s" << g.stride_h << " block " << channels_per_block << " at "
+                   << i);
+          REQUIRE(std::fabs(dx[i] - want[i]) <= 1e-4 * (1 + std::fabs(want[i])));
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("max pooling and its gradient match the window scan, NaN, ties and empty windows",
           "[kernels]") {
   struct Case {
     int64_t h, w, k, s, d, pad;
@@ -338,6 +385,24 @@ TEST_CASE("max pooling kernel matches the window scan, NaN and empty windows inc
         REQUIRE(std::isnan(fast[i]));
       else
         REQUIRE(fast[i] == ref[i]);
+    }
+    // The gradient, with ties (whole numbers; the first maximum wins), the NaN and the −∞
+    // above, and a plane of −∞ alone (nothing beats it: the scan's first pixel takes it).
+    std::vector<float> tied = x;
+    for (float& v : tied)
+      if (std::isfinite(v)) v = std::round(2 * v);
+    std::fill(tied.begin(), tied.begin() + t.h * t.w, -std::numeric_limits<float>::infinity());
+    const std::vector<float> dy = random_vector(planes * g.out_h * g.out_w, 8);
+    for (const std::vector<float>* in : {&x, &tied}) {
+      std::vector<float> dx_ref(x.size()), dx_one(x.size(), std::nanf("")), dx_two(dx_one);
+      max_pool_backward_planes_reference(in->data(), dy.data(), planes, g, dx_ref.data());
+      max_pool_backward_planes(in->data(), dy.data(), planes, g, dx_one.data(), nullptr);
+      max_pool_backward_planes(in->data(), dy.data(), planes, g, dx_two.data(), &ctx);
+      for (size_t i = 0; i < dx_ref.size(); ++i) {
+        INFO("max pool gradient " << t.h << "x" << t.w << " k" << t.k << " at " << i);
+        REQUIRE(dx_one[i] == dx_ref[i]);
+        REQUIRE(dx_two[i] == dx_ref[i]);
+      }
     }
   }
 }
