@@ -196,6 +196,12 @@ void conv_input_gradient(const float* weights, int64_t out_channels, const float
                          int64_t block_floats) {
   const int64_t taps = g.k_h * g.k_w, kdim = g.channels * taps, cols = g.out_h * g.out_w;
   const bool pointwise = is_pointwise(g);
+  if (pointwise && cols == 1) {
+    // A 1×1 map (squeeze-and-excitation): dxᵀ = dyᵀ·W, row updates of W with nothing packed.
+    f32_gemm(false, false, 1, kdim, out_channels, 1.0f, dy, out_channels, weights, kdim, 0.0f, dx,
+             kdim, ctx);
+    return;
+  }
   // Whole channels per block, so that each block's col2im writes its own planes of dx.
   const int64_t per_channel = taps * (out_channels + (pointwise ? 0 : cols));
   const int64_t block = std::clamp<int64_t>(block_floats / std::max<int64_t>(per_channel, 1), 1,

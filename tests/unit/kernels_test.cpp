@@ -309,11 +309,12 @@ TEST_CASE("depthwise backward is the adjoint of the depthwise kernel", "[kernels
 
 TEST_CASE("conv input gradient, a block of channels at a time, matches the plain sum",
           "[kernels]") {
-  // Pointwise (dx written directly), 3×3 padded, strided and dilated; block budgets from one
-  // channel per block to all channels at once, with a last block shorter than the others.
-  const ConvGeometry shapes[] = {geometry(7, 6, 5, 1, 1, 1, 0), geometry(7, 9, 8, 3, 1, 1, 1),
-                                 geometry(5, 11, 10, 3, 2, 1, 1), geometry(6, 9, 9, 3, 1, 2, 2),
-                                 geometry(3, 13, 12, 7, 2, 1, 3)};
+  // Pointwise (dx written directly; a 1×1 map with no packing), 3×3 padded, strided and dilated;
+  // block budgets from one channel per block to all channels at once, with a last block shorter
+  // than the others.
+  const ConvGeometry shapes[] = {geometry(7, 6, 5, 1, 1, 1, 0), geometry(9, 1, 1, 1, 1, 1, 0),
+                                 geometry(7, 9, 8, 3, 1, 1, 1), geometry(5, 11, 10, 3, 2, 1, 1),
+                                 geometry(6, 9, 9, 3, 1, 2, 2), geometry(3, 13, 12, 7, 2, 1, 3)};
   const int64_t out_channels = 13;
   ThreadPool pool(2);
   ExecContext ctx{&pool};
