@@ -1,7 +1,8 @@
 // heatlens bench MODEL [--method forward|gradient|lrp] [--batch N] [--threads N] [--iters N]
 //   [--json]: times a model on random inputs (median over iterations after a warm-up) and
 //   reports the peak resident memory; heatlens bench --gemm M,N,K [--threads N] reports the
-//   blocked GEMM's GFLOP/s; heatlens bench --peak [--threads N] the machine's AVX2 FMA peak;
+//   blocked GEMM's GFLOP/s (A packed once, as a layer's weights are); heatlens bench --peak
+//   [--threads N] the machine's AVX2 FMA peak;
 //   --profile adds milliseconds per operator type to a forward run. tests/bench/run.mjs compares
 //   these with ONNX Runtime and PyTorch.
 #include <nlohmann/json.hpp>
@@ -103,8 +104,10 @@ int cmd_bench(int argc, char** argv) {
         c(static_cast<size_t>(m * n));
     ThreadPool pool(threads);
     ExecContext ctx{&pool};
+    // A is packed once, as a layer's weights are; each run packs B and multiplies.
+    const PackedA packed = pack_a(gemm_kernel(), false, m, k, 1.0f, a.data(), k, &ctx);
     ms = time_runs(iters, [&] {
-      f32_gemm(false, false, m, n, k, 1.0f, a.data(), k, b.data(), n, 0.0f, c.data(), n, &ctx);
+      f32_gemm_packed(packed, n, false, b.data(), n, 0.0f, c.data(), n, Epilogue{}, &ctx);
     });
     out = {{"gemm", {m, n, k}},
            {"kernel", gemm_kernel().name},

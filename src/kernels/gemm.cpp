@@ -367,7 +367,7 @@ void f32_gemm_with(const MicroKernel& kernel, bool trans_a, bool trans_b, int64_
     }
     return;
   }
-  const PackedA packed = pack_a(kernel, trans_a, m, k, alpha, a, lda);
+  const PackedA packed = pack_a(kernel, trans_a, m, k, alpha, a, lda, ctx);
   f32_gemm_packed(packed, n, trans_b, b, ldb, beta, c, ldc, Epilogue{}, ctx);
 }
 
