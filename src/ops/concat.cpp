@@ -1,6 +1,8 @@
 // Concat: joins inputs along an axis (float activations, or int64 shape pieces folded at plan
 // time). The gradient is the matching slice of the output gradient for each input.
+#include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "ops/op_desc.h"
 #include "ops/op_util.h"
@@ -8,6 +10,12 @@
 namespace heatlens {
 
 namespace {
+
+struct Piece {
+  char* to;
+  const char* from;
+  size_t bytes;
+};
 
 class Concat : public Op {
  public:
@@ -41,12 +49,13 @@ class Concat : public Op {
     return {{in[0].dtype, out_shape(shapes, axis), Tensor()}};
   }
 
-  Tensors forward(const Tensors& in, const ExecContext&) const override {
+  Tensors forward(const Tensors& in, const ExecContext& ctx) const override {
     std::vector<Shape> shapes;
     for (const Tensor& t : in) shapes.push_back(t.shape());
     int axis;
     Shape shape = out_shape(shapes, axis);
-    Tensor out(shape, in[0].dtype());
+    // Every byte is copied below: no zeroing first.
+    Tensor out = Tensor::uninitialized(shape, in[0].dtype());
     const size_t elem = dtype_size(in[0].dtype());
     int64_t outer = 1, inner = 1;
     for (int d = 0; d < axis; ++d) outer *= shape[d];
@@ -54,18 +63,33 @@ class Concat : public Op {
     char* dst =
         reinterpret_cast<char*>(in[0].dtype() == DType::f32 ? static_cast<void*>(out.f32())
                                                             : static_cast<void*>(out.i64()));
+    // The copies, cut into pieces of at most kPiece bytes so that a few large inputs (a batch of
+    // one) still split over the pool: the copying is all this op does.
+    constexpr size_t kPiece = size_t{1} << 17;
+    std::vector<Piece> pieces;
     int64_t offset = 0;
     for (const Tensor& t : in) {
       const int64_t chunk = t.shape()[axis] * inner;
       const char* src = reinterpret_cast<const char*>(t.dtype() == DType::f32
                                                           ? static_cast<const void*>(t.f32())
                                                           : static_cast<const void*>(t.i64()));
+      const size_t bytes = static_cast<size_t>(chunk) * elem;
       for (int64_t o = 0; o < outer && chunk > 0; ++o) {
-        std::memcpy(dst + (o * shape[axis] * inner + offset) * elem, src + o * chunk * elem,
-                    chunk * elem);
+        char* to = dst + (o * shape[axis] * inner + offset) * elem;
+        const char* from = src + o * chunk * elem;
+        for (size_t b = 0; b < bytes; b += kPiece)
+          pieces.push_back({to + b, from + b, std::min(kPiece, bytes - b)});
       }
       offset += chunk;
     }
+    auto copy = [&](int64_t p0, int64_t p1) {
+      for (int64_t p = p0; p < p1; ++p) std::memcpy(pieces[p].to, pieces[p].from, pieces[p].bytes);
+    };
+    const int64_t total = out.numel() * static_cast<int64_t>(elem);
+    if (total >= (int64_t{1} << 18))
+      ctx.parallel_for(static_cast<int64_t>(pieces.size()), copy);
+    else
+      copy(0, static_cast<int64_t>(pieces.size()));
     return {out};
   }
 

@@ -166,3 +166,34 @@ TEST_CASE("a recorded forward keeps only what its backward reads", "[engine]") {
   all.keep_all = true;
   CHECK(e.forward({x}, all).tape->values[e.graph().require_value("a1")].defined());
 }
+
+TEST_CASE("a large Concat split over threads places every element", "[engine]") {
+  // Inputs large enough for the pooled copy, with pieces cut inside one input's block (3·150·100
+  // floats > 128 KiB) and, on axis 2, several blocks per input (outer = 3·5).
+  for (int64_t axis : {1, 2}) {
+    const Shape a_shape = axis == 1 ? Shape{3, 2, 150, 100} : Shape{3, 5, 70, 100};
+    const Shape b_shape = axis == 1 ? Shape{3, 3, 150, 100} : Shape{3, 5, 80, 100};
+    OnnxBuilder b(13);
+    b.input("a", a_shape);
+    b.input("b", b_shape);
+    b.node("Concat", {"a", "b"}, {"y"}, {OnnxBuilder::int_attr("axis", axis)});
+    b.output("y");
+    const std::vector<uint8_t> bytes = b.bytes();
+    Engine e = Engine::load_bytes(bytes.data(), bytes.size(), 2);
+    const Tensor x = ramp(a_shape, 0.01f), z = ramp(b_shape, 0.02f);
+    const Tensor y = e.forward({x, z}).outputs[0];
+    const int64_t na = a_shape[axis], nb = b_shape[axis];
+    const int64_t inner = axis == 1 ? 150 * 100 : 100;
+    const int64_t outer = y.numel() / ((na + nb) * inner);
+    REQUIRE(y.shape()[axis] == na + nb);
+    for (int64_t o = 0; o < outer; ++o) {
+      for (int64_t c = 0; c < na + nb; ++c) {
+        for (int64_t i = 0; i < inner; i += 7) {
+          const float want =
+              c < na ? x.f32()[(o * na + c) * inner + i] : z.f32()[(o * nb + c - na) * inner + i];
+          REQUIRE(y.f32()[(o * (na + nb) + c) * inner + i] == want);
+        }
+      }
+    }
+  }
+}
