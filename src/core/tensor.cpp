@@ -112,7 +112,7 @@ Tensor Tensor::reshaped(Shape shape) const {
 
 Tensor Tensor::clone() const {
   if (!defined()) return Tensor();
-  Tensor copy(shape_, dtype_);
+  Tensor copy = uninitialized(shape_, dtype_);  // every byte is copied over
   if (nbytes()) std::memcpy(copy.storage_.get(), storage_.get(), nbytes());
   return copy;
 }

@@ -6,6 +6,7 @@
 
 #include "core/denormals.h"
 #include "core/error.h"
+#include "kernels/elementwise.h"
 #include "onnx/onnx_model.h"
 
 namespace heatlens {
@@ -211,11 +212,13 @@ ForwardResult Engine::forward_on_cpu(const std::shared_ptr<const Plan>& p, const
 
 namespace {
 
-Tensor add_tensors(const Tensor& a, const Tensor& b) {
-  Tensor out = a.clone();
-  float* o = out.f32();
-  const float* q = b.f32();
-  for (int64_t i = 0; i < out.numel(); ++i) o[i] += q[i];
+// The sum of two gradients of one value, in one vectorised pass over the pool (this had been a
+// zeroed clone, a copy and a serial add: 7% of EfficientNet-B0's gradient).
+Tensor add_tensors(const Tensor& a, const Tensor& b, const ExecContext& ctx) {
+  Tensor out = Tensor::uninitialized(a.shape());
+  binary_blocks(
+      BinaryKind::add, [](float u, float v) { return u + v; }, a.f32(), 1, b.f32(), 1, out.f32(),
+      out.numel(), &ctx);
   return out;
 }
 
@@ -288,12 +291,13 @@ VjpResult Engine::vjp_on_cpu(const Plan& p, const Tensors& values,
   FlushDenormals flush;
   const std::vector<bool> differentiable = differentiable_values(g, p);
 
+  ExecContext ctx{pool_.get()};
   Tensors grads(g.values.size());
   auto accumulate = [&](int id, Tensor grad) {
     if (!grads[id].defined())
       grads[id] = std::move(grad);
     else
-      grads[id] = add_tensors(grads[id], grad);
+      grads[id] = add_tensors(grads[id], grad, ctx);
   };
   for (const auto& [name, seed] : seeds) {
     const int id = seeded_value(g, p, name, seed);
@@ -304,7 +308,6 @@ VjpResult Engine::vjp_on_cpu(const Plan& p, const Tensors& values,
   for (int id : g.inputs) returned[id] = true;
   for (const std::string& name : wrt) returned[g.require_value(name)] = true;
 
-  ExecContext ctx{pool_.get()};
   for (size_t s = p.steps.size(); s-- > 0;) {
     const Node& node = g.nodes[p.steps[s]];
     bool has_grad = false;
