@@ -308,8 +308,29 @@ VjpResult Engine::vjp_on_cpu(const Plan& p, const Tensors& values,
   for (int id : g.inputs) returned[id] = true;
   for (const std::string& name : wrt) returned[g.require_value(name)] = true;
 
+  // SiLU written as Mul(x, Sigmoid(x)) (engine/fusion.h): without a hook (which may change
+  // either node's rule), its gradient is one pass at the Mul, and the Sigmoid gets none.
+  std::vector<const Fusion*> silu_at(p.steps.size(), nullptr);
+  if (!hook) {
+    for (const Fusion& f : p.fusions) {
+      if (f.activation.kind == Activation::Kind::silu && !returned[f.intermediates[1]])
+        silu_at[f.absorbed[1]] = &f;
+    }
+  }
+
   for (size_t s = p.steps.size(); s-- > 0;) {
     const Node& node = g.nodes[p.steps[s]];
+    if (const Fusion* f = silu_at[s]) {
+      const int x = f->intermediates[0], sig = f->intermediates[1];
+      const Tensor& g_out = grads[f->result];
+      if (g_out.defined() && differentiable[x] && values[x].defined() && values[sig].defined()) {
+        Tensor dx = Tensor::uninitialized(p.types[x].shape);
+        silu_grad(g_out.f32(), values[x].f32(), values[sig].f32(), dx.numel(), dx.f32(), &ctx);
+        accumulate(x, std::move(dx));
+        if (!returned[f->result]) grads[f->result] = Tensor();
+        continue;
+      }
+    }
     bool has_grad = false;
     Tensors grad_out;
     for (int id : node.outputs) {

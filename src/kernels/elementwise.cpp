@@ -212,6 +212,30 @@ HEATLENS_CPU_CLONES bool any_negative(const float* __restrict x, int64_t n) {
   return count > 0;
 }
 
+namespace {
+
+HEATLENS_CPU_CLONES void silu_grad_rows(const float* __restrict g, const float* __restrict x,
+                                        const float* __restrict s, int64_t n,
+                                        float* __restrict dx) {
+  for (int64_t i = 0; i < n; ++i) dx[i] = g[i] * s[i] + (g[i] * x[i]) * (s[i] * (1.0f - s[i]));
+}
+
+}  // namespace
+
+void silu_grad(const float* g, const float* x, const float* s, int64_t n, float* dx,
+               const ExecContext* ctx) {
+  split(n, 16384, ctx,
+        [&](int64_t o0, int64_t o1) { silu_grad_rows(g + o0, x + o0, s + o0, o1 - o0, dx + o0); });
+}
+
+void silu_grad_reference(const float* g, const float* x, const float* s, int64_t n, float* dx) {
+  for (int64_t i = 0; i < n; ++i) {
+    const float through_mul = g[i] * s[i];                          // ∂(x·s)/∂x
+    const float through_sigmoid = g[i] * x[i] * s[i] * (1 - s[i]);  // ∂(x·s)/∂s · σ'(x)
+    dx[i] = through_mul + through_sigmoid;
+  }
+}
+
 bool unary_grad(UnaryKind kind, const float* saved, const float* g, float* d, int64_t n,
                 const ExecContext* ctx) {
   void (*rows)(const float*, const float*, int64_t, float*) = nullptr;

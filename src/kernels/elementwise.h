@@ -68,6 +68,13 @@ bool any_negative(const float* x, int64_t n);
 bool unary_grad(UnaryKind kind, const float* saved, const float* g, float* d, int64_t n,
                 const ExecContext* ctx);
 
+// The input gradient of SiLU written as Mul(x, Sigmoid(x)), from x and s = σ(x) (both saved by
+// the forward): dx = g·s + (g·x)·s·(1 − s), what the Mul and Sigmoid gradients and their sum
+// give, in one pass. silu_grad_reference is the plain loop.
+void silu_grad(const float* g, const float* x, const float* s, int64_t n, float* dx,
+               const ExecContext* ctx);
+void silu_grad_reference(const float* g, const float* x, const float* s, int64_t n, float* dx);
+
 // Whether binary_blocks covers a pair of operand blocks (one full, the other blocked).
 inline bool blockwise(int64_t a_block, int64_t b_block) {
   return (a_block == 1 && b_block > 0) || (b_block == 1 && a_block > 0);

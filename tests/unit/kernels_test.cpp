@@ -496,6 +496,30 @@ TEST_CASE("Relu/Sigmoid/Tanh gradient loops equal the per-element gradients", "[
   CHECK(untouched == std::vector<float>(4, 7.0f));
 }
 
+TEST_CASE("the one-pass SiLU gradient matches the Mul + Sigmoid gradients", "[kernels]") {
+  ThreadPool pool(2);
+  ExecContext ctx{&pool};
+  for (const int64_t n : {int64_t{1}, int64_t{17}, int64_t{16385}, int64_t{50001}}) {
+    std::vector<float> x = random_vector(static_cast<size_t>(n), 51),
+                       g = random_vector(static_cast<size_t>(n), 52), s(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+      x[i] *= 8.0f;  // saturated sigmoids too
+      s[i] = 1.0f / (1.0f + std::exp(-x[i]));
+    }
+    std::vector<float> fast(static_cast<size_t>(n)), ref(static_cast<size_t>(n));
+    silu_grad(g.data(), x.data(), s.data(), n, fast.data(), &ctx);
+    silu_grad_reference(g.data(), x.data(), s.data(), n, ref.data());
+    for (int64_t i = 0; i < n; ++i) {
+      // d/dx x·σ(x) = σ + x·σ·(1 − σ), in double.
+      const double sd = 1.0 / (1.0 + std::exp(-static_cast<double>(x[i])));
+      const double want = g[i] * (sd + x[i] * sd * (1.0 - sd));
+      INFO("n " << n << " at " << i);
+      REQUIRE(std::fabs(fast[i] - ref[i]) <= 1e-6f * (1 + std::fabs(ref[i])));
+      REQUIRE(std::fabs(fast[i] - want) <= 1e-5 * (1 + std::fabs(want)));
+    }
+  }
+}
+
 TEST_CASE("LRP's element-wise kernels match plain loops, zeros and signs included", "[kernels]") {
   const int64_t n = 1037;  // a vector tail
   std::vector<float> r = random_vector(n, 51), z = random_vector(n, 52);
