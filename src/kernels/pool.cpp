@@ -118,37 +118,63 @@ int64_t window_argmax(const float* plane, const ConvGeometry& g, int64_t oy, int
   return best;
 }
 
+// A max pool's windows a plane at a time, over the plane's phase copy whose padding is −∞
+// (the forward and the backward share it).
+struct PlaneWindows {
+  explicit PlaneWindows(const ConvGeometry& g)
+      : one(single_plane(g)),
+        layout(one),
+        offsets(layout.tap_offsets(one)),
+        taps(g.k_h * g.k_w),
+        in_plane(g.in_h * g.in_w),
+        out_plane(g.out_h * g.out_w),
+        extended(g.out_h * layout.wq),
+        copy_size(static_cast<size_t>(layout.image_size + layout.tail)) {}
+
+  static ConvGeometry single_plane(ConvGeometry g) {
+    g.channels = 1;
+    return g;
+  }
+  // Every phase of one input plane into `copy` (its padding already −∞).
+  void copy_phases(const float* plane, float* copy) const {
+    for (int64_t ph = 0; ph < layout.row_phases * layout.col_phases; ++ph)
+      layout.copy_plane(plane, one, ph, copy + ph * layout.plane);
+  }
+  // Planes per chunk of the pool's work: about 16K outputs.
+  int64_t min_chunk() const {
+    return std::max<int64_t>(1, 16384 / std::max<int64_t>(1, out_plane));
+  }
+
+  ConvGeometry one;
+  PhaseLayout layout;
+  std::vector<int64_t> offsets;
+  int64_t taps, in_plane, out_plane, extended;
+  size_t copy_size;
+};
+
 }  // namespace
 
 void max_pool_planes(const float* x, int64_t planes, const ConvGeometry& g, float* y,
                      const ExecContext* ctx) {
-  ConvGeometry one = g;  // a plane at a time
-  one.channels = 1;
-  const PhaseLayout layout(one);
-  const std::vector<int64_t> offsets = layout.tap_offsets(one);
-  const int64_t taps = g.k_h * g.k_w;
-  const auto plane_max = taps == 9 && g.k_h == 3   ? max_flat_3x3
-                         : taps == 4 && g.k_h == 2 ? max_flat_2x2
-                                                   : max_flat_any;
-  const int64_t in_plane = g.in_h * g.in_w, out_plane = g.out_h * g.out_w;
-  const int64_t phases = layout.row_phases * layout.col_phases, extended = g.out_h * layout.wq;
+  const PlaneWindows w(g);
+  const auto plane_max = w.taps == 9 && g.k_h == 3   ? max_flat_3x3
+                         : w.taps == 4 && g.k_h == 2 ? max_flat_2x2
+                                                     : max_flat_any;
   auto body = [&](int64_t q0, int64_t q1) {
     thread_local std::vector<float> copy, wide;
-    const size_t copy_size = static_cast<size_t>(layout.image_size + layout.tail);
-    if (copy.size() < copy_size) copy.resize(copy_size);
-    if (wide.size() < static_cast<size_t>(extended)) wide.resize(static_cast<size_t>(extended));
+    if (copy.size() < w.copy_size) copy.resize(w.copy_size);
+    if (wide.size() < static_cast<size_t>(w.extended)) wide.resize(static_cast<size_t>(w.extended));
     // The padding (and windows past the input, ceil_mode) is −∞: it never wins. Filled once;
     // every plane writes the same positions.
-    std::fill(copy.data(), copy.data() + copy_size, -std::numeric_limits<float>::infinity());
+    std::fill(copy.data(), copy.data() + w.copy_size, -std::numeric_limits<float>::infinity());
     for (int64_t q = q0; q < q1; ++q) {
-      for (int64_t ph = 0; ph < phases; ++ph)
-        layout.copy_plane(x + q * in_plane, one, ph, copy.data() + ph * layout.plane);
-      plane_max(copy.data(), offsets.data(), taps, extended, wide.data());
-      compact_rows(wide.data(), g.out_h, layout.wq, g.out_w, y + q * out_plane);
+      w.copy_phases(x + q * w.in_plane, copy.data());
+      plane_max(copy.data(), w.offsets.data(), w.taps, w.extended, wide.data());
+      compact_rows(wide.data(), g.out_h, w.layout.wq, g.out_w, y + q * w.out_plane);
     }
   };
   if (ctx)
-    ctx->parallel_for(planes, body, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, out_plane)));
+    ctx->parallel_for(planes, body, w.min_chunk());
   else
     body(0, planes);
 }
@@ -175,37 +201,30 @@ void max_pool_planes_reference(const float* x, int64_t planes, const ConvGeometr
 
 void max_pool_backward_planes(const float* x, const float* dy, int64_t planes,
                               const ConvGeometry& g, float* dx, const ExecContext* ctx) {
-  ConvGeometry one = g;
-  one.channels = 1;
-  const PhaseLayout layout(one);
-  const std::vector<int64_t> offsets = layout.tap_offsets(one);
-  const int64_t taps = g.k_h * g.k_w;
-  const auto plane_argmax = taps == 9 && g.k_h == 3   ? argmax_flat_3x3
-                            : taps == 4 && g.k_h == 2 ? argmax_flat_2x2
-                                                      : argmax_flat_any;
-  const int64_t in_plane = g.in_h * g.in_w, out_plane = g.out_h * g.out_w;
-  const int64_t phases = layout.row_phases * layout.col_phases, extended = g.out_h * layout.wq;
+  const PlaneWindows w(g);
+  const auto plane_argmax = w.taps == 9 && g.k_h == 3   ? argmax_flat_3x3
+                            : w.taps == 4 && g.k_h == 2 ? argmax_flat_2x2
+                                                        : argmax_flat_any;
+  const int64_t in_plane = w.in_plane, out_plane = w.out_plane;
   auto body = [&](int64_t q0, int64_t q1) {
     thread_local std::vector<float> copy, best;
     thread_local std::vector<int32_t> arg;
-    const size_t copy_size = static_cast<size_t>(layout.image_size + layout.tail);
-    if (copy.size() < copy_size) copy.resize(copy_size);
-    if (arg.size() < static_cast<size_t>(extended)) {
-      arg.resize(static_cast<size_t>(extended));
-      best.resize(static_cast<size_t>(extended));
+    if (copy.size() < w.copy_size) copy.resize(w.copy_size);
+    if (arg.size() < static_cast<size_t>(w.extended)) {
+      arg.resize(static_cast<size_t>(w.extended));
+      best.resize(static_cast<size_t>(w.extended));
     }
-    std::fill(copy.data(), copy.data() + copy_size, -std::numeric_limits<float>::infinity());
+    std::fill(copy.data(), copy.data() + w.copy_size, -std::numeric_limits<float>::infinity());
     for (int64_t q = q0; q < q1; ++q) {
       const float* plane = x + q * in_plane;
-      for (int64_t ph = 0; ph < phases; ++ph)
-        layout.copy_plane(plane, one, ph, copy.data() + ph * layout.plane);
-      plane_argmax(copy.data(), offsets.data(), taps, extended, best.data(), arg.data());
+      w.copy_phases(plane, copy.data());
+      plane_argmax(copy.data(), w.offsets.data(), w.taps, w.extended, best.data(), arg.data());
       float* d = dx + q * in_plane;
       const float* dyq = dy + q * out_plane;
       std::fill(d, d + in_plane, 0.0f);
       for (int64_t oy = 0; oy < g.out_h; ++oy) {
         for (int64_t ox = 0; ox < g.out_w; ++ox) {
-          const int32_t t = arg[static_cast<size_t>(oy * layout.wq + ox)];
+          const int32_t t = arg[static_cast<size_t>(oy * w.layout.wq + ox)];
           int64_t at;
           if (t >= 0) {
             at = (oy * g.stride_h - g.pad_top + t / g.k_w * g.dilation_h) * g.in_w +
@@ -220,7 +239,7 @@ void max_pool_backward_planes(const float* x, const float* dy, int64_t planes,
     }
   };
   if (ctx)
-    ctx->parallel_for(planes, body, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, out_plane)));
+    ctx->parallel_for(planes, body, w.min_chunk());
   else
     body(0, planes);
 }
