@@ -93,7 +93,10 @@ class HostPass {
         ctx_(engine.exec_context()),
         cache_([&engine](const std::string& key, const std::function<Tensor()>& make) {
           return engine.derived_constant(key, make);
-        }) {}
+        }) {
+    // Each run multiplies by the transposes of the same rule-modified weights.
+    ctx_.keep_transposed_weights = true;
+  }
 
   static bool defined(const Tensor& t) { return t.defined(); }
   Tensor seed(const Shape& shape, int64_t class_index, float value) const {

@@ -183,8 +183,10 @@ std::shared_ptr<const PackedConvWeights> PackedWeights::get(const Tensor& weight
   // Each group's block is [rows = out_c / groups, cols = C/groups · kh · kw], row-major.
   const int64_t rows = weights.dim(0) / groups, cols = weights.numel() / weights.dim(0);
   for (int64_t gi = 0; gi < groups; ++gi) {
-    packed->groups.push_back(pack_a(gemm_kernel(), false, rows, cols, 1.0f,
-                                    weights.f32() + gi * rows * cols, cols, ctx));
+    const float* w = weights.f32() + gi * rows * cols;
+    packed->groups.push_back(transposed_
+                                 ? pack_a(gemm_kernel(), true, cols, rows, 1.0f, w, cols, ctx)
+                                 : pack_a(gemm_kernel(), false, rows, cols, 1.0f, w, cols, ctx));
   }
   if (entries_.size() == kEntries) entries_.pop_back();
   entries_.insert(entries_.begin(), Entry{weights, packed});
@@ -224,6 +226,19 @@ void conv_input_gradient(const float* weights, int64_t out_channels, const float
     part.channels = channels;
     col2im(col.get(), part, dx + c0 * plane, ctx);
   }
+}
+
+void conv_input_gradient_packed(const PackedA& weights_t, const float* dy, const ConvGeometry& g,
+                                float* dx, const ExecContext* ctx) {
+  const int64_t cols = g.out_h * g.out_w;
+  if (is_pointwise(g)) {
+    f32_gemm_packed(weights_t, cols, false, dy, cols, 0.0f, dx, cols, Epilogue{}, ctx);
+    return;
+  }
+  // Overwritten by the GEMM (beta = 0), so left uninitialised.
+  std::unique_ptr<float[]> col(new float[static_cast<size_t>(weights_t.m * cols)]);
+  f32_gemm_packed(weights_t, cols, false, dy, cols, 0.0f, col.get(), cols, Epilogue{}, ctx);
+  col2im(col.get(), g, dx, ctx);
 }
 
 namespace {

@@ -31,6 +31,8 @@ struct PackedConvWeights {
 class PackedWeights {
  public:
   static constexpr size_t kEntries = 3;
+  // `transposed`: each group's Wᵀ [C/group · kh · kw, out_c / group], for the input gradient.
+  explicit PackedWeights(bool transposed = false) : transposed_(transposed) {}
   std::shared_ptr<const PackedConvWeights> get(const Tensor& weights, int64_t groups,
                                                const ExecContext* ctx = nullptr);
 
@@ -39,6 +41,7 @@ class PackedWeights {
     Tensor source;  // held, so its storage cannot be reused by another tensor while cached
     std::shared_ptr<const PackedConvWeights> packed;
   };
+  bool transposed_;
   std::mutex mutex_;
   std::vector<Entry> entries_;  // most recently used first
 };
@@ -66,6 +69,11 @@ void conv_gemm_batch(const PackedA& weights, const float* images, int64_t count,
 void conv_input_gradient(const float* weights, int64_t out_channels, const float* dy,
                          const ConvGeometry& g, float* dx, const ExecContext* ctx,
                          int64_t block_floats = int64_t{1} << 19);
+
+// The same with the whole Wᵀ packed beforehand (PackedWeights(true)); dx is accumulated into
+// (col2im) or, pointwise, written.
+void conv_input_gradient_packed(const PackedA& weights_t, const float* dy, const ConvGeometry& g,
+                                float* dx, const ExecContext* ctx);
 
 // Depthwise convolution (one input channel per group, any channel multiplier of 1):
 // out[c] = act(w[c] ⋆ image[c] + bias[c]) for `channels` planes, split over planes.

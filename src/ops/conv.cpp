@@ -140,13 +140,20 @@ class Conv : public Op {
       grads[0] = dx;
     } else if (a.need[0]) {
       // Wᵀ is packed per call, a block at a time, rather than cached: a second packed copy of
-      // every weight would cost as much memory as the model itself.
+      // every weight would cost as much memory as the model itself. LRP, which asks for the
+      // same transposes on every run, keeps them (ExecContext::keep_transposed_weights).
       const bool pointwise = is_pointwise(g);  // the GEMM writes dx directly
       Tensor dx = pointwise ? Tensor::uninitialized(xs) : Tensor(xs);
+      const std::shared_ptr<const PackedConvWeights> kept =
+          a.ctx.keep_transposed_weights ? packed_t_.get(w, group_, &a.ctx) : nullptr;
       for (int64_t b = 0; b < batch; ++b) {
         for (int64_t gi = 0; gi < group_; ++gi) {
-          conv_input_gradient(w.f32() + gi * og * kdim, og, dy.f32() + (b * cout + gi * og) * cols,
-                              g, dx.f32() + (b * cin + gi * cg) * g.in_h * g.in_w, &a.ctx);
+          const float* dyg = dy.f32() + (b * cout + gi * og) * cols;
+          float* dxg = dx.f32() + (b * cin + gi * cg) * g.in_h * g.in_w;
+          if (kept)
+            conv_input_gradient_packed(kept->groups[gi], dyg, g, dxg, &a.ctx);
+          else
+            conv_input_gradient(w.f32() + gi * og * kdim, og, dyg, g, dxg, &a.ctx);
         }
       }
       grads[0] = dx;
@@ -188,6 +195,7 @@ class Conv : public Op {
   SpatialAttrs s_;
   int64_t group_;
   mutable PackedWeights packed_;
+  mutable PackedWeights packed_t_{true};  // Wᵀ, kept only when the context asks (LRP)
 };
 
 std::unique_ptr<Op> make_conv(const OpBuildContext& ctx) {

@@ -352,6 +352,23 @@ TEST_CASE("conv input gradient, a block of channels at a time, matches the plain
         }
       }
     }
+    // With the whole Wᵀ packed once (as LRP keeps it), as two groups of the same weights.
+    PackedWeights transposed(true);
+    const Tensor both = Tensor::from_f32({2 * out_channels, g.channels, g.k_h, g.k_w}, [&] {
+      std::vector<float> twice = w;
+      twice.insert(twice.end(), w.begin(), w.end());
+      return twice;
+    }());
+    const auto kept = transposed.get(both, 2, &ctx);
+    REQUIRE(kept->groups.size() == 2);
+    for (const PackedA& wt : kept->groups) {
+      std::vector<float> dx(static_cast<size_t>(in_n), is_pointwise(g) ? std::nanf("") : 0.0f);
+      conv_input_gradient_packed(wt, dy.data(), g, dx.data(), &ctx);
+      for (size_t i = 0; i < want.size(); ++i) {
+        INFO("k" << g.k_h << " s" << g.stride_h << " packed Wᵀ at " << i);
+        REQUIRE(std::fabs(dx[i] - want[i]) <= 1e-4 * (1 + std::fabs(want[i])));
+      }
+    }
   }
 }
 
