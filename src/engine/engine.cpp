@@ -150,6 +150,9 @@ ForwardResult Engine::forward_on_cpu(const std::shared_ptr<const Plan>& p, const
     }
   };
   ExecContext ctx{pool_.get()};
+  std::call_once(*p->prepared, [&] {
+    for (int n : p->steps) g.nodes[n].op->prepare(node_input_types(g.nodes[n], *p), ctx);
+  });
   std::vector<bool> absorbed(p->steps.size(), false);
   for (size_t s = 0; s < p->steps.size(); ++s) {
     const Node& node = g.nodes[p->steps[s]];

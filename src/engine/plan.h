@@ -7,6 +7,8 @@
 //   Plan p = make_plan(graph, {{4, 3, 32, 32}});   // batch of four
 #pragma once
 
+#include <memory>
+#include <mutex>
 #include <vector>
 
 #include "graph/graph.h"
@@ -28,6 +30,8 @@ struct Plan {
   std::vector<int> steps;        // node indices to run, in order
   std::vector<int> last_use;     // by value id: last step that reads it (-1: none)
   std::vector<Fusion> fusions;   // by step: activations to fuse (engine/fusion.h)
+  // Op::prepare runs for every step once, on the plan's first CPU run.
+  std::shared_ptr<std::once_flag> prepared = std::make_shared<std::once_flag>();
 };
 
 Plan make_plan(const Graph& graph, const std::vector<Shape>& input_shapes,

@@ -71,6 +71,16 @@ class Conv : public Op {
     return true;
   }
 
+  // Packs constant weights before the first run (Op::prepare), as forward_fused would.
+  void prepare(const std::vector<ValueType>& in, const ExecContext& ctx) const override {
+    if (in.size() < 2 || !in[1].constant.defined() || in[1].dtype != DType::f32) return;
+    const Tensor& w = in[1].constant;
+    if (w.rank() < 3 || w.dim(0) % group_ != 0) return;
+    const int64_t og = w.dim(0) / group_;
+    if (w.dim(1) == 1 && og == 1) return;  // depthwise: the direct kernel packs nothing
+    packed_.get(w, group_, &ctx);
+  }
+
   // Depthwise layers run the direct kernel; the others a packed GEMM over the implicit im2col
   // matrix, with weights packed once (tests/unit/kernels_test.cpp checks both kernels).
   Tensors forward_fused(const Tensors& in, const ExecContext& ctx,

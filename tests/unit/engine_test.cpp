@@ -241,3 +241,55 @@ TEST_CASE("SiLU as Mul(x, Sigmoid(x)) has the per-node gradient in one pass", "[
     REQUIRE(norm > 1.0);  // the comparison is of something
   }
 }
+
+TEST_CASE("convolutions packed before the first run compute the same as a direct loop",
+          "[engine]") {
+  // Op::prepare packs each constant conv weight when a plan first runs; the forward then finds
+  // that packing in its cache. A grouped conv (two groups of 3 → 2 channels), a depthwise one
+  // (packs nothing) and one whose weights are a graph input (not constant: packed on use).
+  OnnxBuilder b(13);
+  b.input("x", {1, 6, 5, 7});
+  b.input("w_in", {3, 4, 3, 3});
+  b.initializer("w_grouped", ramp({4, 3, 3, 3}, 0.37f));
+  b.initializer("w_depthwise", ramp({4, 1, 3, 3}, 0.53f));
+  b.node("Conv", {"x", "w_grouped"}, {"c1"},
+         {OnnxBuilder::ints("pads", {1, 1, 1, 1}), OnnxBuilder::int_attr("group", 2)});
+  b.node("Conv", {"c1", "w_depthwise"}, {"c2"},
+         {OnnxBuilder::ints("pads", {1, 1, 1, 1}), OnnxBuilder::int_attr("group", 4)});
+  b.node("Conv", {"c2", "w_in"}, {"y"}, {OnnxBuilder::ints("pads", {1, 1, 1, 1})});
+  b.output("y");
+  const std::vector<uint8_t> bytes = b.bytes();
+  Engine e = Engine::load_bytes(bytes.data(), bytes.size(), 2);
+  const Tensor x = ramp({1, 6, 5, 7}, 0.11f), w_in = ramp({3, 4, 3, 3}, 0.29f);
+  // Direct 3×3 convolution, padding 1, stride 1, `groups` groups.
+  const auto conv = [](const Tensor& in, const Tensor& w, int64_t groups) {
+    const int64_t c = in.dim(1), h = in.dim(2), wd = in.dim(3), o = w.dim(0);
+    const int64_t cg = c / groups, og = o / groups;
+    Tensor out({1, o, h, wd});
+    for (int64_t oc = 0; oc < o; ++oc)
+      for (int64_t i = 0; i < h; ++i)
+        for (int64_t j = 0; j < wd; ++j) {
+          double s = 0;
+          for (int64_t ic = 0; ic < cg; ++ic)
+            for (int64_t u = 0; u < 3; ++u)
+              for (int64_t v = 0; v < 3; ++v) {
+                const int64_t y = i + u - 1, z = j + v - 1;
+                if (y < 0 || y >= h || z < 0 || z >= wd) continue;
+                s += static_cast<double>(in.f32()[((oc / og) * cg + ic) * h * wd + y * wd + z]) *
+                     w.f32()[((oc * cg + ic) * 3 + u) * 3 + v];
+              }
+          out.f32()[(oc * h + i) * wd + j] = static_cast<float>(s);
+        }
+    return out;
+  };
+  const Tensor expected =
+      conv(conv(conv(x, ramp({4, 3, 3, 3}, 0.37f), 2), ramp({4, 1, 3, 3}, 0.53f), 4), w_in, 1);
+  for (int run = 0; run < 2; ++run) {  // the first run prepares, the second reuses
+    const Tensor y = e.forward({x, w_in}).outputs[0];
+    REQUIRE(y.shape() == expected.shape());
+    for (int64_t i = 0; i < y.numel(); ++i) {
+      INFO("run " << run << " element " << i);
+      REQUIRE(y.f32()[i] == Approx(expected.f32()[i]).margin(1e-4).epsilon(1e-4));
+    }
+  }
+}
