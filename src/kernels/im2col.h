@@ -49,5 +49,7 @@ inline IndexRange inside_range(int64_t offset, int64_t stride, int64_t size, int
 void im2col(const float* image, const ConvGeometry& g, float* col, const ExecContext* ctx);
 // image[...] += col[...] for the same correspondence (image must be initialised).
 void col2im(const float* col, const ConvGeometry& g, float* image, const ExecContext* ctx);
+// The same, element by element with a bounds test each (the tests' reference).
+void col2im_reference(const float* col, const ConvGeometry& g, float* image);
 
 }  // namespace heatlens

@@ -12,6 +12,7 @@
 #include "engine/engine.h"
 #include "kernels/conv_gemm.h"
 #include "kernels/elementwise.h"
+#include "kernels/im2col.h"
 #include "kernels/pool.h"
 #include "test_models.h"
 
@@ -157,6 +158,45 @@ TEST_CASE("conv by stride phases and by runs: uneven pads, rectangular kernels, 
         require_close(batched, ref, 1e-4f, way + " batch");
       }
     }
+  }
+}
+
+TEST_CASE("col2im's per-tap ranges add exactly what the bounds-tested loop adds", "[kernels]") {
+  // Pads beyond the kernel's reach (taps with no row or column inside), strides 1-3 per axis,
+  // dilation, rectangular kernels and a 1-wide image; the image is accumulated into, not set.
+  ThreadPool pool(2);
+  ExecContext ctx{&pool};
+  struct Case {
+    int64_t c, h, w, kh, kw, sh, sw, dh, dw, top, left, bottom, right;
+  };
+  const Case cases[] = {
+      {3, 7, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},   {2, 8, 6, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},
+      {4, 6, 7, 2, 5, 1, 3, 2, 1, 0, 4, 3, 2},   {1, 5, 1, 3, 1, 1, 1, 1, 1, 4, 0, 4, 0},
+      {5, 11, 10, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3}, {2, 4, 4, 3, 3, 1, 1, 3, 3, 5, 5, 5, 5},
+      {3, 9, 12, 1, 1, 2, 3, 1, 1, 0, 0, 0, 0}};
+  for (const Case& t : cases) {
+    ConvGeometry g;
+    g.channels = t.c;
+    g.in_h = t.h;
+    g.in_w = t.w;
+    g.k_h = t.kh;
+    g.k_w = t.kw;
+    g.stride_h = t.sh;
+    g.stride_w = t.sw;
+    g.dilation_h = t.dh;
+    g.dilation_w = t.dw;
+    g.pad_top = t.top;
+    g.pad_left = t.left;
+    g.out_h = out_size(t.h, t.kh, t.sh, t.dh, t.top, t.bottom);
+    g.out_w = out_size(t.w, t.kw, t.sw, t.dw, t.left, t.right);
+    REQUIRE((g.out_h > 0 && g.out_w > 0));
+    const std::vector<float> col = random_vector(t.c * t.kh * t.kw * g.out_h * g.out_w, 41);
+    std::vector<float> expected = random_vector(t.c * t.h * t.w, 42), image = expected;
+    col2im_reference(col.data(), g, expected.data());
+    col2im(col.data(), g, image.data(), &ctx);
+    INFO("case c" << t.c << " " << t.h << "x" << t.w << " k" << t.kh << "x" << t.kw << " s" << t.sh
+                  << "," << t.sw << " d" << t.dh << "," << t.dw);
+    REQUIRE(image == expected);
   }
 }
 
