@@ -182,11 +182,30 @@ std::shared_ptr<const PackedConvWeights> PackedWeights::get(const Tensor& weight
   auto packed = std::make_shared<PackedConvWeights>();
   // Each group's block is [rows = out_c / groups, cols = C/groups · kh · kw], row-major.
   const int64_t rows = weights.dim(0) / groups, cols = weights.numel() / weights.dim(0);
+  std::vector<float> flipped;
   for (int64_t gi = 0; gi < groups; ++gi) {
     const float* w = weights.f32() + gi * rows * cols;
-    packed->groups.push_back(transposed_
-                                 ? pack_a(gemm_kernel(), true, cols, rows, 1.0f, w, cols, ctx)
-                                 : pack_a(gemm_kernel(), false, rows, cols, 1.0f, w, cols, ctx));
+    switch (layout_) {
+      case WeightLayout::forward:
+        packed->groups.push_back(pack_a(gemm_kernel(), false, rows, cols, 1.0f, w, cols, ctx));
+        break;
+      case WeightLayout::transposed:
+        packed->groups.push_back(pack_a(gemm_kernel(), true, cols, rows, 1.0f, w, cols, ctx));
+        break;
+      case WeightLayout::flipped: {
+        // Reversing both kernel axes of a row-major [kh, kw] block reverses its taps.
+        const int64_t channels = weights.dim(1), taps = cols / channels;
+        flipped.resize(static_cast<size_t>(rows * cols));
+        for (int64_t o = 0; o < rows; ++o)
+          for (int64_t c = 0; c < channels; ++c)
+            for (int64_t q = 0; q < taps; ++q)
+              flipped[static_cast<size_t>((c * rows + o) * taps + taps - 1 - q)] =
+                  w[(o * channels + c) * taps + q];
+        packed->groups.push_back(pack_a(gemm_kernel(), false, channels, rows * taps, 1.0f,
+                                        flipped.data(), rows * taps, ctx));
+        break;
+      }
+    }
   }
   if (entries_.size() == kEntries) entries_.pop_back();
   entries_.insert(entries_.begin(), Entry{weights, packed});
@@ -239,6 +258,34 @@ void conv_input_gradient_packed(const PackedA& weights_t, const float* dy, const
   std::unique_ptr<float[]> col(new float[static_cast<size_t>(weights_t.m * cols)]);
   f32_gemm_packed(weights_t, cols, false, dy, cols, 0.0f, col.get(), cols, Epilogue{}, ctx);
   col2im(col.get(), g, dx, ctx);
+}
+
+bool flips_input_gradient(const ConvGeometry& g) {
+  // The pads after the image, as the output size implies them at stride 1.
+  const int64_t pad_bottom = g.out_h - g.in_h + g.k_h - 1 - g.pad_top;
+  const int64_t pad_right = g.out_w - g.in_w + g.k_w - 1 - g.pad_left;
+  return g.stride_h == 1 && g.stride_w == 1 && g.dilation_h == 1 && g.dilation_w == 1 &&
+         g.k_h * g.k_w > 1 && g.pad_top >= 0 && g.pad_top < g.k_h && g.pad_left >= 0 &&
+         g.pad_left < g.k_w && pad_bottom >= 0 && pad_bottom < g.k_h && pad_right >= 0 &&
+         pad_right < g.k_w;
+}
+
+void conv_input_gradient_flipped(const PackedA& weights_flipped, const float* dy,
+                                 const ConvGeometry& g, float* dx, const ExecContext* ctx) {
+  HEATLENS_CHECK(flips_input_gradient(g), "conv_input_gradient_flipped: unsupported geometry");
+  // dx[c, y, x] = Σ W[o, c, i, j] · dy[o, y + pad_top − i, x + pad_left − j]; with i' = kh−1−i
+  // that is a convolution of dy padded by kh−1−pad_top (above) and kw−1−pad_left (left).
+  ConvGeometry t;
+  t.channels = weights_flipped.k / (g.k_h * g.k_w);
+  t.in_h = g.out_h;
+  t.in_w = g.out_w;
+  t.out_h = g.in_h;
+  t.out_w = g.in_w;
+  t.k_h = g.k_h;
+  t.k_w = g.k_w;
+  t.pad_top = g.k_h - 1 - g.pad_top;
+  t.pad_left = g.k_w - 1 - g.pad_left;
+  conv_gemm(weights_flipped, dy, t, nullptr, Activation{}, dx, ctx);
 }
 
 namespace {

@@ -25,14 +25,20 @@ struct PackedConvWeights {
   std::vector<PackedA> groups;
 };
 
+// How PackedWeights packs each group's block W [out_c / group, C/group · kh · kw]:
+//   forward     W itself, for conv_gemm;
+//   transposed  Wᵀ, for conv_input_gradient_packed;
+//   flipped     W', [C/group, out_c/group · kh · kw] with W'[c][o, kh−1−i, kw−1−j] = W[o][c][i, j]:
+//               the filter of the convolution that is the input gradient (flips_input_gradient).
+enum class WeightLayout { forward, transposed, flipped };
+
 // Caches the packings of the last few weight tensors a convolution ran with (its own, and in
 // LRP the rule-modified ones, which LRP keeps too); packs on a miss, dropping the least
 // recently used. Thread-safe.
 class PackedWeights {
  public:
   static constexpr size_t kEntries = 3;
-  // `transposed`: each group's Wᵀ [C/group · kh · kw, out_c / group], for the input gradient.
-  explicit PackedWeights(bool transposed = false) : transposed_(transposed) {}
+  explicit PackedWeights(WeightLayout layout = WeightLayout::forward) : layout_(layout) {}
   std::shared_ptr<const PackedConvWeights> get(const Tensor& weights, int64_t groups,
                                                const ExecContext* ctx = nullptr);
 
@@ -41,7 +47,7 @@ class PackedWeights {
     Tensor source;  // held, so its storage cannot be reused by another tensor while cached
     std::shared_ptr<const PackedConvWeights> packed;
   };
-  bool transposed_;
+  WeightLayout layout_;
   std::mutex mutex_;
   std::vector<Entry> entries_;  // most recently used first
 };
@@ -70,10 +76,19 @@ void conv_input_gradient(const float* weights, int64_t out_channels, const float
                          const ConvGeometry& g, float* dx, const ExecContext* ctx,
                          int64_t block_floats = int64_t{1} << 19);
 
-// The same with the whole Wᵀ packed beforehand (PackedWeights(true)); dx is accumulated into
-// (col2im) or, pointwise, written.
+// The same with the whole Wᵀ packed beforehand (WeightLayout::transposed); dx is accumulated
+// into (col2im) or, pointwise, written.
 void conv_input_gradient_packed(const PackedA& weights_t, const float* dy, const ConvGeometry& g,
                                 float* dx, const ExecContext* ctx);
+
+// Whether the input gradient of this convolution is itself a convolution of dy that
+// conv_input_gradient_flipped can run: stride 1, dilation 1, a kernel wider than one pixel, and
+// pads of at most the kernel's reach on every side (then dy needs kh−1−pad of padding).
+bool flips_input_gradient(const ConvGeometry& g);
+// dx = the convolution of dy (padded) with the flipped filter (WeightLayout::flipped), run as a
+// forward conv_gemm: no column matrix and no col2im. dx is written, not accumulated into.
+void conv_input_gradient_flipped(const PackedA& weights_flipped, const float* dy,
+                                 const ConvGeometry& g, float* dx, const ExecContext* ctx);
 
 // Depthwise convolution (one input channel per group, any channel multiplier of 1):
 // out[c] = act(w[c] ⋆ image[c] + bias[c]) for `channels` planes, split over planes.

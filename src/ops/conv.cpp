@@ -152,15 +152,22 @@ class Conv : public Op {
       // Wᵀ is packed per call, a block at a time, rather than cached: a second packed copy of
       // every weight would cost as much memory as the model itself. LRP, which asks for the
       // same transposes on every run, keeps them (ExecContext::keep_transposed_weights).
-      const bool pointwise = is_pointwise(g);  // the GEMM writes dx directly
-      Tensor dx = pointwise ? Tensor::uninitialized(xs) : Tensor(xs);
-      const std::shared_ptr<const PackedConvWeights> kept =
-          a.ctx.keep_transposed_weights ? packed_t_.get(w, group_, &a.ctx) : nullptr;
+      // Kept, a stride-1 kernel's gradient is the convolution of dy with the flipped filter
+      // (no column matrix, no col2im); others keep Wᵀ.
+      const bool flip = a.ctx.keep_transposed_weights && flips_input_gradient(g);
+      const bool written = flip || is_pointwise(g);  // dx is written, not added to
+      Tensor dx = written ? Tensor::uninitialized(xs) : Tensor(xs);
+      const std::shared_ptr<const PackedConvWeights> kept = flip ? packed_f_.get(w, group_, &a.ctx)
+                                                            : a.ctx.keep_transposed_weights
+                                                                ? packed_t_.get(w, group_, &a.ctx)
+                                                                : nullptr;
       for (int64_t b = 0; b < batch; ++b) {
         for (int64_t gi = 0; gi < group_; ++gi) {
           const float* dyg = dy.f32() + (b * cout + gi * og) * cols;
           float* dxg = dx.f32() + (b * cin + gi * cg) * g.in_h * g.in_w;
-          if (kept)
+          if (flip)
+            conv_input_gradient_flipped(kept->groups[gi], dyg, g, dxg, &a.ctx);
+          else if (kept)
             conv_input_gradient_packed(kept->groups[gi], dyg, g, dxg, &a.ctx);
           else
             conv_input_gradient(w.f32() + gi * og * kdim, og, dyg, g, dxg, &a.ctx);
@@ -205,7 +212,9 @@ class Conv : public Op {
   SpatialAttrs s_;
   int64_t group_;
   mutable PackedWeights packed_;
-  mutable PackedWeights packed_t_{true};  // Wᵀ, kept only when the context asks (LRP)
+  // Kept only when the context asks (LRP): Wᵀ, or the flipped filter for stride-1 kernels.
+  mutable PackedWeights packed_t_{WeightLayout::transposed};
+  mutable PackedWeights packed_f_{WeightLayout::flipped};
 };
 
 std::unique_ptr<Op> make_conv(const OpBuildContext& ctx) {

@@ -354,8 +354,13 @@ TEST_CASE("conv input gradient, a block of channels at a time, matches the plain
   // than the others.
   const ConvGeometry shapes[] = {geometry(7, 6, 5, 1, 1, 1, 0), geometry(9, 1, 1, 1, 1, 1, 0),
                                  geometry(7, 9, 8, 3, 1, 1, 1), geometry(5, 11, 10, 3, 2, 1, 1),
-                                 geometry(6, 9, 9, 3, 1, 2, 2), geometry(3, 13, 12, 7, 2, 1, 3)};
+                                 geometry(6, 9, 9, 3, 1, 2, 2), geometry(3, 13, 12, 7, 2, 1, 3),
+                                 geometry(4, 6, 7, 5, 1, 1, 2), geometry(3, 8, 9, 3, 1, 1, 0),
+                                 geometry(2, 5, 5, 5, 1, 1, 4), geometry(3, 7, 6, 3, 1, 1, 3)};
+  // Which of them are stride-1 convolutions of dy with the flipped filter (pads ≤ reach).
+  const bool flips[] = {false, false, true, false, false, false, true, true, true, false};
   const int64_t out_channels = 13;
+  int shape_index = 0;
   ThreadPool pool(2);
   ExecContext ctx{&pool};
   for (const ConvGeometry& g : shapes) {
@@ -393,7 +398,7 @@ TEST_CASE("conv input gradient, a block of channels at a time, matches the plain
       }
     }
     // With the whole Wᵀ packed once (as LRP keeps it), as two groups of the same weights.
-    PackedWeights transposed(true);
+    PackedWeights transposed(WeightLayout::transposed);
     const Tensor both = Tensor::from_f32({2 * out_channels, g.channels, g.k_h, g.k_w}, [&] {
       std::vector<float> twice = w;
       twice.insert(twice.end(), w.begin(), w.end());
@@ -407,6 +412,23 @@ TEST_CASE("conv input gradient, a block of channels at a time, matches the plain
       for (size_t i = 0; i < want.size(); ++i) {
         INFO("k" << g.k_h << " s" << g.stride_h << " packed Wᵀ at " << i);
         REQUIRE(std::fabs(dx[i] - want[i]) <= 1e-4 * (1 + std::fabs(want[i])));
+      }
+    }
+    // As a convolution of dy with the flipped filter (LRP keeps it for stride-1 kernels); dx is
+    // written.
+    REQUIRE(flips_input_gradient(g) == flips[shape_index++]);
+    if (!flips_input_gradient(g)) continue;
+    PackedWeights flipped(WeightLayout::flipped);
+    const auto kept_flipped = flipped.get(both, 2, &ctx);
+    REQUIRE(kept_flipped->groups.size() == 2);
+    for (const PackedA& wf : kept_flipped->groups) {
+      for (const ExecContext* c : std::vector<const ExecContext*>{nullptr, &ctx}) {
+        std::vector<float> dx(static_cast<size_t>(in_n), std::nanf(""));
+        conv_input_gradient_flipped(wf, dy.data(), g, dx.data(), c);
+        for (size_t i = 0; i < want.size(); ++i) {
+          INFO("k" << g.k_h << " pad " << g.pad_top << " flipped filter at " << i);
+          REQUIRE(std::fabs(dx[i] - want[i]) <= 1e-4 * (1 + std::fabs(want[i])));
+        }
       }
     }
   }
