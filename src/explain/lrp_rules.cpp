@@ -146,6 +146,9 @@ class HostLayerMath {
     });
   }
   Tensor mul(const Tensor& a, const Tensor& b) const { return multiply(a, b, ctx_); }
+  Tensor split_mul(const Tensor& x, const Tensor& a, const Tensor& c) const {
+    return split_product(x, a, c, ctx_);
+  }
   Tensor ratio(const Tensor& r, const Tensor& z, double epsilon, const Tensor& gate,
                int sign) const {
     if (sign == 0) return stabilized_ratio(r, z, epsilon, ctx_);

@@ -58,6 +58,7 @@ Tensor stabilized_ratio(const Tensor& r, const Tensor& z, double epsilon,
 //   ones(t), square(t)            1 and t² element-wise
 //   combine(p, a, q, b)           p·a + q·b
 //   mul(a, b)                     a·b
+//   split_mul(x, a, c)            x⁺·a + x⁻·c
 //   ratio(r, z, ε, gate, sign)    stabilized_ratio, kept only where sign·gate > 0 (sign 0: all)
 //   nonnegative(t)                true only when t is known to have no negative element (may
 //                                 answer false)
@@ -94,7 +95,7 @@ typename M::T rule_relevance(M& m, const Rule& rule, const typename M::T& x, con
       const T xp = m.positive(x), xn = m.negative(x), wn = m.negative(w);
       const T z = add(m.forward(xp, wp, bp), m.forward(xn, wn, none));
       const T s = m.ratio(r, z, kStab, none, 0);
-      return add(m.mul(xp, m.transposed(wp, s)), m.mul(xn, m.transposed(wn, s)));
+      return m.split_mul(x, m.transposed(wp, s), m.transposed(wn, s));
     }
     case RuleKind::alpha_beta: {
       // Bach et al. 2015 (αβ rule).
@@ -103,8 +104,8 @@ typename M::T rule_relevance(M& m, const Rule& rule, const typename M::T& x, con
       const T zp = add(m.forward(xp, wp, bp), m.forward(xn, wn, none));
       const T zn = add(m.forward(xp, wn, bn), m.forward(xn, wp, none));
       const T sp = m.ratio(r, zp, kStab, none, 0), sn = m.ratio(r, zn, kStab, none, 0);
-      const T pos = add(m.mul(xp, m.transposed(wp, sp)), m.mul(xn, m.transposed(wn, sp)));
-      const T neg = add(m.mul(xp, m.transposed(wn, sn)), m.mul(xn, m.transposed(wp, sn)));
+      const T pos = m.split_mul(x, m.transposed(wp, sp), m.transposed(wn, sp));
+      const T neg = m.split_mul(x, m.transposed(wn, sn), m.transposed(wp, sn));
       return m.combine(static_cast<float>(rule.alpha), pos, static_cast<float>(-rule.beta), neg);
     }
     case RuleKind::gamma: {

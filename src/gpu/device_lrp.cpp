@@ -40,6 +40,9 @@ class DeviceLayerMath {
   T square(const T& t) const { return gpu::square(c_, t); }
   T combine(float p, const T& a, float q, const T& b) const { return gpu::combine(c_, p, a, q, b); }
   T mul(const T& a, const T& b) const { return binary(c_, BinaryKind::mul, a, b, a.shape); }
+  T split_mul(const T& x, const T& a, const T& c) const {
+    return combine(1.0f, mul(positive(x), a), 1.0f, mul(negative(x), c));
+  }
   T ratio(const T& r, const T& z, double eps, const T& gate, int sign) const {
     return stabilized_ratio(c_, r, z, static_cast<float>(eps), gate, sign);
   }

@@ -206,6 +206,12 @@ HEATLENS_CPU_CLONES void combine_floats(float p, const float* __restrict a, floa
   for (int64_t i = 0; i < n; ++i) out[i] = static_cast<float>(pd * a[i] + qd * b[i]);
 }
 
+HEATLENS_CPU_CLONES void split_multiply(const float* __restrict x, const float* __restrict a,
+                                        const float* __restrict c, int64_t n,
+                                        float* __restrict out) {
+  for (int64_t i = 0; i < n; ++i) out[i] = x[i] * (x[i] > 0.0f ? a[i] : c[i]);
+}
+
 HEATLENS_CPU_CLONES bool any_negative(const float* __restrict x, int64_t n) {
   int32_t count = 0;  // a counted reduction vectorises where an early exit does not
   for (int64_t i = 0; i < n; ++i) count += x[i] < 0.0f ? 1 : 0;

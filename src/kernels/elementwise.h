@@ -56,10 +56,12 @@ double sum_floats(const float* x, int64_t n);
 //   stabilized_divide  out = r / (z + ε·sign z), sign 0 counting as +, and 0 where that is 0
 //   multiply_floats    out = a·b
 //   combine_floats     out = p·a + q·b (in double)
+//   split_multiply     out = x⁺·a + x⁻·c, one product per element: x·a where x > 0, else x·c
 //   any_negative       whether some x < 0 (NaN is not)
 void stabilized_divide(const float* r, const float* z, float epsilon, int64_t n, float* out);
 void multiply_floats(const float* a, const float* b, int64_t n, float* out);
 void combine_floats(float p, const float* a, float q, const float* b, int64_t n, float* out);
+void split_multiply(const float* x, const float* a, const float* c, int64_t n, float* out);
 bool any_negative(const float* x, int64_t n);
 
 // The input gradient of Relu (saved = x), Sigmoid and Tanh (saved = y) as vectorised loops;

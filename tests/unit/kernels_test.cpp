@@ -607,16 +607,20 @@ TEST_CASE("LRP's element-wise kernels match plain loops, zeros and signs include
   z[2] = -0.25f;  // z − ε = −0.5 with ε = 0.25; z[3] + ε = 0 below
   z[3] = -0.25f;
   const float eps = 0.25f;
-  std::vector<float> fast(n), sum(n), prod(n);
+  std::vector<float> fast(n), sum(n), prod(n), split(n);
+  const std::vector<float> c = random_vector(n, 53);
   stabilized_divide(r.data(), z.data(), eps, n, fast.data());
   combine_floats(0.5f, r.data(), -2.0f, z.data(), n, sum.data());
   multiply_floats(r.data(), z.data(), n, prod.data());
+  split_multiply(z.data(), r.data(), c.data(), n, split.data());
   for (int64_t i = 0; i < n; ++i) {
     const float d = z[i] + (z[i] >= 0.0f ? eps : -eps);
     INFO("at " << i);
     REQUIRE(fast[i] == (d == 0.0f ? 0.0f : r[i] / d));
     REQUIRE(sum[i] == static_cast<float>(0.5 * r[i] - 2.0 * z[i]));
     REQUIRE(prod[i] == r[i] * z[i]);
+    // x⁺·a + x⁻·c as the rules wrote it: two products and a sum.
+    REQUIRE(split[i] == std::max(z[i], 0.0f) * r[i] + std::min(z[i], 0.0f) * c[i]);
   }
   // ε = 0 at z = 0 divides by nothing: 0.
   stabilized_divide(r.data(), z.data(), 0.0f, 2, fast.data());
