@@ -151,6 +151,11 @@ void run_tile(const GemmJob& job, int64_t i0, int64_t mc, int64_t j0, int64_t nc
           const float* ap = ablock + (ii / mr) * kc * mr;
           float* cp = c + ii * ldc + jj;
           const bool partial = rows < mr && kern.run_rows;  // only the panel's own rows
+          if (cols < nr && kern.run_edge) {
+            kern.run_edge(static_cast<int>(rows), static_cast<int>(cols), kc, ap, bs, cp, ldc,
+                          accumulate);
+            continue;
+          }
           if (cols == nr && (rows == mr || partial)) {
             if (partial)
               kern.run_rows(static_cast<int>(rows), kc, ap, bs, cp, ldc, accumulate);

@@ -18,10 +18,11 @@ namespace {
 constexpr int kRows = 12;
 
 // Rows of C computed: kRows for a full panel, fewer for the last one (the panel's stride in A
-// stays kRows).
-template <int Rows>
-void kernel_rows_x32(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
-                     bool accumulate) {
+// stays kRows). Masked: only the columns in the masks (first and second 16) are read and
+// written.
+template <int Rows, bool Masked>
+void tile_x32(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool accumulate,
+              __mmask16 m0, __mmask16 m1) {
   __m512 acc[Rows][2];
 #pragma GCC unroll 12
   for (int i = 0; i < Rows; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
@@ -40,6 +41,15 @@ void kernel_rows_x32(int64_t kc, const float* a, const float* b, float* c, int64
 #pragma GCC unroll 12
   for (int i = 0; i < Rows; ++i) {
     float* row = c + i * ldc;
+    if (Masked) {
+      if (accumulate) {
+        acc[i][0] = _mm512_add_ps(acc[i][0], _mm512_maskz_loadu_ps(m0, row));
+        acc[i][1] = _mm512_add_ps(acc[i][1], _mm512_maskz_loadu_ps(m1, row + 16));
+      }
+      _mm512_mask_storeu_ps(row, m0, acc[i][0]);
+      _mm512_mask_storeu_ps(row + 16, m1, acc[i][1]);
+      continue;
+    }
     if (accumulate) {
       acc[i][0] = _mm512_add_ps(acc[i][0], _mm512_loadu_ps(row));
       acc[i][1] = _mm512_add_ps(acc[i][1], _mm512_loadu_ps(row + 16));
@@ -47,6 +57,33 @@ void kernel_rows_x32(int64_t kc, const float* a, const float* b, float* c, int64
     _mm512_storeu_ps(row, acc[i][0]);
     _mm512_storeu_ps(row + 16, acc[i][1]);
   }
+}
+
+template <int Rows>
+void kernel_rows_x32(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                     bool accumulate) {
+  tile_x32<Rows, false>(kc, a, b, c, ldc, accumulate, 0xFFFF, 0xFFFF);
+}
+
+template <int Rows>
+void kernel_masked(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                   bool accumulate, __mmask16 m0, __mmask16 m1) {
+  tile_x32<Rows, true>(kc, a, b, c, ldc, accumulate, m0, m1);
+}
+
+// Any tile of at most 12 rows and 32 columns, C masked to it.
+void kernel_edge(int rows, int cols, int64_t kc, const float* a, const float* b, float* c,
+                 int64_t ldc, bool accumulate) {
+  using Fn =
+      void (*)(int64_t, const float*, const float*, float*, int64_t, bool, __mmask16, __mmask16);
+  static constexpr Fn by_rows[kRows + 1] = {
+      nullptr,           kernel_masked<1>,  kernel_masked<2>, kernel_masked<3>, kernel_masked<4>,
+      kernel_masked<5>,  kernel_masked<6>,  kernel_masked<7>, kernel_masked<8>, kernel_masked<9>,
+      kernel_masked<10>, kernel_masked<11>, kernel_masked<12>};
+  const auto mask = [](int n) {
+    return static_cast<__mmask16>(n >= 16 ? 0xFFFF : n <= 0 ? 0 : (1u << n) - 1);
+  };
+  by_rows[rows](kc, a, b, c, ldc, accumulate, mask(cols), mask(cols - 16));
 }
 
 void kernel_partial(int rows, int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
@@ -67,7 +104,8 @@ void kernel_partial(int rows, int64_t kc, const float* a, const float* b, float*
   by_rows[rows](kc, a, b, c, ldc, accumulate);
 }
 
-const MicroKernel kAvx512{"avx512f 12x32", kRows, 32, kernel_rows_x32<kRows>, kernel_partial};
+const MicroKernel kAvx512{"avx512f 12x32",        kRows,          32,
+                          kernel_rows_x32<kRows>, kernel_partial, kernel_edge};
 
 }  // namespace
 

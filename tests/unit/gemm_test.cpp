@@ -62,8 +62,8 @@ TEST_CASE("every gemm micro-kernel matches the reference at tile boundaries and 
   for (const heatlens::MicroKernel* kernel : kernels) {
     for (bool ta : {false, true}) {
       for (bool tb : {false, true}) {
-        for (int64_t m : {1, 3, 4, 5, 6, 7, 11, 13, 23, 64}) {
-          for (int64_t n : {1, 7, 8, 9, 16, 17, 255, 257}) {
+        for (int64_t m : {1, 3, 4, 5, 6, 7, 11, 12, 13, 23, 24, 64}) {
+          for (int64_t n : {1, 7, 8, 9, 16, 17, 31, 33, 255, 257}) {
             for (int64_t k : {1, 255, 256, 257})
               compare(kernel, ta, tb, m, n, k, 1.0f, 0.0f, nullptr);
           }
