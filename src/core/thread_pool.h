@@ -41,6 +41,8 @@ class ThreadPool {
  private:
   void worker_loop();
   void run_chunks();
+  // Chunk c of the current job is [chunk_begin(c), chunk_begin(c + 1)).
+  int64_t chunk_begin(int64_t c) const { return c * n_ / chunks_; }
 
   std::vector<std::thread> workers_;
   std::mutex mutex_;
@@ -48,8 +50,8 @@ class ThreadPool {
   std::condition_variable done_;
   const RangeFn* body_ = nullptr;
   int64_t n_ = 0;
-  int64_t chunk_ = 1;
-  int64_t next_ = 0;
+  int64_t chunks_ = 1;
+  int64_t next_ = 0;  // the next chunk to hand out
   // Written under mutex_; atomic so that idle threads can watch them while spinning.
   std::atomic<int> busy_{0};
   std::atomic<uint64_t> generation_{0};

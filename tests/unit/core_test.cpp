@@ -4,6 +4,8 @@
 #include <atomic>
 #include <cctype>
 #include <cstring>
+#include <mutex>
+#include <numeric>
 #include <stdexcept>
 
 #include "core/error.h"
@@ -66,6 +68,35 @@ TEST_CASE("thread pool covers the range exactly once", "[core]") {
         for (int64_t i = b; i < e; ++i) hits[static_cast<size_t>(i)]++;
       });
       for (auto& h : hits) REQUIRE(h.load() == 1);
+    }
+  }
+}
+
+TEST_CASE("thread pool chunks are at least min_chunk and even to one item", "[core]") {
+  // Four chunks per thread at most, sizes differing by one at most (a short last chunk had left
+  // one thread with more of the work), none below min_chunk unless the range is one chunk.
+  for (int threads : {2, 3}) {
+    heatlens::ThreadPool pool(threads);
+    for (int64_t n : {2, 7, 14, 50, 1000, 4099}) {
+      for (int64_t min_chunk : {1, 3, 16, 600}) {
+        std::mutex m;
+        std::vector<int64_t> sizes;
+        pool.parallel_for(
+            n,
+            [&](int64_t b, int64_t e) {
+              std::lock_guard<std::mutex> lock(m);
+              sizes.push_back(e - b);
+            },
+            min_chunk);
+        INFO("threads " << threads << " n " << n << " min_chunk " << min_chunk);
+        const auto [lo, hi] = std::minmax_element(sizes.begin(), sizes.end());
+        REQUIRE(std::accumulate(sizes.begin(), sizes.end(), int64_t{0}) == n);
+        REQUIRE(static_cast<int64_t>(sizes.size()) <= 4 * threads);
+        REQUIRE(*hi - *lo <= 1);
+        if (sizes.size() > 1) REQUIRE(*lo >= min_chunk);
+        if (n >= 4 * threads * min_chunk)
+          REQUIRE(static_cast<int64_t>(sizes.size()) == 4 * threads);
+      }
     }
   }
 }
