@@ -13,10 +13,11 @@ namespace {
 
 // exp(x) for SiLU without a library call, so the loop vectorises: x = n·ln2 + r with n rounded
 // by the 1.5·2²³ trick, a degree-6 polynomial for e^r (Cephes' expf coefficients), 2ⁿ built in
-// the exponent bits. Relative error below 2e-7 over the clamped range (tests/unit/kernels_test).
-inline float exp_approx(float x) {
-  x = x < -87.0f ? -87.0f : x;
-  x = x > 88.0f ? 88.0f : x;
+// the exponent bits. Relative error below 2e-7 over the clamped range [lo, hi] = [−87, 88]
+// (tests/unit/kernels_test).
+inline float exp_approx(float x, float lo, float hi) {
+  x = x < lo ? lo : x;
+  x = x > hi ? hi : x;
   const float shifted = x * 1.44269504f + 12582912.0f;
   int32_t bits;
   std::memcpy(&bits, &shifted, sizeof bits);
@@ -39,8 +40,18 @@ inline float exp_approx(float x) {
 
 }  // namespace
 
+// exp_approx's clamp bounds and the cut-offs below which SiLU and the sigmoid are written as 0,
+// read at run time (nothing changes them; external linkage keeps the compiler from assuming
+// so). As constants, GCC split the clamped cases off inside the vector loops and computed each
+// with its own masked division, multiply and blends: SiLU took 0.50 ns an element instead of
+// 0.40, and 15% of EfficientNet-B0's forward.
+struct ExpCutoffs {
+  float low, high, silu_zero_below, sigmoid_zero_below;
+};
+ExpCutoffs exp_cutoffs = {-87.0f, 88.0f, -80.0f, -87.0f};
+
 float exp_for_kernels(float x) {
-  return exp_approx(x);
+  return exp_approx(x, -87.0f, 88.0f);
 }
 
 std::string Activation::name() const {
@@ -73,22 +84,29 @@ HEATLENS_CPU_CLONES void apply_bias_activation(float* x, int64_t n, float bias,
     case Activation::Kind::clip:
       for (int64_t i = 0; i < n; ++i) x[i] = std::min(std::max(x[i] + bias, act.lo), act.hi);
       break;
-    case Activation::Kind::silu:
+    case Activation::Kind::silu: {
+      const ExpCutoffs c = exp_cutoffs;
+      const float lo = c.low, hi = c.high, cut = c.silu_zero_below;
       for (int64_t i = 0; i < n; ++i) {
         const float v = x[i] + bias;
         // Below −80 SiLU is under 1e-33: write 0 rather than a slow denormal quotient. v times
-        // the sigmoid, as the unfused Sigmoid → Mul computes it; written as a quotient, GCC
-        // split off exp's clamped case and ran two vector divisions (17% of EfficientNet-B0).
-        x[i] = v < -80.0f ? 0.0f : v * (1.0f / (1.0f + exp_approx(-v)));
+        // the sigmoid, as the unfused Sigmoid → Mul computes it.
+        const float s = v * (1.0f / (1.0f + exp_approx(-v, lo, hi)));
+        x[i] = v < cut ? 0.0f : s;
       }
       break;
-    case Activation::Kind::sigmoid:
+    }
+    case Activation::Kind::sigmoid: {
+      const ExpCutoffs c = exp_cutoffs;
+      const float lo = c.low, hi = c.high, cut = c.sigmoid_zero_below;
       for (int64_t i = 0; i < n; ++i) {
         const float v = x[i] + bias;
         // Below −87 the quotient would be denormal; the sigmoid is under 2e-38 there.
-        x[i] = v < -87.0f ? 0.0f : 1.0f / (1.0f + exp_approx(-v));
+        const float s = 1.0f / (1.0f + exp_approx(-v, lo, hi));
+        x[i] = v < cut ? 0.0f : s;
       }
       break;
+    }
   }
 }
 
