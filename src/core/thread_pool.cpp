@@ -89,7 +89,9 @@ void ThreadPool::parallel_for(int64_t n, const RangeFn& body, int64_t min_chunk)
     // About four chunks per thread balances load without much locking. Their sizes differ by
     // one at most: 14 GEMM tiles in chunks of two and a short last one had made 7 chunks, four
     // for one thread and three for the other.
-    chunks_ = std::min<int64_t>(threads() * 4, n / min_chunk);
+    // Rounding n / min_chunk up keeps a job of 1.5·min_chunk items on two threads; no chunk is
+    // then under min_chunk / 2.
+    chunks_ = std::min<int64_t>(threads() * 4, (n + min_chunk - 1) / min_chunk);
     error_ = nullptr;
     ++generation_;
   }

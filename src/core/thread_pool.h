@@ -32,7 +32,8 @@ class ThreadPool {
 
   int threads() const { return static_cast<int>(workers_.size()) + 1; }
 
-  // Runs body over [0, n) in chunks of at least `min_chunk` items.
+  // Runs body over [0, n) in chunks of about `min_chunk` items or more (never under half of it),
+  // at most four per thread, differing in size by one item at most.
   void parallel_for(int64_t n, const RangeFn& body, int64_t min_chunk = 1);
 
   // Threads the hardware offers (at least 1).

@@ -72,9 +72,10 @@ TEST_CASE("thread pool covers the range exactly once", "[core]") {
   }
 }
 
-TEST_CASE("thread pool chunks are at least min_chunk and even to one item", "[core]") {
+TEST_CASE("thread pool chunks are even to one item and not under min_chunk / 2", "[core]") {
   // Four chunks per thread at most, sizes differing by one at most (a short last chunk had left
-  // one thread with more of the work), none below min_chunk unless the range is one chunk.
+  // one thread with more of the work), none below min_chunk / 2, and a range of more than
+  // min_chunk items split.
   for (int threads : {2, 3}) {
     heatlens::ThreadPool pool(threads);
     for (int64_t n : {2, 7, 14, 50, 1000, 4099}) {
@@ -93,7 +94,8 @@ TEST_CASE("thread pool chunks are at least min_chunk and even to one item", "[co
         REQUIRE(std::accumulate(sizes.begin(), sizes.end(), int64_t{0}) == n);
         REQUIRE(static_cast<int64_t>(sizes.size()) <= 4 * threads);
         REQUIRE(*hi - *lo <= 1);
-        if (sizes.size() > 1) REQUIRE(*lo >= min_chunk);
+        if (sizes.size() > 1) REQUIRE(*lo >= min_chunk / 2);
+        REQUIRE((sizes.size() > 1) == (n > min_chunk));
         if (n >= 4 * threads * min_chunk)
           REQUIRE(static_cast<int64_t>(sizes.size()) == 4 * threads);
       }
