@@ -43,15 +43,15 @@ inline float exp_approx(float x, float lo, float hi) {
 // exp_approx's clamp bounds and the cut-offs below which SiLU and the sigmoid are written as 0,
 // read at run time (nothing changes them; external linkage keeps the compiler from assuming
 // so). As constants, GCC split the clamped cases off inside the vector loops and computed each
-// with its own masked division, multiply and blends: SiLU took 0.50 ns an element instead of
-// 0.40, and 15% of EfficientNet-B0's forward.
+// with its own masked division, multiply and blends: SiLU took 0.50 ns an element in cache
+// instead of 0.36.
 struct ExpCutoffs {
   float low, high, silu_zero_below, sigmoid_zero_below;
 };
 ExpCutoffs exp_cutoffs = {-87.0f, 88.0f, -80.0f, -87.0f};
 
 float exp_for_kernels(float x) {
-  return exp_approx(x, -87.0f, 88.0f);
+  return exp_approx(x, exp_cutoffs.low, exp_cutoffs.high);
 }
 
 std::string Activation::name() const {

@@ -157,10 +157,11 @@ class Conv : public Op {
       const bool flip = a.ctx.keep_transposed_weights && flips_input_gradient(g);
       const bool written = flip || is_pointwise(g);  // dx is written, not added to
       Tensor dx = written ? Tensor::uninitialized(xs) : Tensor(xs);
-      const std::shared_ptr<const PackedConvWeights> kept = flip ? packed_f_.get(w, group_, &a.ctx)
-                                                            : a.ctx.keep_transposed_weights
-                                                                ? packed_t_.get(w, group_, &a.ctx)
-                                                                : nullptr;
+      std::shared_ptr<const PackedConvWeights> kept;
+      if (flip)
+        kept = packed_f_.get(w, group_, &a.ctx);
+      else if (a.ctx.keep_transposed_weights)
+        kept = packed_t_.get(w, group_, &a.ctx);
       for (int64_t b = 0; b < batch; ++b) {
         for (int64_t gi = 0; gi < group_; ++gi) {
           const float* dyg = dy.f32() + (b * cout + gi * og) * cols;
