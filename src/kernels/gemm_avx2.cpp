@@ -14,73 +14,102 @@ namespace heatlens {
 
 namespace {
 
-void kernel_6x16(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
-                 bool accumulate) {
-  __m256 c00 = _mm256_setzero_ps(), c01 = _mm256_setzero_ps();
-  __m256 c10 = _mm256_setzero_ps(), c11 = _mm256_setzero_ps();
-  __m256 c20 = _mm256_setzero_ps(), c21 = _mm256_setzero_ps();
-  __m256 c30 = _mm256_setzero_ps(), c31 = _mm256_setzero_ps();
-  __m256 c40 = _mm256_setzero_ps(), c41 = _mm256_setzero_ps();
-  __m256 c50 = _mm256_setzero_ps(), c51 = _mm256_setzero_ps();
+constexpr int kRows = 6;
+
+// Rows of C computed: kRows for a full panel, fewer for the last one (the panel's stride in A
+// stays kRows). Vecs: how many of the two 8-column halves are computed (one for a last strip of
+// at most 8 columns: 7×7 = 49 columns end in a strip of one, which then costs half a tile, not
+// a whole one). Masked: only the columns in the masks are read and written.
+template <int Rows, int Vecs, bool Masked>
+void tile_6x16(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool accumulate,
+               __m256i m0, __m256i m1) {
+  __m256 acc[Rows][2];
+#pragma GCC unroll 6
+  for (int i = 0; i < Rows; ++i) acc[i][0] = acc[i][1] = _mm256_setzero_ps();
   for (int64_t p = 0; p < kc; ++p) {
     const __m256 b0 = _mm256_loadu_ps(b);
-    const __m256 b1 = _mm256_loadu_ps(b + 8);
-    __m256 av = _mm256_broadcast_ss(a + 0);
-    c00 = _mm256_fmadd_ps(av, b0, c00);
-    c01 = _mm256_fmadd_ps(av, b1, c01);
-    av = _mm256_broadcast_ss(a + 1);
-    c10 = _mm256_fmadd_ps(av, b0, c10);
-    c11 = _mm256_fmadd_ps(av, b1, c11);
-    av = _mm256_broadcast_ss(a + 2);
-    c20 = _mm256_fmadd_ps(av, b0, c20);
-    c21 = _mm256_fmadd_ps(av, b1, c21);
-    av = _mm256_broadcast_ss(a + 3);
-    c30 = _mm256_fmadd_ps(av, b0, c30);
-    c31 = _mm256_fmadd_ps(av, b1, c31);
-    av = _mm256_broadcast_ss(a + 4);
-    c40 = _mm256_fmadd_ps(av, b0, c40);
-    c41 = _mm256_fmadd_ps(av, b1, c41);
-    av = _mm256_broadcast_ss(a + 5);
-    c50 = _mm256_fmadd_ps(av, b0, c50);
-    c51 = _mm256_fmadd_ps(av, b1, c51);
-    a += 6;
+    const __m256 b1 = Vecs == 2 ? _mm256_loadu_ps(b + 8) : b0;
+#pragma GCC unroll 6
+    for (int i = 0; i < Rows; ++i) {
+      const __m256 av = _mm256_broadcast_ss(a + i);
+      acc[i][0] = _mm256_fmadd_ps(av, b0, acc[i][0]);
+      if (Vecs == 2) acc[i][1] = _mm256_fmadd_ps(av, b1, acc[i][1]);
+    }
+    a += kRows;
     b += 16;
   }
-  float* r0 = c;
-  float* r1 = c + ldc;
-  float* r2 = c + 2 * ldc;
-  float* r3 = c + 3 * ldc;
-  float* r4 = c + 4 * ldc;
-  float* r5 = c + 5 * ldc;
-  if (accumulate) {
-    c00 = _mm256_add_ps(c00, _mm256_loadu_ps(r0));
-    c01 = _mm256_add_ps(c01, _mm256_loadu_ps(r0 + 8));
-    c10 = _mm256_add_ps(c10, _mm256_loadu_ps(r1));
-    c11 = _mm256_add_ps(c11, _mm256_loadu_ps(r1 + 8));
-    c20 = _mm256_add_ps(c20, _mm256_loadu_ps(r2));
-    c21 = _mm256_add_ps(c21, _mm256_loadu_ps(r2 + 8));
-    c30 = _mm256_add_ps(c30, _mm256_loadu_ps(r3));
-    c31 = _mm256_add_ps(c31, _mm256_loadu_ps(r3 + 8));
-    c40 = _mm256_add_ps(c40, _mm256_loadu_ps(r4));
-    c41 = _mm256_add_ps(c41, _mm256_loadu_ps(r4 + 8));
-    c50 = _mm256_add_ps(c50, _mm256_loadu_ps(r5));
-    c51 = _mm256_add_ps(c51, _mm256_loadu_ps(r5 + 8));
+#pragma GCC unroll 6
+  for (int i = 0; i < Rows; ++i) {
+    float* row = c + i * ldc;
+    if (Masked) {
+      if (accumulate) acc[i][0] = _mm256_add_ps(acc[i][0], _mm256_maskload_ps(row, m0));
+      _mm256_maskstore_ps(row, m0, acc[i][0]);
+      if (Vecs == 2) {
+        if (accumulate) acc[i][1] = _mm256_add_ps(acc[i][1], _mm256_maskload_ps(row + 8, m1));
+        _mm256_maskstore_ps(row + 8, m1, acc[i][1]);
+      }
+      continue;
+    }
+    if (accumulate) {
+      acc[i][0] = _mm256_add_ps(acc[i][0], _mm256_loadu_ps(row));
+      if (Vecs == 2) acc[i][1] = _mm256_add_ps(acc[i][1], _mm256_loadu_ps(row + 8));
+    }
+    _mm256_storeu_ps(row, acc[i][0]);
+    if (Vecs == 2) _mm256_storeu_ps(row + 8, acc[i][1]);
   }
-  _mm256_storeu_ps(r0, c00);
-  _mm256_storeu_ps(r0 + 8, c01);
-  _mm256_storeu_ps(r1, c10);
-  _mm256_storeu_ps(r1 + 8, c11);
-  _mm256_storeu_ps(r2, c20);
-  _mm256_storeu_ps(r2 + 8, c21);
-  _mm256_storeu_ps(r3, c30);
-  _mm256_storeu_ps(r3 + 8, c31);
-  _mm256_storeu_ps(r4, c40);
-  _mm256_storeu_ps(r4 + 8, c41);
-  _mm256_storeu_ps(r5, c50);
-  _mm256_storeu_ps(r5 + 8, c51);
 }
 
-const MicroKernel kAvx2{"avx2-fma 6x16", 6, 16, kernel_6x16};
+template <int Rows>
+void kernel_rows(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                 bool accumulate) {
+  const __m256i all = _mm256_set1_epi32(-1);
+  tile_6x16<Rows, 2, false>(kc, a, b, c, ldc, accumulate, all, all);
+}
+
+template <int Rows, int Vecs>
+void kernel_masked(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                   bool accumulate, __m256i m0, __m256i m1) {
+  tile_6x16<Rows, Vecs, true>(kc, a, b, c, ldc, accumulate, m0, m1);
+}
+
+// Lanes [0, n) of an 8-float mask.
+__m256i first_lanes(int n) {
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), lane);
+}
+
+// Any tile of at most 6 rows and 16 columns, C masked to it.
+void kernel_edge(int rows, int cols, int64_t kc, const float* a, const float* b, float* c,
+                 int64_t ldc, bool accumulate) {
+  using Fn = void (*)(int64_t, const float*, const float*, float*, int64_t, bool, __m256i, __m256i);
+  static constexpr Fn one_vec[kRows + 1] = {nullptr,
+                                            kernel_masked<1, 1>,
+                                            kernel_masked<2, 1>,
+                                            kernel_masked<3, 1>,
+                                            kernel_masked<4, 1>,
+                                            kernel_masked<5, 1>,
+                                            kernel_masked<6, 1>};
+  static constexpr Fn two_vecs[kRows + 1] = {nullptr,
+                                             kernel_masked<1, 2>,
+                                             kernel_masked<2, 2>,
+                                             kernel_masked<3, 2>,
+                                             kernel_masked<4, 2>,
+                                             kernel_masked<5, 2>,
+                                             kernel_masked<6, 2>};
+  (cols > 8 ? two_vecs : one_vec)[rows](kc, a, b, c, ldc, accumulate, first_lanes(cols),
+                                        first_lanes(cols - 8));
+}
+
+void kernel_partial(int rows, int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
+                    bool accumulate) {
+  using Fn = void (*)(int64_t, const float*, const float*, float*, int64_t, bool);
+  static constexpr Fn by_rows[kRows] = {nullptr,        kernel_rows<1>, kernel_rows<2>,
+                                        kernel_rows<3>, kernel_rows<4>, kernel_rows<5>};
+  by_rows[rows](kc, a, b, c, ldc, accumulate);
+}
+
+const MicroKernel kAvx2{"avx2-fma 6x16",    kRows,          16,
+                        kernel_rows<kRows>, kernel_partial, kernel_edge};
 
 }  // namespace
 

@@ -32,18 +32,21 @@ void compare(const heatlens::MicroKernel* kernel, bool ta, bool tb, int64_t m, i
   const unsigned seed = static_cast<unsigned>(m * 131 + n * 17 + k);
   std::vector<float> a = random_vector(static_cast<size_t>(m * k), seed);
   std::vector<float> b = random_vector(static_cast<size_t>(k * n), seed + 1);
-  std::vector<float> c = random_vector(static_cast<size_t>(m * n), seed + 2);
+  // Three guard columns right of C and a guard row below it: the reference leaves them as they
+  // are, so comparing whole buffers also catches a (masked) store past a tile's last column.
+  const int64_t ldc = n + 3;
+  std::vector<float> c = random_vector(static_cast<size_t>((m + 1) * ldc), seed + 2);
   std::vector<float> fast = c, ref = c;
   const int64_t lda = ta ? m : k, ldb = tb ? k : n;
   if (kernel) {
     heatlens::f32_gemm_with(*kernel, ta, tb, m, n, k, alpha, a.data(), lda, b.data(), ldb, beta,
-                            fast.data(), n, ctx);
+                            fast.data(), ldc, ctx);
   } else {
-    heatlens::f32_gemm(ta, tb, m, n, k, alpha, a.data(), lda, b.data(), ldb, beta, fast.data(), n,
+    heatlens::f32_gemm(ta, tb, m, n, k, alpha, a.data(), lda, b.data(), ldb, beta, fast.data(), ldc,
                        ctx);
   }
   heatlens::f32_gemm_reference(ta, tb, m, n, k, alpha, a.data(), lda, b.data(), ldb, beta,
-                               ref.data(), n);
+                               ref.data(), ldc);
   for (size_t i = 0; i < fast.size(); ++i) {
     INFO((kernel ? kernel->name : "f32_gemm")
          << ": m " << m << " n " << n << " k " << k << " ta " << ta << " tb " << tb << " at " << i);
