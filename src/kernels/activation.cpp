@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "kernels/cpu_clones.h"
+#include "kernels/sigmoid_avx2.h"
 
 namespace heatlens {
 
@@ -86,6 +87,10 @@ HEATLENS_CPU_CLONES void apply_bias_activation(float* x, int64_t n, float bias,
       break;
     case Activation::Kind::silu: {
       const ExpCutoffs c = exp_cutoffs;
+      if (const SigmoidLoop avx2 = avx2_sigmoid_loop()) {
+        avx2(x, n, bias, true, c.low, c.high, c.silu_zero_below);
+        break;
+      }
       const float lo = c.low, hi = c.high, cut = c.silu_zero_below;
       for (int64_t i = 0; i < n; ++i) {
         const float v = x[i] + bias;
@@ -98,6 +103,10 @@ HEATLENS_CPU_CLONES void apply_bias_activation(float* x, int64_t n, float bias,
     }
     case Activation::Kind::sigmoid: {
       const ExpCutoffs c = exp_cutoffs;
+      if (const SigmoidLoop avx2 = avx2_sigmoid_loop()) {
+        avx2(x, n, bias, false, c.low, c.high, c.sigmoid_zero_below);
+        break;
+      }
       const float lo = c.low, hi = c.high, cut = c.sigmoid_zero_below;
       for (int64_t i = 0; i < n; ++i) {
         const float v = x[i] + bias;

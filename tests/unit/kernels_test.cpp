@@ -232,6 +232,31 @@ TEST_CASE("the kernels' exponential is accurate to 2e-7 over its range", "[kerne
   REQUIRE(worst < 2e-7);
 }
 
+TEST_CASE("the sigmoid and SiLU epilogues are accurate and zero below their cut-offs",
+          "[kernels]") {
+  // Whichever loop this CPU runs (AVX2 + FMA with a refined reciprocal, or the portable one);
+  // 1001 elements: vectors of 32 and 8 and a masked tail.
+  const int64_t n = 1001;
+  const float bias = 0.25f;
+  std::vector<float> in(n);
+  for (int64_t i = 0; i < n; ++i) in[i] = -100.0f + 200.0f * static_cast<float>(i) / (n - 1);
+  for (const Activation act : {Activation::sigmoid(), Activation::silu()}) {
+    std::vector<float> out = in;
+    apply_bias_activation(out.data(), n, bias, act);
+    const bool silu = act.kind == Activation::Kind::silu;
+    for (int64_t i = 0; i < n; ++i) {
+      const double v = static_cast<double>(in[i] + bias);
+      INFO(act.name() << " at v = " << v);
+      if (v < (silu ? -80.0 : -87.0)) {
+        REQUIRE(out[i] == 0.0f);
+        continue;
+      }
+      const double s = 1.0 / (1.0 + std::exp(-v)), want = silu ? v * s : s;
+      REQUIRE(std::fabs(out[i] - want) <= 5e-7 * std::fabs(want) + 1e-38);
+    }
+  }
+}
+
 TEST_CASE("fused Conv + Relu / Clip / SiLU equals the unfused graph", "[kernels][engine]") {
   // conv1 → Relu, conv2 → Clip(0, 6), conv3 → SiLU (Sigmoid + Mul), conv4 → depthwise + Relu;
   // conv2's output is also captured in one run, which must turn its fusion off.
