@@ -207,11 +207,13 @@ TEST_CASE("depthwise kernel matches the reference convolution, borders and odd s
     int64_t h, w, k, s, d, pad;
   };
   // 3×3 and 5×5 at strides 1 and 2 (the unrolled rows), planes smaller than the kernel's
-  // reach, asymmetric sizes, and shapes only the general path takes (dilation, 4×4, 7×7).
-  const Case cases[] = {{7, 7, 3, 1, 1, 1},  {8, 9, 3, 2, 1, 1},   {14, 13, 5, 1, 1, 2},
-                        {7, 7, 5, 2, 1, 2},  {2, 3, 5, 1, 1, 2},   {1, 1, 3, 1, 1, 1},
-                        {9, 11, 3, 1, 2, 2}, {10, 10, 4, 2, 1, 1}, {12, 5, 7, 1, 1, 3},
-                        {33, 31, 3, 2, 1, 0}};
+  // reach, asymmetric sizes, and shapes only the general path takes (dilation, 4×4, 7×7);
+  // 3×3 stride 2 padding 1 (the split-row path) at even, odd, tiny and vector-tail widths.
+  const Case cases[] = {{7, 7, 3, 1, 1, 1},   {8, 9, 3, 2, 1, 1},   {14, 13, 5, 1, 1, 2},
+                        {7, 7, 5, 2, 1, 2},   {2, 3, 5, 1, 1, 2},   {1, 1, 3, 1, 1, 1},
+                        {9, 11, 3, 1, 2, 2},  {10, 10, 4, 2, 1, 1}, {12, 5, 7, 1, 1, 3},
+                        {33, 31, 3, 2, 1, 0}, {16, 16, 3, 2, 1, 1}, {7, 7, 3, 2, 1, 1},
+                        {2, 1, 3, 2, 1, 1},   {1, 2, 3, 2, 1, 1},   {40, 37, 3, 2, 1, 1}};
   const int64_t channels = 6;
   for (const Case& t : cases) {
     const ConvGeometry g = geometry(1, t.h, t.w, t.k, t.s, t.d, t.pad);
@@ -231,6 +233,21 @@ TEST_CASE("depthwise kernel matches the reference convolution, borders and odd s
                     "depthwise " + std::to_string(t.h) + "x" + std::to_string(t.w) + " k" +
                         std::to_string(t.k) + " s" + std::to_string(t.s));
     }
+  }
+  // 3×3 stride 2 with padding 1 before and 0 or 2 after: the split-row path's bottom and right
+  // edges with no padding and with output columns past the image.
+  for (const int64_t after : {0, 2}) {
+    const ConvGeometry g = geometry(1, 9, 10, 3, 3, 2, 2, 1, 1, 1, 1, after, after);
+    const int64_t in_plane = 90, out_plane = g.out_h * g.out_w;
+    const std::vector<float> image = random_vector(channels * in_plane, 7);
+    const std::vector<float> w = random_vector(channels * 9, 8);
+    std::vector<float> ref(static_cast<size_t>(channels * out_plane)), fast(ref.size());
+    for (int64_t c = 0; c < channels; ++c) {
+      conv_reference(w.data() + c * 9, 1, image.data() + c * in_plane, g, nullptr, Activation{},
+                     ref.data() + c * out_plane);
+    }
+    depthwise_conv(image.data(), w.data(), nullptr, g, channels, Activation{}, fast.data(), &ctx);
+    require_close(fast, ref, 1e-5f, "depthwise 9x10 k3 s2 padded after " + std::to_string(after));
   }
 }
 
