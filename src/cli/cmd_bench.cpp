@@ -147,12 +147,8 @@ int cmd_bench(int argc, char** argv) {
     } else {
       throw UsageError{"--method must be forward, gradient or lrp"};
     }
-    double activation_bytes = 0;
-    auto plan = engine.plan({shape}, {DType::f32});
-    for (const ValueType& t : plan->types) {
-      if (!t.constant.defined() && t.dtype == DType::f32)
-        activation_bytes += shape_numel(t.shape) * 4.0;
-    }
+    const double activation_bytes =
+        static_cast<double>(engine.plan({shape}, {DType::f32})->activation_bytes);
     out = {{"model", args.positional()[0]},
            {"method", method},
            {"batch", shape[0]},

@@ -153,6 +153,15 @@ ForwardResult Engine::forward_on_cpu(const std::shared_ptr<const Plan>& p, const
   std::call_once(*p->prepared, [&] {
     for (int n : p->steps) g.nodes[n].op->prepare(node_input_types(g.nodes[n], *p), ctx);
   });
+  if (options.record && !options.keep_all && keeps_transposed_weights(*p)) {
+    // A gradient will follow (LRP, which keeps all, multiplies by rule-modified weights
+    // instead): its kept packings are made now, before this run's activations.
+    std::call_once(*p->prepared_backward, [&] {
+      ExecContext keeping = ctx;
+      keeping.keep_transposed_weights = true;
+      for (int n : p->steps) g.nodes[n].op->prepare(node_input_types(g.nodes[n], *p), keeping);
+    });
+  }
   std::vector<bool> absorbed(p->steps.size(), false);
   for (size_t s = 0; s < p->steps.size(); ++s) {
     const Node& node = g.nodes[p->steps[s]];
@@ -287,6 +296,12 @@ bool gradient_needs(const Node& node, const std::vector<bool>& differentiable,
   return any;
 }
 
+bool Engine::keeps_transposed_weights(const Plan& p) const {
+  return transposed_weights_ == TransposedWeights::keep ||
+         (transposed_weights_ == TransposedWeights::automatic &&
+          graph_->parameter_count() * int64_t{sizeof(float)} <= p.activation_bytes / 2);
+}
+
 VjpResult Engine::vjp_on_cpu(const Plan& p, const Tensors& values,
                              const std::map<std::string, Tensor>& seeds,
                              const std::vector<std::string>& wrt, const VjpHook& hook) {
@@ -295,6 +310,7 @@ VjpResult Engine::vjp_on_cpu(const Plan& p, const Tensors& values,
   const std::vector<bool> differentiable = differentiable_values(g, p);
 
   ExecContext ctx{pool_.get()};
+  ctx.keep_transposed_weights = keeps_transposed_weights(p);
   Tensors grads(g.values.size());
   auto accumulate = [&](int id, Tensor grad) {
     if (!grads[id].defined())

@@ -115,6 +115,10 @@ Plan make_plan(const Graph& graph, const std::vector<Shape>& input_shapes,
   for (int id : graph.outputs) {
     HEATLENS_CHECK(known[id], "output '" << graph.values[id].name << "' is never computed");
   }
+  for (const ValueType& t : plan.types) {
+    if (!t.constant.defined() && t.dtype == DType::f32)
+      plan.activation_bytes += shape_numel(t.shape) * 4;
+  }
   plan.fusions = find_fusions(graph, plan);
   return plan;
 }

@@ -30,8 +30,11 @@ struct Plan {
   std::vector<int> steps;        // node indices to run, in order
   std::vector<int> last_use;     // by value id: last step that reads it (-1: none)
   std::vector<Fusion> fusions;   // by step: activations to fuse (engine/fusion.h)
-  // Op::prepare runs for every step once, on the plan's first CPU run.
+  int64_t activation_bytes = 0;  // every computed float value of one run, together
+  // Op::prepare runs for every step once, on the plan's first CPU run, and once more with
+  // ExecContext::keep_transposed_weights on its first recorded run where gradients keep them.
   std::shared_ptr<std::once_flag> prepared = std::make_shared<std::once_flag>();
+  std::shared_ptr<std::once_flag> prepared_backward = std::make_shared<std::once_flag>();
 };
 
 Plan make_plan(const Graph& graph, const std::vector<Shape>& input_shapes,

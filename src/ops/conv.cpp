@@ -71,14 +71,23 @@ class Conv : public Op {
     return true;
   }
 
-  // Packs constant weights before the first run (Op::prepare), as forward_fused would.
+  // Packs constant weights before the first run (Op::prepare), as forward_fused would, and,
+  // for runs that keep transposed weights, the packing the input gradient will use.
   void prepare(const std::vector<ValueType>& in, const ExecContext& ctx) const override {
     if (in.size() < 2 || !in[1].constant.defined() || in[1].dtype != DType::f32) return;
     const Tensor& w = in[1].constant;
     if (w.rank() < 3 || w.dim(0) % group_ != 0) return;
     const int64_t og = w.dim(0) / group_;
     if (w.dim(1) == 1 && og == 1) return;  // depthwise: the direct kernel packs nothing
-    packed_.get(w, group_, &ctx);
+    if (!ctx.keep_transposed_weights) {
+      packed_.get(w, group_, &ctx);
+      return;
+    }
+    const ConvGeometry g = window(in[0].shape, w.shape()).geometry(in[0].shape[1] / group_);
+    if (flips_input_gradient(g))
+      packed_f_.get(w, group_, &ctx);
+    else
+      packed_t_.get(w, group_, &ctx);
   }
 
   // Depthwise layers run the direct kernel; the others a packed GEMM over the implicit im2col
@@ -149,9 +158,11 @@ class Conv : public Op {
       }
       grads[0] = dx;
     } else if (a.need[0]) {
-      // Wᵀ is packed per call, a block at a time, rather than cached: a second packed copy of
-      // every weight would cost as much memory as the model itself. LRP, which asks for the
-      // same transposes on every run, keeps them (ExecContext::keep_transposed_weights).
+      // Wᵀ is packed per call, a block at a time, unless the context keeps it: a second packed
+      // copy of every weight costs as much memory as the model itself. LRP, which asks for the
+      // same transposes on every run, keeps them, and so do gradient runs of models whose
+      // activations dwarf their weights (ExecContext::keep_transposed_weights,
+      // Engine::set_transposed_weights).
       // Kept, a stride-1 kernel's gradient is the convolution of dy with the flipped filter
       // (no column matrix, no col2im); others keep Wᵀ.
       const bool flip = a.ctx.keep_transposed_weights && flips_input_gradient(g);

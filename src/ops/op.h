@@ -44,8 +44,9 @@ struct ValueType {
 struct ExecContext {
   ThreadPool* pool = nullptr;  // may be null: run on the caller
   // Set by LRP, which multiplies by the transposes of the same few weight tensors (w⁺, w⁻, …)
-  // on every run: ops may keep those packed as they keep their forward packings. Plain
-  // gradients leave it unset, as the copy would double the model in memory.
+  // on every run: ops may keep those packed as they keep their forward packings. Gradient
+  // runs set it only where the copy is small beside the activations
+  // (Engine::set_transposed_weights).
   bool keep_transposed_weights = false;
   void parallel_for(int64_t n, const ThreadPool::RangeFn& body, int64_t min_chunk = 1) const {
     if (pool)

@@ -293,3 +293,58 @@ TEST_CASE("convolutions packed before the first run compute the same as a direct
     }
   }
 }
+
+TEST_CASE("gradients with kept and repacked transposed weights agree, chosen by model size",
+          "[engine][gradient]") {
+  // A stride-1 3×3 conv (kept: the flipped-filter path), a stride-2 one (kept: Wᵀ), a grouped
+  // 3×3 and a 1×1; repacked, each packs Wᵀ a block at a time on every run.
+  OnnxBuilder b(13);
+  b.input("x", {-1, 4, 9, 8});
+  b.initializer("w1", ramp({6, 4, 3, 3}, 0.31f));
+  b.initializer("w2", ramp({8, 6, 3, 3}, 0.23f));
+  b.initializer("w3", ramp({8, 4, 3, 3}, 0.41f));
+  b.initializer("w4", ramp({5, 8, 1, 1}, 0.17f));
+  b.node("Conv", {"x", "w1"}, {"c1"}, {OnnxBuilder::ints("pads", {1, 1, 1, 1})});
+  b.node("Relu", {"c1"}, {"r1"});
+  b.node("Conv", {"r1", "w2"}, {"c2"},
+         {OnnxBuilder::ints("pads", {1, 1, 1, 1}), OnnxBuilder::ints("strides", {2, 2})});
+  b.node("Conv", {"c2", "w3"}, {"c3"},
+         {OnnxBuilder::ints("pads", {1, 1, 1, 1}), OnnxBuilder::int_attr("group", 2)});
+  b.node("Conv", {"c3", "w4"}, {"y"});
+  b.output("y");
+  const std::vector<uint8_t> bytes = b.bytes();
+  const Tensor x = ramp({1, 4, 9, 8}, 0.07f);
+  heatlens::ForwardOptions record;
+  record.record = true;
+  const auto gradient = [&](Engine::TransposedWeights policy) {
+    Engine e = Engine::load_bytes(bytes.data(), bytes.size(), 2);
+    e.set_transposed_weights(policy);
+    const heatlens::ForwardResult f = e.forward({x}, record);
+    const Tensor seed = ramp(f.outputs[0].shape(), 0.13f);
+    Tensor g = e.vjp(f, {seed}).input_grads[0];
+    const Tensor again = e.vjp(e.forward({x}, record), {seed}).input_grads[0];  // kept: reused
+    for (int64_t i = 0; i < g.numel(); ++i) REQUIRE(again.f32()[i] == g.f32()[i]);
+    return g;
+  };
+  const Tensor kept = gradient(Engine::TransposedWeights::keep);
+  const Tensor repacked = gradient(Engine::TransposedWeights::repack);
+  double norm = 0;
+  for (int64_t i = 0; i < kept.numel(); ++i) {
+    INFO("element " << i);
+    REQUIRE(kept.f32()[i] == Approx(repacked.f32()[i]).margin(1e-4).epsilon(1e-4));
+    norm += std::fabs(kept.f32()[i]);
+  }
+  REQUIRE(norm > 1.0);
+
+  // automatic keeps them when the parameters are at most half the activations: here a fixed
+  // 976 parameters (3,904 bytes) against 6,288 bytes of activations per image.
+  Engine e = Engine::load_bytes(bytes.data(), bytes.size(), 2);
+  const int64_t params = e.graph().parameter_count() * 4;
+  const auto plan_bytes = [&](int64_t batch) {
+    return e.plan({{batch, 4, 9, 8}}, {heatlens::DType::f32})->activation_bytes;
+  };
+  // One image: (4·72 + 6·72 + 6·72 + 8·20 + 8·20 + 5·20) floats of activations.
+  REQUIRE(plan_bytes(1) == (4 * 72 + 6 * 72 + 6 * 72 + 8 * 20 + 8 * 20 + 5 * 20) * 4);
+  REQUIRE(params > plan_bytes(1) / 2);
+  REQUIRE(params <= plan_bytes(8) / 2);
+}
