@@ -516,24 +516,31 @@ void depthwise_conv(const float* image, const float* weights, const float* bias,
                     const ConvGeometry& g, int64_t channels, const Activation& act, float* out,
                     const ExecContext* ctx) {
   const int64_t taps = g.k_h * g.k_w, in_plane = g.in_h * g.in_w, out_plane = g.out_h * g.out_w;
-  const int64_t grain = std::max<int64_t>(1, 16384 / std::max<int64_t>(1, out_plane));
+  // Both paths: channels split over the threads, and each finished plane given its bias and
+  // activation.
+  const auto over_channels = [&](const ThreadPool::RangeFn& body) {
+    if (ctx)
+      ctx->parallel_for(channels, body,
+                        std::max<int64_t>(1, 16384 / std::max<int64_t>(1, out_plane)));
+    else
+      body(0, channels);
+  };
+  const auto finish = [&](int64_t c) {
+    const float b = bias ? bias[c] : 0.0f;
+    if (b != 0.0f || !act.none()) apply_bias_activation(out + c * out_plane, out_plane, b, act);
+  };
   if (is_3x3_stride2_pad1(g)) {
     auto direct = [&](int64_t c0, int64_t c1) {
       thread_local std::vector<float> split;
       if (split.size() < static_cast<size_t>(4 * (2 * g.out_w + 1)))
         split.resize(static_cast<size_t>(4 * (2 * g.out_w + 1)));
       for (int64_t c = c0; c < c1; ++c) {
-        float* y = out + c * out_plane;
         depthwise_3x3_stride2(image + c * in_plane, g.in_h, g.in_w, weights + c * taps, g.out_h,
-                              g.out_w, y, split.data());
-        const float b = bias ? bias[c] : 0.0f;
-        if (b != 0.0f || !act.none()) apply_bias_activation(y, out_plane, b, act);
+                              g.out_w, out + c * out_plane, split.data());
+        finish(c);
       }
     };
-    if (ctx)
-      ctx->parallel_for(channels, direct, grain);
-    else
-      direct(0, channels);
+    over_channels(direct);
     return;
   }
   ConvGeometry one = g;  // a channel at a time
@@ -557,16 +564,11 @@ void depthwise_conv(const float* image, const float* weights, const float* bias,
       for (int64_t ph = 0; ph < phases; ++ph)
         layout.copy_plane(image + c * in_plane, one, ph, copy.data() + ph * layout.plane);
       plane_kernel(copy.data(), offsets.data(), weights + c * taps, taps, extended, wide.data());
-      float* y = out + c * out_plane;
-      compact_rows(wide.data(), g.out_h, wq, g.out_w, y);
-      const float b = bias ? bias[c] : 0.0f;
-      if (b != 0.0f || !act.none()) apply_bias_activation(y, out_plane, b, act);
+      compact_rows(wide.data(), g.out_h, wq, g.out_w, out + c * out_plane);
+      finish(c);
     }
   };
-  if (ctx)
-    ctx->parallel_for(channels, body, grain);
-  else
-    body(0, channels);
+  over_channels(body);
 }
 
 // The adjoint of depthwise_conv, one channel at a time in the same flat layout. The forward is

@@ -14,7 +14,8 @@ namespace heatlens {
 using SigmoidLoop = void (*)(float* x, int64_t n, float bias, bool silu, float lo, float hi,
                              float zero_below);
 
-// Null where the build or the CPU lacks AVX2 and FMA.
+// Null where the build or the CPU lacks AVX2 and FMA, and on AVX-512 CPUs (the portable loop's
+// AVX-512 clone serves them).
 SigmoidLoop avx2_sigmoid_loop();
 
 }  // namespace heatlens

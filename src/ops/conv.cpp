@@ -84,10 +84,13 @@ class Conv : public Op {
       return;
     }
     const ConvGeometry g = window(in[0].shape, w.shape()).geometry(in[0].shape[1] / group_);
-    if (flips_input_gradient(g))
-      packed_f_.get(w, group_, &ctx);
-    else
-      packed_t_.get(w, group_, &ctx);
+    input_gradient_packing(g).get(w, group_, &ctx);
+  }
+
+  // The packing a kept input gradient uses: at stride 1 the flipped filter (the gradient is a
+  // forward convolution of dy: no column matrix, no col2im), otherwise Wᵀ.
+  PackedWeights& input_gradient_packing(const ConvGeometry& g) const {
+    return flips_input_gradient(g) ? packed_f_ : packed_t_;
   }
 
   // Depthwise layers run the direct kernel; the others a packed GEMM over the implicit im2col
@@ -163,16 +166,12 @@ class Conv : public Op {
       // same transposes on every run, keeps them, and so do gradient runs of models whose
       // activations dwarf their weights (ExecContext::keep_transposed_weights,
       // Engine::set_transposed_weights).
-      // Kept, a stride-1 kernel's gradient is the convolution of dy with the flipped filter
-      // (no column matrix, no col2im); others keep Wᵀ.
+      // Kept, the packing is input_gradient_packing's.
       const bool flip = a.ctx.keep_transposed_weights && flips_input_gradient(g);
       const bool written = flip || is_pointwise(g);  // dx is written, not added to
       Tensor dx = written ? Tensor::uninitialized(xs) : Tensor(xs);
       std::shared_ptr<const PackedConvWeights> kept;
-      if (flip)
-        kept = packed_f_.get(w, group_, &a.ctx);
-      else if (a.ctx.keep_transposed_weights)
-        kept = packed_t_.get(w, group_, &a.ctx);
+      if (a.ctx.keep_transposed_weights) kept = input_gradient_packing(g).get(w, group_, &a.ctx);
       for (int64_t b = 0; b < batch; ++b) {
         for (int64_t gi = 0; gi < group_; ++gi) {
           const float* dyg = dy.f32() + (b * cout + gi * og) * cols;
