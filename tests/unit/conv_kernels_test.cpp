@@ -206,14 +206,19 @@ TEST_CASE("depthwise kernel matches the reference convolution, borders and odd s
   struct Case {
     int64_t h, w, k, s, d, pad;
   };
-  // 3×3 and 5×5 at strides 1 and 2 (the unrolled rows), planes smaller than the kernel's
-  // reach, asymmetric sizes, and shapes only the general path takes (dilation, 4×4, 7×7);
-  // 3×3 stride 2 padding 1 (the split-row path) at even, odd, tiny and vector-tail widths.
-  const Case cases[] = {{7, 7, 3, 1, 1, 1},   {8, 9, 3, 2, 1, 1},   {14, 13, 5, 1, 1, 2},
-                        {7, 7, 5, 2, 1, 2},   {2, 3, 5, 1, 1, 2},   {1, 1, 3, 1, 1, 1},
-                        {9, 11, 3, 1, 2, 2},  {10, 10, 4, 2, 1, 1}, {12, 5, 7, 1, 1, 3},
-                        {33, 31, 3, 2, 1, 0}, {16, 16, 3, 2, 1, 1}, {7, 7, 3, 2, 1, 1},
-                        {2, 1, 3, 2, 1, 1},   {1, 2, 3, 2, 1, 1},   {40, 37, 3, 2, 1, 1}};
+  // 3×3 and 5×5 at strides 1 and 2 (the row kernel's unrolled cases), planes smaller than the
+  // kernel's reach, asymmetric sizes, sizes the row kernel runs at run time (4×4, 7×7, stride
+  // 3), dilation (the flat path); 3×3 stride 2 padding 1 (the split-row path) at even, odd,
+  // tiny and vector-tail widths. Output widths 6–8, 9, 16, 17 and 33 put a row's last vector
+  // just inside, just past or a whole block past a multiple of 8, and planes narrower than a
+  // vector make the last rows spill.
+  const Case cases[] = {
+      {7, 7, 3, 1, 1, 1},  {8, 9, 3, 2, 1, 1},   {14, 13, 5, 1, 1, 2}, {7, 7, 5, 2, 1, 2},
+      {2, 3, 5, 1, 1, 2},  {1, 1, 3, 1, 1, 1},   {9, 11, 3, 1, 2, 2},  {10, 10, 4, 2, 1, 1},
+      {12, 5, 7, 1, 1, 3}, {33, 31, 3, 2, 1, 0}, {16, 16, 3, 2, 1, 1}, {7, 7, 3, 2, 1, 1},
+      {2, 1, 3, 2, 1, 1},  {1, 2, 3, 2, 1, 1},   {40, 37, 3, 2, 1, 1}, {9, 17, 3, 1, 1, 1},
+      {5, 33, 5, 1, 1, 2}, {12, 16, 5, 2, 1, 2}, {11, 11, 5, 2, 1, 2}, {10, 40, 3, 3, 1, 1},
+      {3, 8, 3, 1, 1, 0},  {4, 16, 3, 1, 1, 1},  {13, 34, 5, 2, 1, 1}, {6, 6, 5, 1, 1, 2}};
   const int64_t channels = 6;
   for (const Case& t : cases) {
     const ConvGeometry g = geometry(1, t.h, t.w, t.k, t.s, t.d, t.pad);
@@ -227,11 +232,17 @@ TEST_CASE("depthwise kernel matches the reference convolution, borders and odd s
         conv_reference(w.data() + c * t.k * t.k, 1, image.data() + c * in_plane, g, bias.data() + c,
                        act, ref.data() + c * out_plane);
       }
-      std::vector<float> fast(ref.size());
+      // Sentinels after the last plane: a row's vector must not be stored past the output.
+      std::vector<float> fast(ref.size() + 16, -7.0f);
       depthwise_conv(image.data(), w.data(), bias.data(), g, channels, act, fast.data(), &ctx);
-      require_close(fast, ref, 1e-5f,
-                    "depthwise " + std::to_string(t.h) + "x" + std::to_string(t.w) + " k" +
-                        std::to_string(t.k) + " s" + std::to_string(t.s));
+      const std::string name = "depthwise " + std::to_string(t.h) + "x" + std::to_string(t.w) +
+                               " k" + std::to_string(t.k) + " s" + std::to_string(t.s);
+      for (size_t i = ref.size(); i < fast.size(); ++i) {
+        INFO(name);
+        REQUIRE(fast[i] == -7.0f);
+      }
+      fast.resize(ref.size());
+      require_close(fast, ref, 1e-5f, name);
     }
   }
   // 3×3 stride 2 with padding 1 before and 0 or 2 after: the split-row path's bottom and right
