@@ -7,6 +7,7 @@
 #include "kernels/conv_gemm.h"
 #include "kernels/cpu_clones.h"
 #include "kernels/phase_layout.h"
+#include "kernels/row_sweep.h"
 
 namespace heatlens {
 namespace {
@@ -109,172 +110,65 @@ HEATLENS_CPU_CLONES void depthwise_3x3_stride2(const float* in, int64_t ih, int6
   }
 }
 
-// Eight floats (GCC's vector extension): one AVX register, two SSE or wasm SIMD128 ones.
-// Always inlined, so no function takes or returns one by value: GCC's note that such an ABI
-// would differ with and without AVX does not apply.
-typedef float Floats8 __attribute__((vector_size(32)));
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wpsabi"
-#endif
-
-inline __attribute__((always_inline)) Floats8 load8(const float* p) {
-  Floats8 v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-
-inline __attribute__((always_inline)) void store8(float* p, Floats8 v) {
-  std::memcpy(p, &v, sizeof v);
-}
-
-// The row-wise depthwise kernel reads one channel from a copy of its input rows, each padded
-// left and right with zeros and split into its `stride` column phases: padded column j of input
-// row iy is at rows[(iy·stride + j mod stride)·width + j / stride]. Output column x's tap kj then
-// reads phase kj mod stride at x + kj / stride, so each tap of a row is one contiguous load per 8
-// outputs. Rows above and below the image are skipped rather than stored, and each output row
-// is written once, in place: on 7×7 and 14×14 maps the flat layout had spent most of its time
-// on its k − 1 extra columns per row, the phase copy and the compaction.
-struct RowGeometry {
-  int64_t in_h, out_h, out_w, k, stride, pad_top, width;
-};
-
-// NV vectors of 8 outputs of one row from `taps_rows` kernel rows: `base` is the block's first
-// output column in the copy of the first of those rows, `w` that kernel row's weights.
-template <int NV, int K, int S>
-inline __attribute__((always_inline)) void row_block(const float* base, const RowGeometry& g,
-                                                     int64_t kernel_rows, const float* w,
-                                                     float* out) {
-  const int64_t k = K ? K : g.k, s = S ? S : g.stride;
-  Floats8 acc[NV] = {};
-  for (int64_t r = 0; r < kernel_rows; ++r) {
-    const float* row = base + r * s * g.width;
-    const float* wr = w + r * k;
-#pragma GCC unroll 5
-    for (int64_t kj = 0; kj < k; ++kj) {
-      const float* p = row + (kj % s) * g.width + kj / s;
-      const Floats8 wv = Floats8{} + wr[kj];
-      for (int v = 0; v < NV; ++v) acc[v] += wv * load8(p + 8 * v);
-    }
-  }
-  for (int v = 0; v < NV; ++v) store8(out + 8 * v, acc[v]);
-}
-
-// One channel's output plane. A row's last vector may run past out_w into the next row, which
-// is written after it; where it would run past the plane, the row goes through `spill`.
-template <int K, int S>
-inline __attribute__((always_inline)) void depthwise_rows(const float* rows, const RowGeometry& g,
-                                                          const float* w, float* out,
-                                                          float* spill) {
-  const int64_t k = K ? K : g.k, s = S ? S : g.stride;
-  const int64_t vectors = (g.out_w + 7) / 8, plane = g.out_h * g.out_w;
-  for (int64_t y = 0; y < g.out_h; ++y) {
-    const int64_t top = y * s - g.pad_top;
-    const int64_t ki0 = std::max<int64_t>(0, -top), ki1 = std::min<int64_t>(k, g.in_h - top);
-    const bool direct = y * g.out_w + vectors * 8 <= plane;
-    float* o = direct ? out + y * g.out_w : spill;
-    const float* base = rows + (top + ki0) * s * g.width;
-    const float* wr = w + ki0 * k;
-    const int64_t n = std::max<int64_t>(0, ki1 - ki0);
-    int64_t v = 0;
-    for (; v + 4 <= vectors; v += 4) row_block<4, K, S>(base + 8 * v, g, n, wr, o + 8 * v);
-    switch (vectors - v) {
-      case 3:
-        row_block<3, K, S>(base + 8 * v, g, n, wr, o + 8 * v);
-        break;
-      case 2:
-        row_block<2, K, S>(base + 8 * v, g, n, wr, o + 8 * v);
-        break;
-      case 1:
-        row_block<1, K, S>(base + 8 * v, g, n, wr, o + 8 * v);
-        break;
-      default:
-        break;
-    }
-    if (!direct)
-      std::memcpy(out + y * g.out_w, spill, static_cast<size_t>(g.out_w) * sizeof(float));
-  }
-}
-
 // Compiled for the CPU's widest vectors (cpu_clones.h); 3×3 and 5×5 at strides 1 and 2 with
 // their taps unrolled, any other size and stride with them counted at run time.
-HEATLENS_CPU_CLONES void depthwise_rows_3x3_s1(const float* rows, const RowGeometry& g,
-                                               const float* w, float* out, float* spill) {
-  depthwise_rows<3, 1>(rows, g, w, out, spill);
+// Each copies one channel's rows into `rows`, then sweeps them (both in the CPU's widest vectors).
+using RowKernel = void (*)(const float*, const row_sweep::RowGeometry&, const float*, float*,
+                           float*, float*);
+HEATLENS_CPU_CLONES void depthwise_rows_3x3_s1(const float* in, const row_sweep::RowGeometry& g,
+                                               const float* w, float* rows, float* out,
+                                               float* spill) {
+  row_sweep::copy_rows(in, g, rows);
+  row_sweep::sweep_rows<3, 1>(rows, g, row_sweep::DepthwiseTaps{w}, out, spill);
 }
-HEATLENS_CPU_CLONES void depthwise_rows_3x3_s2(const float* rows, const RowGeometry& g,
-                                               const float* w, float* out, float* spill) {
-  depthwise_rows<3, 2>(rows, g, w, out, spill);
+HEATLENS_CPU_CLONES void depthwise_rows_3x3_s2(const float* in, const row_sweep::RowGeometry& g,
+                                               const float* w, float* rows, float* out,
+                                               float* spill) {
+  row_sweep::copy_rows(in, g, rows);
+  row_sweep::sweep_rows<3, 2>(rows, g, row_sweep::DepthwiseTaps{w}, out, spill);
 }
-HEATLENS_CPU_CLONES void depthwise_rows_5x5_s1(const float* rows, const RowGeometry& g,
-                                               const float* w, float* out, float* spill) {
-  depthwise_rows<5, 1>(rows, g, w, out, spill);
+HEATLENS_CPU_CLONES void depthwise_rows_5x5_s1(const float* in, const row_sweep::RowGeometry& g,
+                                               const float* w, float* rows, float* out,
+                                               float* spill) {
+  row_sweep::copy_rows(in, g, rows);
+  row_sweep::sweep_rows<5, 1>(rows, g, row_sweep::DepthwiseTaps{w}, out, spill);
 }
-HEATLENS_CPU_CLONES void depthwise_rows_5x5_s2(const float* rows, const RowGeometry& g,
-                                               const float* w, float* out, float* spill) {
-  depthwise_rows<5, 2>(rows, g, w, out, spill);
+HEATLENS_CPU_CLONES void depthwise_rows_5x5_s2(const float* in, const row_sweep::RowGeometry& g,
+                                               const float* w, float* rows, float* out,
+                                               float* spill) {
+  row_sweep::copy_rows(in, g, rows);
+  row_sweep::sweep_rows<5, 2>(rows, g, row_sweep::DepthwiseTaps{w}, out, spill);
 }
-HEATLENS_CPU_CLONES void depthwise_rows_any(const float* rows, const RowGeometry& g, const float* w,
-                                            float* out, float* spill) {
-  depthwise_rows<0, 0>(rows, g, w, out, spill);
+HEATLENS_CPU_CLONES void depthwise_rows_any(const float* in, const row_sweep::RowGeometry& g,
+                                            const float* w, float* rows, float* out, float* spill) {
+  row_sweep::copy_rows(in, g, rows);
+  row_sweep::sweep_rows<0, 0>(rows, g, row_sweep::DepthwiseTaps{w}, out, spill);
 }
 
-// Square filters, equal strides and no dilation: what the row kernel handles.
-bool uses_rows(const ConvGeometry& g) {
-  return g.k_h == g.k_w && g.stride_h == g.stride_w && g.dilation_h == 1 && g.dilation_w == 1;
-}
-
-// The row kernel over every channel: each channel's rows copied into the padded, phase-split
-// layout, then its plane computed and given its bias and activation.
+// The row sweep over every channel: each channel's rows copied (kernels/row_sweep.h), then its
+// plane computed and given its bias and activation.
 template <class Finish, class OverChannels>
 void depthwise_by_rows(const float* image, const float* weights, const ConvGeometry& g,
                        int64_t channels, float* out, const Finish& finish,
                        const OverChannels& over_channels) {
-  const int64_t s = g.stride_h, k = g.k_h, vectors = (g.out_w + 7) / 8;
-  // Wide enough for the last vector's furthest tap and for the image's last column.
-  const int64_t width = std::max(vectors * 8 + (k - 1) / s, (g.pad_left + g.in_w - 1) / s + 1);
-  const RowGeometry rg{g.in_h, g.out_h, g.out_w, k, s, g.pad_top, width};
-  const auto kernel = k == 3 && s == 1   ? depthwise_rows_3x3_s1
-                      : k == 3 && s == 2 ? depthwise_rows_3x3_s2
-                      : k == 5 && s == 1 ? depthwise_rows_5x5_s1
-                      : k == 5 && s == 2 ? depthwise_rows_5x5_s2
-                                         : depthwise_rows_any;
+  const row_sweep::RowGeometry rg = row_sweep::row_geometry(g);
+  const int64_t k = rg.k, s = rg.stride;
+  const RowKernel kernel = k == 3 && s == 1   ? depthwise_rows_3x3_s1
+                           : k == 3 && s == 2 ? depthwise_rows_3x3_s2
+                           : k == 5 && s == 1 ? depthwise_rows_5x5_s1
+                           : k == 5 && s == 2 ? depthwise_rows_5x5_s2
+                                              : depthwise_rows_any;
   const int64_t taps = k * k, in_plane = g.in_h * g.in_w, out_plane = g.out_h * g.out_w;
-  const size_t copy_size = static_cast<size_t>(g.in_h * s * width);
+  const size_t copy_size = row_sweep::copy_size(rg), spill_size = static_cast<size_t>(rg.width);
   over_channels([&](int64_t c0, int64_t c1) {
     thread_local std::vector<float> copy, spill;
     if (copy.size() < copy_size) copy.resize(copy_size);
-    if (spill.size() < static_cast<size_t>(vectors * 8))
-      spill.resize(static_cast<size_t>(vectors * 8));
+    if (spill.size() < spill_size) spill.resize(spill_size);
     // Zeroed once: every channel writes the same positions, the padding stays zero.
     std::fill(copy.data(), copy.data() + copy_size, 0.0f);
     for (int64_t c = c0; c < c1; ++c) {
-      const float* in = image + c * in_plane;
-      for (int64_t iy = 0; iy < g.in_h; ++iy) {
-        float* row = copy.data() + iy * s * width;
-        const float* src = in + iy * g.in_w;
-        if (s == 1) {
-          std::memcpy(row + g.pad_left, src, static_cast<size_t>(g.in_w) * sizeof(float));
-        } else if (s == 2) {
-          // Even columns to phase pad_left mod 2, odd ones to the other (a loop the compiler
-          // vectorises with shuffles).
-          float* even = row + (g.pad_left % 2) * width + g.pad_left / 2;
-          float* odd = row + ((g.pad_left + 1) % 2) * width + (g.pad_left + 1) / 2;
-          const int64_t pairs = g.in_w / 2;
-          for (int64_t i = 0; i < pairs; ++i) {
-            even[i] = src[2 * i];
-            odd[i] = src[2 * i + 1];
-          }
-          if (g.in_w % 2) even[pairs] = src[g.in_w - 1];
-        } else {
-          // Column x goes to phase (x + pad_left) mod s: walk each phase's columns.
-          for (int64_t ph = 0; ph < s; ++ph) {
-            const int64_t x0 = ((ph - g.pad_left) % s + s) % s;
-            float* dst = row + ph * width + (x0 + g.pad_left) / s;
-            for (int64_t x = x0, i = 0; x < g.in_w; x += s, ++i) dst[i] = src[x];
-          }
-        }
-      }
-      kernel(copy.data(), rg, weights + c * taps, out + c * out_plane, spill.data());
+      kernel(image + c * in_plane, rg, weights + c * taps, copy.data(), out + c * out_plane,
+             spill.data());
       finish(c);
     }
   });
@@ -306,7 +200,7 @@ void depthwise_conv(const float* image, const float* weights, const float* bias,
   };
   // 3×3 stride 2 with padding 1 keeps its split-row kernel (faster there on 112-wide maps);
   // other square, undilated filters take the row kernel.
-  if (uses_rows(g) && !is_3x3_stride2_pad1(g)) {
+  if (row_sweep::sweeps(g) && !is_3x3_stride2_pad1(g)) {
     depthwise_by_rows(image, weights, g, channels, out, finish, over_channels);
     return;
   }

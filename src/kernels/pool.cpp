@@ -6,6 +6,7 @@
 
 #include "kernels/cpu_clones.h"
 #include "kernels/phase_layout.h"
+#include "kernels/row_sweep.h"
 
 namespace heatlens {
 
@@ -152,10 +153,59 @@ struct PlaneWindows {
   size_t copy_size;
 };
 
+// Max pooling by the row sweep (kernels/row_sweep.h), for square windows with equal strides
+// and no dilation; 3×3 and 2×2 at stride 2 unrolled (ResNet's, SqueezeNet's and VGG's pools).
+// Each copies one plane's rows into `rows`, then sweeps them (both in the CPU's widest vectors).
+using RowKernel = void (*)(const float*, const row_sweep::RowGeometry&, float*, float*, float*);
+HEATLENS_CPU_CLONES void max_rows_3x3_s2(const float* in, const row_sweep::RowGeometry& g,
+                                         float* rows, float* out, float* spill) {
+  row_sweep::copy_rows(in, g, rows);
+  row_sweep::sweep_rows<3, 2>(rows, g, row_sweep::MaxTaps{}, out, spill);
+}
+HEATLENS_CPU_CLONES void max_rows_2x2_s2(const float* in, const row_sweep::RowGeometry& g,
+                                         float* rows, float* out, float* spill) {
+  row_sweep::copy_rows(in, g, rows);
+  row_sweep::sweep_rows<2, 2>(rows, g, row_sweep::MaxTaps{}, out, spill);
+}
+HEATLENS_CPU_CLONES void max_rows_any(const float* in, const row_sweep::RowGeometry& g, float* rows,
+                                      float* out, float* spill) {
+  row_sweep::copy_rows(in, g, rows);
+  row_sweep::sweep_rows<0, 0>(rows, g, row_sweep::MaxTaps{}, out, spill);
+}
+
+void max_pool_by_rows(const float* x, int64_t planes, const ConvGeometry& g, float* y,
+                      const ExecContext* ctx) {
+  const row_sweep::RowGeometry rg = row_sweep::row_geometry(g);
+  const RowKernel kernel = rg.k == 3 && rg.stride == 2   ? max_rows_3x3_s2
+                           : rg.k == 2 && rg.stride == 2 ? max_rows_2x2_s2
+                                                         : max_rows_any;
+  const int64_t in_plane = g.in_h * g.in_w, out_plane = g.out_h * g.out_w;
+  const size_t copy_size = row_sweep::copy_size(rg), spill_size = static_cast<size_t>(rg.width);
+  auto body = [&](int64_t q0, int64_t q1) {
+    thread_local std::vector<float> copy, spill;
+    if (copy.size() < copy_size) copy.resize(copy_size);
+    if (spill.size() < spill_size) spill.resize(spill_size);
+    // The padding (and columns past the input, ceil_mode) is −∞: it never wins. Filled once;
+    // every plane writes the same positions.
+    std::fill(copy.data(), copy.data() + copy_size, -std::numeric_limits<float>::infinity());
+    for (int64_t q = q0; q < q1; ++q) {
+      kernel(x + q * in_plane, rg, copy.data(), y + q * out_plane, spill.data());
+    }
+  };
+  if (ctx)
+    ctx->parallel_for(planes, body, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, out_plane)));
+  else
+    body(0, planes);
+}
+
 }  // namespace
 
 void max_pool_planes(const float* x, int64_t planes, const ConvGeometry& g, float* y,
                      const ExecContext* ctx) {
+  if (row_sweep::sweeps(g)) {
+    max_pool_by_rows(x, planes, g, y, ctx);
+    return;
+  }
   const PlaneWindows w(g);
   const auto plane_max = w.taps == 9 && g.k_h == 3   ? max_flat_3x3
                          : w.taps == 4 && g.k_h == 2 ? max_flat_2x2

@@ -26,9 +26,24 @@ TEST_CASE("max pooling and its gradient match the window scan, NaN, ties and emp
     bool ceil;  // ceil_mode: a last window that runs past the input and its padding
   };
   const Case cases[] = {
-      {8, 8, 2, 2, 1, 0, false},  {112, 112, 3, 2, 1, 1, false}, {7, 9, 3, 1, 1, 1, false},
-      {5, 6, 3, 2, 2, 2, false},  {1, 1, 3, 1, 1, 1, false},     {13, 4, 5, 3, 1, 2, false},
-      {14, 13, 3, 2, 1, 0, true}, {9, 10, 2, 2, 1, 0, true},     {6, 7, 1, 3, 1, 0, false}};
+      {8, 8, 2, 2, 1, 0, false},
+      {112, 112, 3, 2, 1, 1, false},
+      {7, 9, 3, 1, 1, 1, false},
+      {5, 6, 3, 2, 2, 2, false},
+      {1, 1, 3, 1, 1, 1, false},
+      {13, 4, 5, 3, 1, 2, false},
+      {14, 13, 3, 2, 1, 0, true},
+      {9, 10, 2, 2, 1, 0, true},
+      {6, 7, 1, 3, 1, 0, false},
+      // The row sweep: SqueezeNet's ceil-mode pool, output widths of 16, 17 and 33 (a row's
+      // last vector full, one past, a block of 4 plus one), a tiny ceil-mode plane whose rows
+      // spill, and a 5×5 window at stride 1 (its taps counted at run time).
+      {111, 111, 3, 2, 1, 0, true},
+      {17, 34, 3, 2, 1, 1, false},
+      {4, 16, 3, 1, 1, 1, false},
+      {20, 66, 3, 2, 1, 1, false},
+      {3, 5, 2, 2, 1, 0, true},
+      {10, 10, 5, 1, 1, 2, false}};
   ThreadPool pool(2);
   ExecContext ctx{&pool};
   for (const Case& t : cases) {
@@ -41,9 +56,13 @@ TEST_CASE("max pooling and its gradient match the window scan, NaN, ties and emp
     std::vector<float> x = random_vector(planes * t.h * t.w, 7);
     x[x.size() / 2] = std::numeric_limits<float>::quiet_NaN();
     x[1] = -std::numeric_limits<float>::infinity();
-    std::vector<float> fast(static_cast<size_t>(planes * g.out_h * g.out_w)), ref(fast.size());
+    x.back() = std::numeric_limits<float>::quiet_NaN();  // in the last (ceil-mode) window
+    const size_t outputs = static_cast<size_t>(planes * g.out_h * g.out_w);
+    // Sentinels after the last plane: no vector may be stored past the output.
+    std::vector<float> fast(outputs + 16, 5.0f), ref(outputs);
     max_pool_planes(x.data(), planes, g, fast.data(), t.ceil ? &ctx : nullptr);
     max_pool_planes_reference(x.data(), planes, g, ref.data());
+    for (size_t i = outputs; i < fast.size(); ++i) REQUIRE(fast[i] == 5.0f);
     for (size_t i = 0; i < ref.size(); ++i) {
       INFO("max pool " << t.h << "x" << t.w << " k" << t.k << " at " << i);
       if (std::isnan(ref[i]))
