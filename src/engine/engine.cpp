@@ -105,6 +105,11 @@ std::vector<bool> kept_values(const Graph& g, const Plan& p, const ForwardOption
   for (const std::string& name : options.capture) keep[g.require_value(name)] = true;
   if (options.record && options.keep_all) {
     keep.assign(g.values.size(), true);
+  } else if (options.record && !options.keep_values.empty()) {
+    HEATLENS_CHECK(options.keep_values.size() == g.values.size(),
+                   "keep_values has " << options.keep_values.size() << " entries for "
+                                      << g.values.size() << " values");
+    for (size_t i = 0; i < keep.size(); ++i) keep[i] = keep[i] || options.keep_values[i];
   } else if (options.record) {
     // Only what the backward of a differentiable node reads for the gradients it will compute.
     const std::vector<bool> differentiable = differentiable_values(g, p);
@@ -153,9 +158,10 @@ ForwardResult Engine::forward_on_cpu(const std::shared_ptr<const Plan>& p, const
   std::call_once(*p->prepared, [&] {
     for (int n : p->steps) g.nodes[n].op->prepare(node_input_types(g.nodes[n], *p), ctx);
   });
-  if (options.record && !options.keep_all && keeps_transposed_weights(*p)) {
-    // A gradient will follow (LRP, which keeps all, multiplies by rule-modified weights
-    // instead): its kept packings are made now, before this run's activations.
+  if (options.record && !options.keep_all && options.keep_values.empty() &&
+      keeps_transposed_weights(*p)) {
+    // A gradient will follow (LRP, which chooses what it keeps, multiplies by rule-modified
+    // weights instead): its kept packings are made now, before this run's activations.
     std::call_once(*p->prepared_backward, [&] {
       ExecContext keeping = ctx;
       keeping.keep_transposed_weights = true;
@@ -176,7 +182,8 @@ ForwardResult Engine::forward_on_cpu(const std::shared_ptr<const Plan>& p, const
                                      : std::chrono::steady_clock::time_point();
     // Fuse the activation that follows when nothing needs the value before it.
     const Fusion& fusion = p->fusions[s];
-    bool fuse = !options.record && !fusion.activation.none();
+    const bool chosen_keep = options.record && !options.keep_all && !options.keep_values.empty();
+    bool fuse = (!options.record || chosen_keep) && !fusion.activation.none();
     for (int id : fusion.intermediates) fuse = fuse && !keep[id];
     Tensors out =
         fuse ? node.op->forward_fused(in, ctx, fusion.activation) : node.op->forward(in, ctx);

@@ -25,7 +25,11 @@ namespace heatlens {
 struct ForwardOptions {
   bool record = false;               // keep the activations a vjp needs
   std::vector<std::string> capture;  // also return these values by name
-  bool keep_all = false;             // with record: keep every activation (LRP, inspectors)
+  bool keep_all = false;             // with record: keep every activation (inspectors)
+  // With record and not keep_all: when not empty, keep exactly these values (by value id, plus
+  // outputs and captures) instead of what a gradient's backward reads. Activations then fuse
+  // into their convolutions wherever the value before them is not kept (LRP's forward).
+  std::vector<bool> keep_values;
   // When set, milliseconds spent per operator type are added here (heatlens bench --profile).
   std::map<std::string, double>* op_times = nullptr;
 };

@@ -139,13 +139,51 @@ class HostPass {
   std::vector<std::pair<std::string, double>> sums_;
 };
 
-// One forward that keeps every activation, then the relevance pass on the backend that ran it.
+// The values propagate_relevance reads: each linear layer's data input, what the VJP of a
+// winner-takes-all or data-movement node uses, and a proportional node's inputs and output.
+// Pass-through activations read nothing, so the forward may fuse them into their convolutions.
+std::vector<bool> lrp_kept_values(const Graph& g, const Plan& p) {
+  std::vector<bool> keep(g.values.size(), false), is_constant(g.values.size());
+  for (size_t i = 0; i < g.values.size(); ++i) is_constant[i] = p.types[i].constant.defined();
+  for (int n : p.steps) {
+    const Node& node = g.nodes[n];
+    const int data = linear_data_input(node, is_constant);
+    if (data >= 0) {
+      keep[node.inputs[data]] = true;
+      continue;
+    }
+    const LrpRole role = node.info->lrp_role;
+    const bool proportional = role == LrpRole::proportional || role == LrpRole::normalization;
+    if (!proportional && role != LrpRole::winner_takes_all && role != LrpRole::data_movement)
+      continue;
+    std::vector<bool> dynamic;
+    for (int id : node.inputs)
+      dynamic.push_back(id >= 0 && !is_constant[id] && p.types[id].dtype == DType::f32);
+    for (size_t k = 0; k < node.inputs.size(); ++k) {
+      if (node.inputs[k] < 0) continue;
+      if ((proportional && dynamic[k]) || node.op->vjp_uses_input(static_cast<int>(k), dynamic))
+        keep[node.inputs[k]] = true;
+    }
+    for (size_t k = 0; k < node.outputs.size(); ++k) {
+      if (node.outputs[k] < 0) continue;
+      if ((proportional && k == 0) || node.op->vjp_uses_output(static_cast<int>(k)))
+        keep[node.outputs[k]] = true;
+    }
+  }
+  return keep;
+}
+
+// One forward that keeps what the relevance pass reads, then the pass on the backend that ran
+// it (an accelerator backend's forward keeps every activation, as its pass may read any).
 Propagation propagate(Engine& engine, const OutputHead& head, const Tensor& x, const Target& t,
                       const LrpSetup& setup, Progress& progress) {
   const Graph& g = engine.graph();
   ForwardOptions opts;
   opts.record = true;
-  opts.keep_all = true;
+  if (engine.backend())
+    opts.keep_all = true;
+  else
+    opts.keep_values = lrp_kept_values(g, *engine.plan({x.shape()}, {x.dtype()}));
   opts.capture = {head.logits};
   ForwardResult fwd = engine.forward({x}, opts);
   const int logits_id = g.require_value(head.logits);
@@ -191,7 +229,6 @@ Attribution run_lrp(ExplainModel& m, const Tensor& x, const Target& t, const Par
   setup.gamma = deep_taylor ? 0.25 : p.number("gamma");
   setup.alpha = deep_taylor ? 1 : p.number("alpha");
   setup.beta = deep_taylor ? 0 : p.number("beta");
-  bounds(m, x, p, setup.low, setup.high);
   if (deep_taylor) {
     setup.composite = {"zbox", "zplus", "zplus"};
   } else {
@@ -214,6 +251,12 @@ Attribution run_lrp(ExplainModel& m, const Tensor& x, const Target& t, const Par
       setup.overrides[node] = r;
     }
   }
+  // The z^B bounds, only where some layer takes the zbox rule (they cost a pass over the input
+  // and the model card's ranges on every call).
+  bool zbox = setup.uniform_rule == "zbox" || setup.composite.first == "zbox" ||
+              setup.composite.conv == "zbox" || setup.composite.dense == "zbox";
+  for (const auto& [node, r] : setup.overrides) zbox = zbox || r == "zbox";
+  if (zbox) bounds(m, x, p, setup.low, setup.high);
   Propagation r = propagate(m.canonized_engine(), m.head(), x, t, setup, progress);
   m.count_passes(2);
   Attribution a;

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <map>
 
 #include "engine/engine.h"
 #include "engine/output_head.h"
@@ -161,10 +162,31 @@ TEST_CASE("a recorded forward keeps only what its backward reads", "[engine]") {
     INFO("element " << i);
     CHECK(std::fabs(g.f32()[i] - numeric) <= 2e-3 * (1 + std::fabs(numeric)));
   }
-  // keep_all (LRP, the inspectors) keeps every value.
+  // keep_all (the inspectors) keeps every value.
   heatlens::ForwardOptions all = options;
   all.keep_all = true;
   CHECK(e.forward({x}, all).tape->values[e.graph().require_value("a1")].defined());
+  // Chosen values (LRP's forward): exactly those are kept, and Clip, whose input is not among
+  // them, fuses into the first conv, so its input is never computed; the logits are the same.
+  heatlens::ForwardOptions chosen = options;
+  chosen.keep_values.assign(e.graph().values.size(), false);
+  chosen.keep_values[e.graph().require_value("a1")] = true;
+  std::map<std::string, double> ran;  // milliseconds by operator type: which ops ran
+  chosen.op_times = &ran;
+  const heatlens::ForwardResult c = e.forward({x}, chosen);
+  CHECK(ran.count("Conv") == 1);
+  CHECK(ran.count("Clip") == 0);
+  const auto chosen_kept = [&](const char* name) {
+    return c.tape->values[e.graph().require_value(name)].defined();
+  };
+  CHECK(chosen_kept("a1"));
+  CHECK_FALSE(chosen_kept("c1"));
+  CHECK_FALSE(chosen_kept("c2"));
+  const Tensor plain = e.forward({x}).outputs[0];
+  for (int64_t i = 0; i < plain.numel(); ++i) CHECK(c.outputs[0].f32()[i] == plain.f32()[i]);
+  chosen.op_times = nullptr;
+  chosen.keep_values.pop_back();
+  REQUIRE_THROWS_WITH(e.forward({x}, chosen), Catch::Contains("keep_values has"));
 }
 
 TEST_CASE("a large Concat split over threads places every element", "[engine]") {
