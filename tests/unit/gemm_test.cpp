@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include <cmath>
+#include <limits>
 #include <random>
 
 #include "core/thread_pool.h"
@@ -98,17 +99,41 @@ TEST_CASE("packed weights with a bias and activation epilogue", "[kernels]") {
   const int64_t m = 13, n = 531, k = 300;
   std::vector<float> a = random_vector(m * k, 1), b = random_vector(k * n, 2),
                      bias = random_vector(m, 3);
+  // A NaN in row 7 of A: that row of C is NaN whatever the bias and activation (the epilogue's
+  // max/min must not drop it).
+  a[7 * k + 5] = std::numeric_limits<float>::quiet_NaN();
   for (const heatlens::MicroKernel* kernel : heatlens::gemm_kernels()) {
     const heatlens::PackedA packed = heatlens::pack_a(*kernel, false, m, k, 1.0f, a.data(), k);
     for (const heatlens::Activation act :
          {heatlens::Activation{}, heatlens::Activation::relu(),
           heatlens::Activation::clip(-0.5f, 0.75f), heatlens::Activation::silu()}) {
+      for (const float* row_bias :
+           {static_cast<const float*>(bias.data()), static_cast<const float*>(nullptr)}) {
+        // The epilogue equals the product followed by a separate pass, bit for bit.
+        std::vector<float> fused(m * n), separate(m * n);
+        heatlens::f32_gemm_packed(packed, n, false, b.data(), n, 0.0f, fused.data(), n,
+                                  heatlens::Epilogue{row_bias, act}, &threaded);
+        heatlens::f32_gemm_packed(packed, n, false, b.data(), n, 0.0f, separate.data(), n,
+                                  heatlens::Epilogue{}, &threaded);
+        for (int64_t i = 0; i < m; ++i) {
+          heatlens::apply_bias_activation(separate.data() + i * n, n, row_bias ? row_bias[i] : 0.0f,
+                                          act);
+          for (int64_t j = 0; j < n; ++j) {
+            INFO(kernel->name << " " << act.name() << " bias " << (row_bias != nullptr) << " at "
+                              << i << "," << j);
+            const float u = fused[i * n + j], v = separate[i * n + j];
+            REQUIRE((u == v || (std::isnan(u) && std::isnan(v))));
+            if (i == 7 && act.kind != heatlens::Activation::Kind::silu) REQUIRE(std::isnan(u));
+          }
+        }
+      }
       std::vector<float> fast(m * n), ref(m * n);
       heatlens::f32_gemm_packed(packed, n, false, b.data(), n, 0.0f, fast.data(), n,
                                 heatlens::Epilogue{bias.data(), act}, &threaded);
       heatlens::f32_gemm_reference(false, false, m, n, k, 1.0f, a.data(), k, b.data(), n, 0.0f,
                                    ref.data(), n);
       for (int64_t i = 0; i < m; ++i) {
+        if (i == 7) continue;  // the NaN row, checked above
         for (int64_t j = 0; j < n; ++j) {
           float v = ref[i * n + j] + bias[i];
           if (act.kind == heatlens::Activation::Kind::relu) v = std::max(v, 0.0f);
