@@ -10,6 +10,7 @@
 #include "kernel_test_util.h"
 #include "kernels/conv_gemm.h"
 #include "kernels/im2col.h"
+#include "kernels/winograd.h"
 #include "test_models.h"
 
 using namespace heatlens;
@@ -392,4 +393,52 @@ TEST_CASE("conv input gradient, a block of channels at a time, matches the plain
       }
     }
   }
+}
+
+TEST_CASE("Winograd F(2x2, 3x3) matches the reference convolution at odd sizes and pads",
+          "[kernels]") {
+  ThreadPool pool(2);
+  ExecContext ctx{&pool};
+  struct Case {
+    int64_t c, m, h, w, top, left, bottom, right;
+  };
+  // Odd and even maps (a last tile half outside), widths that end a vector of 8 tiles inside,
+  // at or past a multiple of 16 columns, padding 0, 1 and 2 and asymmetric, and a map of 4×4.
+  const Case cases[] = {{8, 8, 7, 7, 1, 1, 1, 1},    {16, 24, 14, 14, 1, 1, 1, 1},
+                        {9, 10, 13, 34, 1, 1, 1, 1}, {12, 8, 6, 33, 0, 0, 0, 0},
+                        {8, 13, 9, 17, 2, 2, 2, 2},  {8, 8, 4, 4, 1, 1, 1, 1},
+                        {10, 9, 11, 16, 1, 0, 0, 2}, {32, 64, 28, 28, 1, 1, 1, 1}};
+  for (const Case& t : cases) {
+    const ConvGeometry g =
+        geometry(t.c, t.h, t.w, 3, 3, 1, 1, 1, 1, t.top, t.left, t.bottom, t.right);
+    // The kernel computes any size; it is chosen only where the channels make it pay.
+    CHECK(winograd_applies(g, t.m) == (t.c >= 32 && t.m >= 32));
+    const std::vector<float> image = random_vector(t.c * t.h * t.w, 11);
+    const std::vector<float> w = random_vector(t.m * t.c * 9, 12);
+    const std::vector<float> bias = random_vector(t.m, 13);
+    const PackedConvWeights packed = winograd_weights(w.data(), t.m, t.c, &ctx);
+    const size_t outputs = static_cast<size_t>(t.m * g.out_h * g.out_w);
+    for (const Activation act : {Activation{}, Activation::relu()}) {
+      std::vector<float> ref(outputs);
+      conv_reference(w.data(), t.m, image.data(), g, bias.data(), act, ref.data());
+      for (const ExecContext* c :
+           {static_cast<const ExecContext*>(nullptr), static_cast<const ExecContext*>(&ctx)}) {
+        // Sentinels after the output: a partial vector of tiles must not be stored past it.
+        std::vector<float> fast(outputs + 16, -3.0f);
+        winograd_conv(packed, image.data(), g, bias.data(), act, fast.data(), c);
+        for (size_t i = outputs; i < fast.size(); ++i) REQUIRE(fast[i] == -3.0f);
+        fast.resize(outputs);
+        require_close(fast, ref, 2e-5f,
+                      "winograd " + std::to_string(t.h) + "x" + std::to_string(t.w) + " c" +
+                          std::to_string(t.c) + " pads " + std::to_string(t.top) +
+                          std::to_string(t.left) + std::to_string(t.bottom) +
+                          std::to_string(t.right));
+      }
+    }
+  }
+  // What it does not take: 5×5, stride 2, dilation, few channels.
+  CHECK_FALSE(winograd_applies(geometry(32, 9, 9, 5, 1, 1, 2), 32));
+  CHECK_FALSE(winograd_applies(geometry(32, 9, 9, 3, 2, 1, 1), 32));
+  CHECK_FALSE(winograd_applies(geometry(32, 9, 9, 3, 1, 2, 2), 32));
+  CHECK_FALSE(winograd_applies(geometry(3, 9, 9, 3, 1, 1, 1), 32));
 }
