@@ -161,7 +161,7 @@ struct DepthwiseTaps {
 struct MaxTaps {
   __attribute__((always_inline)) Floats8 init() const { return Floats8{} - __builtin_inff(); }
   __attribute__((always_inline)) Floats8 step(Floats8 acc, Floats8 x, int64_t) const {
-    return (x > acc) | (x != x) ? x : acc;
+    return ((x > acc) | (x != x)) ? x : acc;
   }
 };
 
