@@ -1,6 +1,7 @@
 // Activation fusion for forward-only runs: Conv followed by Relu, Clip (ReLU6) or SiLU
 // (x·sigmoid(x), as PyTorch exports it) runs as one kernel whose epilogue applies the
-// activation, so the pre-activation tensor is never written out.
+// activation, so the pre-activation tensor is never written out; a residual Add followed by
+// one applies it to each chunk of its sum as it is written (ResNet's blocks).
 //
 // A fusion is found when the pre-activation value feeds only the activation's nodes and is
 // not a model output; the engine applies it only when that value is not wanted either (not

@@ -34,12 +34,16 @@ void blocks(Op op, const float* full, const float* per_block, int64_t block, boo
 
 template <class Op>
 void dispatch(Op op, const float* a, int64_t a_block, const float* b, int64_t b_block, float* y,
-              int64_t n, const ExecContext* ctx) {
+              int64_t n, const ExecContext* ctx, const Activation& act) {
   const bool swap = a_block != 1;  // then b is the full operand
   const float* full = swap ? b : a;
   const float* per_block = swap ? a : b;
   const int64_t block = swap ? a_block : b_block;
-  auto body = [&](int64_t o0, int64_t o1) { blocks(op, full, per_block, block, swap, y, o0, o1); };
+  auto body = [&](int64_t o0, int64_t o1) {
+    blocks(op, full, per_block, block, swap, y, o0, o1);
+    // The activation over the chunk just written, while it is in cache.
+    if (!act.none()) apply_bias_activation(y + o0, o1 - o0, 0.0f, act);
+  };
   if (ctx && n >= (int64_t{1} << 15))
     ctx->parallel_for(n, body, int64_t{1} << 14);
   else
@@ -49,18 +53,23 @@ void dispatch(Op op, const float* a, int64_t a_block, const float* b, int64_t b_
 }  // namespace
 
 void binary_blocks(BinaryKind kind, float (*f)(float, float), const float* a, int64_t a_block,
-                   const float* b, int64_t b_block, float* y, int64_t n, const ExecContext* ctx) {
+                   const float* b, int64_t b_block, float* y, int64_t n, const ExecContext* ctx,
+                   const Activation& act) {
   switch (kind) {
     case BinaryKind::add:
-      return dispatch([](float u, float v) { return u + v; }, a, a_block, b, b_block, y, n, ctx);
+      return dispatch([](float u, float v) { return u + v; }, a, a_block, b, b_block, y, n, ctx,
+                      act);
     case BinaryKind::sub:
-      return dispatch([](float u, float v) { return u - v; }, a, a_block, b, b_block, y, n, ctx);
+      return dispatch([](float u, float v) { return u - v; }, a, a_block, b, b_block, y, n, ctx,
+                      act);
     case BinaryKind::mul:
-      return dispatch([](float u, float v) { return u * v; }, a, a_block, b, b_block, y, n, ctx);
+      return dispatch([](float u, float v) { return u * v; }, a, a_block, b, b_block, y, n, ctx,
+                      act);
     case BinaryKind::div:
-      return dispatch([](float u, float v) { return u / v; }, a, a_block, b, b_block, y, n, ctx);
+      return dispatch([](float u, float v) { return u / v; }, a, a_block, b, b_block, y, n, ctx,
+                      act);
     case BinaryKind::other:
-      return dispatch(f, a, a_block, b, b_block, y, n, ctx);
+      return dispatch(f, a, a_block, b, b_block, y, n, ctx, act);
   }
 }
 

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 
+#include "kernels/activation.h"
 #include "ops/op.h"
 
 namespace heatlens {
@@ -33,8 +34,10 @@ enum class UnaryKind {
   log = 13,
 };
 
+// `act`, when not none, is applied to each chunk of y as it is written (Add → Relu fused).
 void binary_blocks(BinaryKind kind, float (*f)(float, float), const float* a, int64_t a_block,
-                   const float* b, int64_t b_block, float* y, int64_t n, const ExecContext* ctx);
+                   const float* b, int64_t b_block, float* y, int64_t n, const ExecContext* ctx,
+                   const Activation& act = Activation{});
 
 void binary_blocks_reference(float (*f)(float, float), const float* a, int64_t a_block,
                              const float* b, int64_t b_block, float* y, int64_t n);

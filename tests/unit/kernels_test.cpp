@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <limits>
+#include <map>
 #include <random>
 
 #include "core/thread_pool.h"
@@ -277,8 +278,9 @@ TEST_CASE("the sigmoid and SiLU epilogues are accurate and zero below their cut-
 }
 
 TEST_CASE("fused Conv + Relu / Clip / SiLU equals the unfused graph", "[kernels][engine]") {
-  // conv1 → Relu, conv2 → Clip(0, 6), conv3 → SiLU (Sigmoid + Mul), conv4 → depthwise + Relu;
-  // conv2's output is also captured in one run, which must turn its fusion off.
+  // conv1 → Relu, conv2 → Clip(0, 6), conv3 → SiLU (Sigmoid + Mul), conv4 → depthwise, then a
+  // residual Add (conv4 + conv3's SiLU) → Relu, and a broadcast Add (a per-channel offset) →
+  // Relu; conv2's output is also captured in one run, which must turn its fusion off.
   test::OnnxBuilder b(13);
   b.input("x", {1, 3, 9, 11});
   b.initializer("w1", test::random_tensor({8, 3, 3, 3}, 1, 0.3f));
@@ -299,14 +301,28 @@ TEST_CASE("fused Conv + Relu / Clip / SiLU equals the unfused graph", "[kernels]
   b.node("Mul", {"c3", "s3"}, {"r3"});
   b.node("Conv", {"r3", "w4"}, {"c4"},
          {test::OnnxBuilder::int_attr("group", 8), test::OnnxBuilder::ints("pads", {1, 1, 1, 1})});
-  b.node("Relu", {"c4"}, {"y"});
+  b.initializer("offset", test::random_tensor({1, 8, 1, 1}, 7, 0.5f));
+  b.node("Add", {"c4", "r3"}, {"a4"});
+  b.node("Relu", {"a4"}, {"r4"});
+  b.node("Add", {"r4", "offset"}, {"a5"});
+  b.node("Relu", {"a5"}, {"y"});
   b.output("y");
   Engine e = test::load(b);
   const Tensor x = test::random_tensor({1, 3, 9, 11}, 6);
   const auto plan = e.plan({x.shape()}, {DType::f32});
-  int fused = 0;
-  for (const Fusion& f : plan->fusions) fused += f.activation.none() ? 0 : 1;
-  REQUIRE(fused == 4);
+  int fused = 0, adds = 0;
+  for (size_t s = 0; s < plan->steps.size(); ++s) {
+    if (plan->fusions[s].activation.none()) continue;
+    ++fused;
+    adds += e.graph().nodes[plan->steps[s]].op_type == "Add" ? 1 : 0;
+  }
+  REQUIRE(fused == 5);  // conv1, conv2, conv3 and both Adds (conv4 feeds the Add)
+  REQUIRE(adds == 2);
+  std::map<std::string, double> ran;  // which op types ran
+  ForwardOptions timed;
+  timed.op_times = &ran;
+  e.forward({x}, timed);
+  CHECK(ran.count("Relu") == 0);
 
   ForwardOptions unfused;
   unfused.record = true;  // recording keeps pre-activations, so nothing is fused
