@@ -24,9 +24,17 @@ template <int Rows, bool Masked>
 void tile_x32(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool accumulate,
               __mmask16 m0, __mmask16 m1) {
   __m512 acc[Rows][2];
+  // C's rows are far apart (a row of the output map each) and too many for the hardware
+  // prefetcher to follow; asking for them now hides their trip from L3 behind the loop.
+#pragma GCC unroll 12
+  for (int i = 0; i < Rows; ++i) {
+    __builtin_prefetch(c + i * ldc, 1, 3);
+    __builtin_prefetch(c + i * ldc + 31, 1, 3);
+  }
 #pragma GCC unroll 12
   for (int i = 0; i < Rows; ++i) acc[i][0] = acc[i][1] = _mm512_setzero_ps();
   for (int64_t p = 0; p < kc; ++p) {
+    __builtin_prefetch(a + 8 * kRows, 0, 3);  // A's panel streams in from L2 or L3
     const __m512 b0 = _mm512_loadu_ps(b);
     const __m512 b1 = _mm512_loadu_ps(b + 16);
 #pragma GCC unroll 12
