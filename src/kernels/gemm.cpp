@@ -5,6 +5,8 @@
 #include <cstring>
 #include <string>
 
+#include "kernels/cpu_clones.h"
+
 namespace heatlens {
 
 void f32_gemm_reference(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
@@ -187,6 +189,59 @@ void run_tile(const GemmJob& job, int64_t i0, int64_t mc, int64_t j0, int64_t nc
   }
 }
 
+// out[j] = x · rows[j·ld : j·ld + k] for j < count. Four rows at a time, each with sixteen
+// partial sums (one AVX-512 vector, two AVX2 ones, when cloned): a batch of one through a fully
+// connected layer reads its whole weight matrix once, and four streams keep more of it in flight
+// than one.
+HEATLENS_CPU_CLONES void dot_rows(const float* __restrict x, const float* __restrict rows,
+                                  int64_t ld, int64_t k, int64_t count, float* __restrict out) {
+  constexpr int kLanes = 16;
+  const int64_t kv = k / kLanes * kLanes;
+  int64_t j = 0;
+  for (; j + 4 <= count; j += 4) {
+    const float* r0 = rows + j * ld;
+    const float* r1 = r0 + ld;
+    const float* r2 = r1 + ld;
+    const float* r3 = r2 + ld;
+    float s0[kLanes] = {}, s1[kLanes] = {}, s2[kLanes] = {}, s3[kLanes] = {};
+    for (int64_t p = 0; p < kv; p += kLanes) {
+      for (int l = 0; l < kLanes; ++l) {
+        s0[l] += x[p + l] * r0[p + l];
+        s1[l] += x[p + l] * r1[p + l];
+        s2[l] += x[p + l] * r2[p + l];
+        s3[l] += x[p + l] * r3[p + l];
+      }
+    }
+    float t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+    for (int64_t p = kv; p < k; ++p) {
+      t0 += x[p] * r0[p];
+      t1 += x[p] * r1[p];
+      t2 += x[p] * r2[p];
+      t3 += x[p] * r3[p];
+    }
+    for (int l = 0; l < kLanes; ++l) {
+      t0 += s0[l];
+      t1 += s1[l];
+      t2 += s2[l];
+      t3 += s3[l];
+    }
+    out[j] = t0;
+    out[j + 1] = t1;
+    out[j + 2] = t2;
+    out[j + 3] = t3;
+  }
+  for (; j < count; ++j) {
+    const float* r = rows + j * ld;
+    float s[kLanes] = {};
+    for (int64_t p = 0; p < kv; p += kLanes)
+      for (int l = 0; l < kLanes; ++l) s[l] += x[p + l] * r[p + l];
+    float t = 0;
+    for (int64_t p = kv; p < k; ++p) t += x[p] * r[p];
+    for (int l = 0; l < kLanes; ++l) t += s[l];
+    out[j] = t;
+  }
+}
+
 // Few rows (a batch of one through a fully connected layer): dot products and row updates
 // without packing, split over columns.
 void gemm_few_rows(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
@@ -197,19 +252,7 @@ void gemm_few_rows(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, 
     for (int64_t i = 0; i < m; ++i) {
       for (int64_t p = 0; p < k; ++p) arow[p] = trans_a ? a[p * lda + i] : a[i * lda + p];
       if (trans_b) {
-        for (int64_t j = j0; j < j1; ++j) {
-          // Eight partial sums, so the compiler may vectorise the dot product.
-          const float* col = b + j * ldb;
-          float part[8] = {};
-          int64_t p = 0;
-          for (; p + 8 <= k; p += 8) {
-            for (int l = 0; l < 8; ++l) part[l] += arow[p + l] * col[p + l];
-          }
-          float s = 0;
-          for (; p < k; ++p) s += arow[p] * col[p];
-          for (int l = 0; l < 8; ++l) s += part[l];
-          acc[j - j0] = s;
-        }
+        dot_rows(arow.data(), b + j0 * ldb, ldb, k, j1 - j0, acc.data());
       } else {
         std::fill(acc.begin(), acc.end(), 0.0f);
         for (int64_t p = 0; p < k; ++p) {

@@ -88,6 +88,9 @@ TEST_CASE("f32_gemm (few-rows path included) matches the reference", "[kernels]"
       for (int64_t m : {1, 2, 3}) {
         compare(nullptr, ta, tb, m, 1000, 512, 1.0f, 0.0f, &threaded);
         compare(nullptr, ta, tb, m, 17, 5, 2.0f, 0.5f, nullptr);
+        // Columns not a multiple of the four dot products at a time, K not one of 16 lanes.
+        compare(nullptr, ta, tb, m, 1003, 1283, 1.0f, 0.0f, &threaded);
+        compare(nullptr, ta, tb, m, 7, 37, 1.0f, 1.0f, nullptr);
       }
     }
   }
