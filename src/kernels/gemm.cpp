@@ -359,14 +359,15 @@ void f32_gemm_packed(const PackedA& a, int64_t n, const BSource& b, float beta, 
   // BLIS' order), at most kTileN columns wide. With enough strips, threads share them evenly:
   // the tile count is a multiple of the thread count and tiles differ by one strip at most (a
   // ragged last tile had kept one thread busy while the other waited). With few (small maps),
-  // rows are split instead: narrow column tiles would have threads writing the same cache
-  // lines wherever a row ends inside one.
+  // rows are split instead, one tile per thread: narrow column tiles would have threads
+  // writing the same cache lines wherever a row ends inside one, and every row tile reads all
+  // of B (from L3, for the deep layers), so more of them than threads only repeat that.
   const int64_t strips = ceil_div(n, nr);
   int64_t nt = ceil_div(strips, kTileN / nr);
   if (parallel && strips >= 4 * threads) nt = round_up(nt, threads);
   int64_t tile_m = m;
   if (parallel && nt < threads) {
-    const int64_t want_m = ceil_div(4 * threads, nt);
+    const int64_t want_m = ceil_div(threads, nt);
     tile_m = std::max<int64_t>(mr, round_up(ceil_div(m, want_m), mr));
   }
   const int64_t mt = ceil_div(m, tile_m);
