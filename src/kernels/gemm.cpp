@@ -74,29 +74,54 @@ class MatrixSource : public BSource {
   MatrixSource(bool trans, const float* b, int64_t ldb) : trans_(trans), b_(b), ldb_(ldb) {}
 
   void pack(int64_t p0, int64_t kc, int64_t j0, int64_t nc, int nr, float* dst) const override {
+    if (!trans_) {
+      switch (nr) {
+        case 32:
+          return pack_rows<32>(p0, kc, j0, nc, nr, dst);
+        case 16:
+          return pack_rows<16>(p0, kc, j0, nc, nr, dst);
+        default:
+          return pack_rows<0>(p0, kc, j0, nc, nr, dst);
+      }
+    }
     const int64_t strips = ceil_div(nc, nr);
     for (int64_t s = 0; s < strips; ++s) {
       float* out = dst + s * kc * nr;
       const int64_t cols = std::min<int64_t>(nr, nc - s * nr);
       const int64_t jb = j0 + s * nr;
-      if (!trans_) {
-        for (int64_t p = 0; p < kc; ++p) {
-          const float* src = b_ + (p0 + p) * ldb_ + jb;
-          float* o = out + p * nr;
-          for (int64_t j = 0; j < cols; ++j) o[j] = src[j];
-          for (int64_t j = cols; j < nr; ++j) o[j] = 0.0f;
-        }
-      } else {
-        if (cols < nr) std::fill(out, out + kc * nr, 0.0f);
-        for (int64_t j = 0; j < cols; ++j) {
-          const float* src = b_ + (jb + j) * ldb_ + p0;
-          for (int64_t p = 0; p < kc; ++p) out[p * nr + j] = src[p];
-        }
+      if (cols < nr) std::fill(out, out + kc * nr, 0.0f);
+      for (int64_t j = 0; j < cols; ++j) {
+        const float* src = b_ + (jb + j) * ldb_ + p0;
+        for (int64_t p = 0; p < kc; ++p) out[p * nr + j] = src[p];
       }
     }
   }
 
  private:
+  // Row by row of B, each row's nc columns dealt out to the strips: the reads run along a row
+  // (a strip at a time, they jumped from row to row, a stream per row, more than the hardware
+  // prefetcher follows). NR: the strip width when known at compile time (whole strips are then
+  // one inlined copy).
+  template <int NR>
+  void pack_rows(int64_t p0, int64_t kc, int64_t j0, int64_t nc, int nr, float* dst) const {
+    const int64_t full = nc / nr, strips = ceil_div(nc, nr), tail = nc - full * nr;
+    for (int64_t p = 0; p < kc; ++p) {
+      const float* src = b_ + (p0 + p) * ldb_ + j0;
+      float* out = dst + p * nr;
+      for (int64_t s = 0; s < full; ++s) {
+        if (NR != 0)
+          std::memcpy(out + s * kc * nr, src + s * nr, NR * sizeof(float));
+        else
+          std::memcpy(out + s * kc * nr, src + s * nr, static_cast<size_t>(nr) * sizeof(float));
+      }
+      if (full < strips) {
+        float* o = out + full * kc * nr;
+        std::memcpy(o, src + full * nr, static_cast<size_t>(tail) * sizeof(float));
+        std::fill(o + tail, o + nr, 0.0f);
+      }
+    }
+  }
+
   bool trans_;
   const float* b_;
   int64_t ldb_;
