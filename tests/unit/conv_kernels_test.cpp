@@ -220,14 +220,17 @@ TEST_CASE("depthwise kernel matches the reference convolution, borders and odd s
       {2, 1, 3, 2, 1, 1},  {1, 2, 3, 2, 1, 1},   {40, 37, 3, 2, 1, 1}, {9, 17, 3, 1, 1, 1},
       {5, 33, 5, 1, 1, 2}, {12, 16, 5, 2, 1, 2}, {11, 11, 5, 2, 1, 2}, {10, 40, 3, 3, 1, 1},
       {3, 8, 3, 1, 1, 0},  {4, 16, 3, 1, 1, 1},  {13, 34, 5, 2, 1, 1}, {6, 6, 5, 1, 1, 2}};
-  const int64_t channels = 6;
+  // 21 channels: maps of at most 8×8 outputs take the interleaved kernel, sixteen channels to a
+  // vector, so one whole block and one of five.
+  const int64_t channels = 21;
   for (const Case& t : cases) {
     const ConvGeometry g = geometry(1, t.h, t.w, t.k, t.s, t.d, t.pad);
     const int64_t in_plane = t.h * t.w, out_plane = g.out_h * g.out_w;
     const std::vector<float> image = random_vector(channels * in_plane, 4);
     const std::vector<float> w = random_vector(channels * t.k * t.k, 5);
     const std::vector<float> bias = random_vector(channels, 6);
-    for (const Activation act : {Activation{}, Activation::clip(0.0f, 6.0f)}) {
+    for (const Activation act :
+         {Activation{}, Activation::clip(0.0f, 6.0f), Activation::relu(), Activation::silu()}) {
       std::vector<float> ref(static_cast<size_t>(channels * out_plane));
       for (int64_t c = 0; c < channels; ++c) {
         conv_reference(w.data() + c * t.k * t.k, 1, image.data() + c * in_plane, g, bias.data() + c,

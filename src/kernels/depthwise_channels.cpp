@@ -1,0 +1,155 @@
+// Depthwise convolution sixteen channels at a time, interleaved: each pixel of a block of
+// sixteen planes becomes one vector (the NCHWc layout of ONNX Runtime's MLAS, here only inside
+// the kernel), so a filter tap is one vector FMA with the tap's sixteen weights, whatever the
+// width of the map. On 7×7 and 14×14 maps a plane at a time spends more on row set-up and
+// vector tails than on arithmetic; interleaving costs a transpose in and one out instead.
+#include "kernels/depthwise_channels.h"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "kernels/cpu_clones.h"
+
+namespace heatlens {
+namespace {
+
+constexpr int kLanes = 16;
+typedef float Lanes __attribute__((vector_size(kLanes * sizeof(float))));
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
+
+// Loads and stores by memcpy: the buffers are plain floats, aligned or not.
+inline __attribute__((always_inline)) Lanes load(const float* p) {
+  Lanes v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline __attribute__((always_inline)) void store(float* p, Lanes v) {
+  std::memcpy(p, &v, sizeof v);
+}
+
+// The interleaved copy's size: every row and column a window reads, padding included.
+struct Block {
+  int64_t rows, cols;
+};
+
+Block block_of(const ConvGeometry& g) {
+  return {std::max(g.pad_top + g.in_h, (g.out_h - 1) * g.stride_h + g.k_h),
+          std::max(g.pad_left + g.in_w, (g.out_w - 1) * g.stride_w + g.k_w)};
+}
+
+// One block of `count` ≤ 16 channels from `c0`: interleaved into `copy` (whose padding is
+// zero), swept with the taps unrolled (K, S fixed), and written back plane by plane. Relu and
+// Clip are applied in the vectors; other activations by the caller.
+template <int K, int S>
+inline __attribute__((always_inline)) void block_kernel(const float* image, const float* weights,
+                                                        const float* bias, const ConvGeometry& g,
+                                                        Block blk, int64_t c0, int64_t count,
+                                                        float lo, float hi, float* copy,
+                                                        float* result, float* out) {
+  const int64_t in_plane = g.in_h * g.in_w, out_plane = g.out_h * g.out_w;
+  for (int64_t c = 0; c < count; ++c) {
+    const float* src = image + (c0 + c) * in_plane;
+    for (int64_t y = 0; y < g.in_h; ++y) {
+      float* row = copy + ((y + g.pad_top) * blk.cols + g.pad_left) * kLanes + c;
+      for (int64_t x = 0; x < g.in_w; ++x) row[x * kLanes] = src[y * g.in_w + x];
+    }
+  }
+  Lanes w[K * K], b = {};
+  for (int t = 0; t < K * K; ++t) {
+    for (int c = 0; c < kLanes; ++c) w[t][c] = c < count ? weights[(c0 + c) * K * K + t] : 0.0f;
+  }
+  for (int c = 0; c < count; ++c) b[c] = bias ? bias[c0 + c] : 0.0f;
+  const Lanes vlo = Lanes{} + lo, vhi = Lanes{} + hi;
+  for (int64_t oy = 0; oy < g.out_h; ++oy) {
+    const float* top = copy + oy * S * blk.cols * kLanes;
+    float* dst = result + oy * g.out_w * kLanes;
+    for (int64_t ox = 0; ox < g.out_w; ++ox) {
+      Lanes acc = b;
+#pragma GCC unroll 5
+      for (int i = 0; i < K; ++i) {
+        const float* r = top + (i * blk.cols + ox * S) * kLanes;
+#pragma GCC unroll 5
+        for (int j = 0; j < K; ++j) acc += w[i * K + j] * load(r + j * kLanes);
+      }
+      acc = acc < vlo ? vlo : acc;
+      acc = acc > vhi ? vhi : acc;
+      store(dst + ox * kLanes, acc);
+    }
+  }
+  for (int64_t c = 0; c < count; ++c) {
+    float* dst = out + (c0 + c) * out_plane;
+    for (int64_t q = 0; q < out_plane; ++q) dst[q] = result[q * kLanes + c];
+  }
+}
+
+using BlockFn = void (*)(const float*, const float*, const float*, const ConvGeometry&, Block,
+                         int64_t, int64_t, float, float, float*, float*, float*);
+
+// Compiled for the CPU's widest vectors (cpu_clones.h): one zmm per pixel with AVX-512.
+#define HEATLENS_DEPTHWISE_BLOCK(K, S)                                                      \
+  HEATLENS_CPU_CLONES void block_##K##x##K##_s##S(                                          \
+      const float* image, const float* weights, const float* bias, const ConvGeometry& g,   \
+      Block blk, int64_t c0, int64_t count, float lo, float hi, float* copy, float* result, \
+      float* out) {                                                                         \
+    block_kernel<K, S>(image, weights, bias, g, blk, c0, count, lo, hi, copy, result, out); \
+  }
+HEATLENS_DEPTHWISE_BLOCK(3, 1)
+HEATLENS_DEPTHWISE_BLOCK(3, 2)
+HEATLENS_DEPTHWISE_BLOCK(5, 1)
+HEATLENS_DEPTHWISE_BLOCK(5, 2)
+#undef HEATLENS_DEPTHWISE_BLOCK
+
+}  // namespace
+
+bool depthwise_channels_fits(const ConvGeometry& g) {
+  return g.k_h == g.k_w && (g.k_h == 3 || g.k_h == 5) && g.stride_h == g.stride_w &&
+         (g.stride_h == 1 || g.stride_h == 2) && g.dilation_h == 1 && g.dilation_w == 1 &&
+         g.out_h > 0 && g.out_w > 0;
+}
+
+void depthwise_channels(const float* image, const float* weights, const float* bias,
+                        const ConvGeometry& g, int64_t channels, const Activation& act, float* out,
+                        const ExecContext* ctx) {
+  const int k = static_cast<int>(g.k_h), s = static_cast<int>(g.stride_h);
+  const BlockFn kernel =
+      k == 3 ? (s == 1 ? block_3x3_s1 : block_3x3_s2) : (s == 1 ? block_5x5_s1 : block_5x5_s2);
+  const Block blk = block_of(g);
+  // Relu and Clip in the vectors; any other activation afterwards, plane by plane.
+  const float inf = std::numeric_limits<float>::infinity();
+  float lo = -inf, hi = inf;
+  if (act.kind == Activation::Kind::relu) lo = 0.0f;
+  if (act.kind == Activation::Kind::clip) {
+    lo = act.lo;
+    hi = act.hi;
+  }
+  const bool in_vectors =
+      act.none() || act.kind == Activation::Kind::relu || act.kind == Activation::Kind::clip;
+  const int64_t blocks = (channels + kLanes - 1) / kLanes, out_plane = g.out_h * g.out_w;
+  auto body = [&](int64_t b0, int64_t b1) {
+    // Per thread, reused: the padding is zeroed once and no block writes it.
+    thread_local std::vector<float> copy, result;
+    const size_t copy_size = static_cast<size_t>(blk.rows * blk.cols * kLanes);
+    if (copy.size() < copy_size) copy.resize(copy_size);
+    if (result.size() < static_cast<size_t>(out_plane * kLanes))
+      result.resize(static_cast<size_t>(out_plane * kLanes));
+    std::fill(copy.begin(), copy.begin() + static_cast<std::ptrdiff_t>(copy_size), 0.0f);
+    for (int64_t bi = b0; bi < b1; ++bi) {
+      const int64_t c0 = bi * kLanes, count = std::min<int64_t>(kLanes, channels - c0);
+      kernel(image, weights, bias, g, blk, c0, count, lo, hi, copy.data(), result.data(), out);
+      if (!in_vectors) {
+        for (int64_t c = c0; c < c0 + count; ++c)
+          apply_bias_activation(out + c * out_plane, out_plane, 0.0f, act);
+      }
+    }
+  };
+  if (ctx)
+    ctx->parallel_for(blocks, body, 1);
+  else
+    body(0, blocks);
+}
+
+}  // namespace heatlens
