@@ -155,6 +155,9 @@ ForwardResult Engine::forward_on_cpu(const std::shared_ptr<const Plan>& p, const
     }
   };
   ExecContext ctx{pool_.get()};
+  // A recorded run that keeps what the gradient needs is a gradient's forward (LRP chooses its
+  // values): no transformed weight copies (ExecContext::transformed_weights).
+  ctx.transformed_weights = !(options.record && !options.keep_all && options.keep_values.empty());
   std::call_once(*p->prepared, [&] {
     for (int n : p->steps) g.nodes[n].op->prepare(node_input_types(g.nodes[n], *p), ctx);
   });
@@ -318,6 +321,7 @@ VjpResult Engine::vjp_on_cpu(const Plan& p, const Tensors& values,
 
   ExecContext ctx{pool_.get()};
   ctx.keep_transposed_weights = keeps_transposed_weights(p);
+  ctx.transformed_weights = false;
   Tensors grads(g.values.size());
   auto accumulate = [&](int id, Tensor grad) {
     if (!grads[id].defined())

@@ -15,7 +15,8 @@ using row_sweep::Floats8;
 using row_sweep::load8;
 using row_sweep::store8;
 
-constexpr int kTiles = 8;  // tiles per vector
+constexpr int kTiles = 8;            // tiles per vector
+constexpr int64_t kBandTiles = 256;  // tiles per band (winograd_conv)
 
 #if defined(__clang__)
 #define HEATLENS_SHUFFLE(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
@@ -43,13 +44,13 @@ Tiling tiling(const ConvGeometry& g) {
 // V = Bᵀ·d·B for every tile of one channel: v[ξ·stride + t] for ξ = 4i + j. `rows` is the
 // channel's copy (row_sweep::copy_rows at stride 2), `zero` a row of zeros for the padding.
 HEATLENS_CPU_CLONES void input_transform(const float* rows, const float* zero,
-                                         const ConvGeometry& g, const Tiling& t, float* v,
-                                         int64_t stride) {
-  for (int64_t ty = 0; ty < t.th; ++ty) {
+                                         const ConvGeometry& g, const Tiling& t, int64_t ty0,
+                                         int64_t ty1, int64_t first, float* v, int64_t stride) {
+  for (int64_t ty = ty0; ty < ty1; ++ty) {
     const float* r[4];
     for (int i = 0; i < 4; ++i) {
       const int64_t iy = 2 * ty - g.pad_top + i;
-      r[i] = iy >= 0 && iy < g.in_h ? rows + iy * 2 * t.width : zero;
+      r[i] = iy >= 0 && iy < g.in_h ? rows + (iy - first) * 2 * t.width : zero;
     }
     for (int64_t tx = 0; tx < t.tw; tx += kTiles) {
       // d[i][j] for 8 tiles: padded column 2·tile + j is phase j mod 2 at tile + j / 2.
@@ -71,7 +72,7 @@ HEATLENS_CPU_CLONES void input_transform(const float* rows, const float* zero,
         out[4 * i + 3] = c[i][1] - c[i][3];
       }
       const int64_t n = std::min<int64_t>(kTiles, t.tw - tx);
-      float* dst = v + ty * t.tw + tx;
+      float* dst = v + (ty - ty0) * t.tw + tx;
       for (int x = 0; x < 16; ++x) {
         if (n == kTiles)
           store8(dst + x * stride, out[x]);
@@ -85,10 +86,10 @@ HEATLENS_CPU_CLONES void input_transform(const float* rows, const float* zero,
 // Y = Aᵀ·M·A for every tile of one output channel: m[ξ·stride + t] holds the channel's 16
 // products (the buffer has a vector of slack after its end). Writes the channel's plane.
 HEATLENS_CPU_CLONES void output_transform(const float* m, int64_t stride, const ConvGeometry& g,
-                                          const Tiling& t, float* out) {
-  for (int64_t ty = 0; ty < t.th; ++ty) {
+                                          const Tiling& t, int64_t ty0, int64_t ty1, float* out) {
+  for (int64_t ty = ty0; ty < ty1; ++ty) {
     for (int64_t tx = 0; tx < t.tw; tx += kTiles) {
-      const float* src = m + ty * t.tw + tx;
+      const float* src = m + (ty - ty0) * t.tw + tx;
       Floats8 p[16];
       for (int x = 0; x < 16; ++x) p[x] = load8(src + x * stride);
       Floats8 s[2][4];  // Aᵀ·M
@@ -157,11 +158,15 @@ void winograd_conv(const PackedConvWeights& weights, const float* image, const C
   const Tiling t = tiling(g);
   const int64_t channels = g.channels, out_channels = weights.groups[0].m;
   const int64_t in_plane = g.in_h * g.in_w, out_plane = g.out_h * g.out_w;
-  // Reused from call to call (a fresh buffer would be page-faulted in on every layer); the
-  // products have a vector of slack, as the output transform reads whole vectors of tiles.
+  // Bands of tile rows, about kBandTiles tiles each: a band's transformed inputs and products
+  // (16 × channels × its tiles floats each) stay near L2's size, and so does the memory they
+  // hold between calls (reused, as a fresh buffer would be page-faulted in on every layer; the
+  // products have a vector of slack, as the output transform reads whole vectors of tiles).
+  const int64_t band_rows = std::max<int64_t>(1, kBandTiles / t.tw);
+  const int64_t most = std::min(t.th, band_rows) * t.tw;
   thread_local std::vector<float> v, m;
-  const size_t v_size = static_cast<size_t>(16 * channels * t.tiles);
-  const size_t m_size = static_cast<size_t>(16 * out_channels * t.tiles + kTiles);
+  const size_t v_size = static_cast<size_t>(16 * channels * most);
+  const size_t m_size = static_cast<size_t>(16 * out_channels * most + kTiles);
   if (v.size() < v_size) v.resize(v_size);
   if (m.size() < m_size) m.resize(m_size);
   float* vd = v.data();
@@ -172,37 +177,46 @@ void winograd_conv(const PackedConvWeights& weights, const float* image, const C
     else
       body(0, n);
   };
-  // The input transform, channel by channel from each channel's even/odd row copy.
-  const row_sweep::RowGeometry rg{g.in_h, 0, 0, 3, 2, g.pad_top, g.pad_left, g.in_w, t.width};
-  const size_t copy_size = row_sweep::copy_size(rg);
-  const int64_t per_chunk = std::max<int64_t>(1, 4096 / std::max<int64_t>(1, t.tiles));
-  run(channels, per_chunk, [&](int64_t c0, int64_t c1) {
-    thread_local std::vector<float> copy, zero;
-    if (copy.size() < copy_size) copy.resize(copy_size);
-    if (zero.size() < static_cast<size_t>(2 * t.width))
-      zero.resize(static_cast<size_t>(2 * t.width));
-    std::fill(copy.data(), copy.data() + copy_size, 0.0f);
-    std::fill(zero.begin(), zero.end(), 0.0f);
-    for (int64_t c = c0; c < c1; ++c) {
-      row_sweep::copy_rows(image + c * in_plane, rg, copy.data());
-      input_transform(copy.data(), zero.data(), g, t, vd + c * t.tiles, channels * t.tiles);
-    }
-  });
-  // The 16 products, one GEMM each, shared out whole among the threads.
-  run(16, 1, [&](int64_t x0, int64_t x1) {
-    for (int64_t x = x0; x < x1; ++x) {
-      f32_gemm_packed(weights.groups[x], t.tiles, false, vd + x * channels * t.tiles, t.tiles, 0.0f,
-                      md + x * out_channels * t.tiles, t.tiles, Epilogue{}, nullptr);
-    }
-  });
-  // The output transform, then the bias and activation while the plane is in cache.
-  run(out_channels, per_chunk, [&](int64_t o0, int64_t o1) {
-    for (int64_t o = o0; o < o1; ++o) {
-      output_transform(md + o * t.tiles, out_channels * t.tiles, g, t, out + o * out_plane);
-      const float b = bias ? bias[o] : 0.0f;
-      if (b != 0.0f || !act.none()) apply_bias_activation(out + o * out_plane, out_plane, b, act);
-    }
-  });
+  const int64_t per_chunk = std::max<int64_t>(1, 4096 / std::max<int64_t>(1, most));
+  for (int64_t ty0 = 0; ty0 < t.th; ty0 += band_rows) {
+    const int64_t ty1 = std::min(t.th, ty0 + band_rows), n = (ty1 - ty0) * t.tw;
+    // The input rows the band's tiles read, copied channel by channel (even/odd columns) and
+    // transformed.
+    const int64_t first = std::max<int64_t>(0, 2 * ty0 - g.pad_top);
+    const int64_t last = std::min(g.in_h, 2 * ty1 - g.pad_top + 2);
+    const row_sweep::RowGeometry rg{
+        std::max<int64_t>(0, last - first), 0, 0, 3, 2, g.pad_top, g.pad_left, g.in_w, t.width};
+    const size_t copy_size = row_sweep::copy_size(rg);
+    run(channels, per_chunk, [&](int64_t c0, int64_t c1) {
+      thread_local std::vector<float> copy, zero;
+      if (copy.size() < copy_size) copy.resize(copy_size);
+      if (zero.size() < static_cast<size_t>(2 * t.width))
+        zero.resize(static_cast<size_t>(2 * t.width));
+      std::fill(copy.data(), copy.data() + copy_size, 0.0f);
+      std::fill(zero.begin(), zero.end(), 0.0f);
+      for (int64_t c = c0; c < c1; ++c) {
+        row_sweep::copy_rows(image + c * in_plane + first * g.in_w, rg, copy.data());
+        input_transform(copy.data(), zero.data(), g, t, ty0, ty1, first, vd + c * n, channels * n);
+      }
+    });
+    // The 16 products, one GEMM each, shared out whole among the threads.
+    run(16, 1, [&](int64_t x0, int64_t x1) {
+      for (int64_t x = x0; x < x1; ++x) {
+        f32_gemm_packed(weights.groups[x], n, false, vd + x * channels * n, n, 0.0f,
+                        md + x * out_channels * n, n, Epilogue{}, nullptr);
+      }
+    });
+    // The output transform, then the bias and activation while the rows are in cache.
+    const int64_t y0 = 2 * ty0, y1 = std::min(g.out_h, 2 * ty1);
+    run(out_channels, per_chunk, [&](int64_t o0, int64_t o1) {
+      for (int64_t o = o0; o < o1; ++o) {
+        output_transform(md + o * n, out_channels * n, g, t, ty0, ty1, out + o * out_plane);
+        const float b = bias ? bias[o] : 0.0f;
+        if (b != 0.0f || !act.none())
+          apply_bias_activation(out + o * out_plane + y0 * g.out_w, (y1 - y0) * g.out_w, b, act);
+      }
+    });
+  }
 }
 
 #undef HEATLENS_SHUFFLE

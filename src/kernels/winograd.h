@@ -8,13 +8,11 @@
 // work on 8 tiles at a time from the input's rows split into even and odd columns, so every
 // load is contiguous. conv_reference is what it is tested against (tests/unit/conv_kernels_test).
 //
-// Not yet used by the Conv operator. Measured there (Zen 2, 2 threads): ResNet-18's forward
-// 28 → 20 ms, ResNet-50's 64 → 57 ms; but the transformed filters take 16/9 of the weights'
-// memory (ResNet-18's gradient peak 132 → 171 MiB, over its 2 × (weights + activations)
-// budget), and a forward alone this much faster leaves gradients and LRP at 3.6 and 4.7
-// forwards. It goes in with the input gradient on the same transformed filters (the flipped
-// filter's U is U with rows and columns 0 and 3 swapped, transposed over channels) and the raw
-// weights no longer held beside two packings.
+// The Conv operator (ops/conv.cpp) runs its 3×3 stride-1 layers of at most 128 × 128 channels
+// on maps from 12 × 12 up this way in forward runs and LRP (whose input gradient is the same
+// kind of convolution over dy, by the flipped filter's transform); gradient runs keep the GEMM,
+// as the transformed filters take 16/9 of the weights' memory. The work goes in bands of tile
+// rows, so the transformed inputs and products it holds stay near L2's size.
 #pragma once
 
 #include "kernels/conv_gemm.h"

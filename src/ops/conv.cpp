@@ -8,6 +8,7 @@
 #include "kernels/conv_gemm.h"
 #include "kernels/gemm.h"
 #include "kernels/im2col.h"
+#include "kernels/winograd.h"
 #include "ops/op_desc.h"
 #include "ops/op_util.h"
 #include "ops/spatial.h"
@@ -18,6 +19,12 @@ namespace {
 
 // Below this many output positions per image, a batch runs as one GEMM (conv_gemm_batch).
 constexpr int64_t kBatchColumns = 1024;
+// Winograd's transformed filters take 16/9 of the weights' memory and are kept, so only layers
+// of at most 128 × 128 channels use them (ResNets' first two stages, SqueezeNet's expand
+// layers): within the gradient's memory budget, and where per layer the GEMM over im2col had
+// taken 1.2-1.7× as long (1 thread, this machine's AVX-512; maps from 13×13 up).
+constexpr int64_t kWinogradMaxPairs = 128 * 128;
+constexpr int64_t kWinogradMinSide = 12;
 
 class Conv : public Op {
  public:
@@ -79,18 +86,37 @@ class Conv : public Op {
     if (w.rank() < 3 || w.dim(0) % group_ != 0) return;
     const int64_t og = w.dim(0) / group_;
     if (w.dim(1) == 1 && og == 1) return;  // depthwise: the direct kernel packs nothing
+    const auto geometry = [&] {
+      return window(in[0].shape, w.shape()).geometry(in[0].shape[1] / group_);
+    };
     if (!ctx.keep_transposed_weights) {
-      packed_.get(w, group_, &ctx);
+      const bool by_winograd = ctx.transformed_weights && winograd(geometry(), og, ctx);
+      (by_winograd ? winograd_ : packed_).get(w, group_, &ctx);
       return;
     }
-    const ConvGeometry g = window(in[0].shape, w.shape()).geometry(in[0].shape[1] / group_);
-    input_gradient_packing(g).get(w, group_, &ctx);
+    input_gradient_packing(geometry(), og, ctx).get(w, group_, &ctx);
   }
 
   // The packing a kept input gradient uses: at stride 1 the flipped filter (the gradient is a
-  // forward convolution of dy: no column matrix, no col2im), otherwise Wᵀ.
-  PackedWeights& input_gradient_packing(const ConvGeometry& g) const {
+  // forward convolution of dy: no column matrix, no col2im; by Winograd where the forward is),
+  // otherwise Wᵀ.
+  PackedWeights& input_gradient_packing(const ConvGeometry& g, int64_t out_channels,
+                                        const ExecContext& ctx) const {
+    if (winograd_gradient(g, out_channels, ctx)) return winograd_f_;
     return flips_input_gradient(g) ? packed_f_ : packed_t_;
+  }
+
+  // Whether this layer (of one group) runs by Winograd (kernels/winograd.h) in this context.
+  bool winograd(const ConvGeometry& g, int64_t out_channels, const ExecContext& ctx) const {
+    return ctx.transformed_weights && group_ == 1 && winograd_applies(g, out_channels) &&
+           out_channels * g.channels <= kWinogradMaxPairs && g.out_h >= kWinogradMinSide &&
+           g.out_w >= kWinogradMinSide && g.pad_top <= 2 && g.pad_left <= 2;
+  }
+  // And whether its input gradient does: the flipped convolution over dy, a 3×3 stride-1 one.
+  bool winograd_gradient(const ConvGeometry& g, int64_t out_channels,
+                         const ExecContext& ctx) const {
+    return winograd(g, out_channels, ctx) && flips_input_gradient(g) &&
+           winograd_applies(input_gradient_geometry(g, out_channels), g.channels);
   }
 
   // Depthwise layers run the direct kernel; the others a packed GEMM over the implicit im2col
@@ -112,6 +138,15 @@ class Conv : public Op {
       for (int64_t b = 0; b < batch; ++b) {
         depthwise_conv(x.f32() + b * cin * g.in_h * g.in_w, w.f32(), bias, g, cin, act,
                        out.f32() + b * cout * cols, &ctx);
+      }
+      return {out};
+    }
+    // Winograd image by image; a batch of small maps goes into one GEMM's columns instead.
+    if (winograd(g, og, ctx) && (batch == 1 || cols >= kBatchColumns)) {
+      std::shared_ptr<const PackedConvWeights> u = winograd_.get(w, group_, &ctx);
+      for (int64_t b = 0; b < batch; ++b) {
+        winograd_conv(*u, x.f32() + b * cin * g.in_h * g.in_w, g, bias, act,
+                      out.f32() + b * cout * cols, &ctx);
       }
       return {out};
     }
@@ -168,15 +203,20 @@ class Conv : public Op {
       // Engine::set_transposed_weights).
       // Kept, the packing is input_gradient_packing's.
       const bool flip = a.ctx.keep_transposed_weights && flips_input_gradient(g);
+      const bool by_winograd = a.ctx.keep_transposed_weights && winograd_gradient(g, og, a.ctx);
       const bool written = flip || is_pointwise(g);  // dx is written, not added to
       Tensor dx = written ? Tensor::uninitialized(xs) : Tensor(xs);
       std::shared_ptr<const PackedConvWeights> kept;
-      if (a.ctx.keep_transposed_weights) kept = input_gradient_packing(g).get(w, group_, &a.ctx);
+      if (a.ctx.keep_transposed_weights)
+        kept = input_gradient_packing(g, og, a.ctx).get(w, group_, &a.ctx);
       for (int64_t b = 0; b < batch; ++b) {
         for (int64_t gi = 0; gi < group_; ++gi) {
           const float* dyg = dy.f32() + (b * cout + gi * og) * cols;
           float* dxg = dx.f32() + (b * cin + gi * cg) * g.in_h * g.in_w;
-          if (flip)
+          if (by_winograd)
+            winograd_conv(*kept, dyg, input_gradient_geometry(g, og), nullptr, Activation{}, dxg,
+                          &a.ctx);
+          else if (flip)
             conv_input_gradient_flipped(kept->groups[gi], dyg, g, dxg, &a.ctx);
           else if (kept)
             conv_input_gradient_packed(kept->groups[gi], dyg, g, dxg, &a.ctx);
@@ -226,6 +266,9 @@ class Conv : public Op {
   // Kept only when the context asks (LRP): Wᵀ, or the flipped filter for stride-1 kernels.
   mutable PackedWeights packed_t_{WeightLayout::transposed};
   mutable PackedWeights packed_f_{WeightLayout::flipped};
+  // Winograd layers' transformed filters, in place of packed_ (and, kept, of packed_f_).
+  mutable PackedWeights winograd_{WeightLayout::winograd};
+  mutable PackedWeights winograd_f_{WeightLayout::winograd_flipped};
 };
 
 std::unique_ptr<Op> make_conv(const OpBuildContext& ctx) {

@@ -48,6 +48,10 @@ struct ExecContext {
   // runs set it only where the copy is small beside the activations
   // (Engine::set_transposed_weights).
   bool keep_transposed_weights = false;
+  // Whether ops may run on transformed copies of their weights beside their packings (Conv's
+  // Winograd filters, 16/9 of the weights). Gradient runs say no: their memory is budgeted to
+  // twice the weights and activations (Engine::forward_on_cpu, Engine::vjp_on_cpu).
+  bool transformed_weights = true;
   void parallel_for(int64_t n, const ThreadPool::RangeFn& body, int64_t min_chunk = 1) const {
     if (pool)
       pool->parallel_for(n, body, min_chunk);

@@ -406,11 +406,14 @@ TEST_CASE("Winograd F(2x2, 3x3) matches the reference convolution at odd sizes a
     int64_t c, m, h, w, top, left, bottom, right;
   };
   // Odd and even maps (a last tile half outside), widths that end a vector of 8 tiles inside,
-  // at or past a multiple of 16 columns, padding 0, 1 and 2 and asymmetric, and a map of 4×4.
+  // at or past a multiple of 16 columns, padding 0, 1 and 2 and asymmetric, and a map of 4×4;
+  // maps of more than one band of 256 tiles: 23 tile rows of 19 in bands of 13 (the last band's
+  // last row half outside, the first band padded by 2), and rows of 265 tiles, a band each.
   const Case cases[] = {{8, 8, 7, 7, 1, 1, 1, 1},    {16, 24, 14, 14, 1, 1, 1, 1},
                         {9, 10, 13, 34, 1, 1, 1, 1}, {12, 8, 6, 33, 0, 0, 0, 0},
                         {8, 13, 9, 17, 2, 2, 2, 2},  {8, 8, 4, 4, 1, 1, 1, 1},
-                        {10, 9, 11, 16, 1, 0, 0, 2}, {32, 64, 28, 28, 1, 1, 1, 1}};
+                        {10, 9, 11, 16, 1, 0, 0, 2}, {32, 64, 28, 28, 1, 1, 1, 1},
+                        {8, 8, 45, 37, 2, 1, 0, 1},  {4, 5, 5, 530, 1, 1, 1, 1}};
   for (const Case& t : cases) {
     const ConvGeometry g =
         geometry(t.c, t.h, t.w, 3, 3, 1, 1, 1, 1, t.top, t.left, t.bottom, t.right);
