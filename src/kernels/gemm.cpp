@@ -322,6 +322,33 @@ std::vector<const MicroKernel*> gemm_kernels() {
   return all;
 }
 
+namespace {
+
+// dst[p·MR + r] = src[p·ld + r] for p < kc, r < MR, MR fixed so each row is one inlined copy.
+template <int MR>
+void copy_columns_of(int64_t kc, const float* src, int64_t ld, float* dst) {
+  for (int64_t p = 0; p < kc; ++p) std::memcpy(dst + p * MR, src + p * ld, MR * sizeof(float));
+}
+
+// The same for the micro-kernels' panel heights; false for any other.
+bool copy_columns(int mr, int64_t kc, const float* src, int64_t ld, float* dst) {
+  switch (mr) {
+    case 12:
+      copy_columns_of<12>(kc, src, ld, dst);
+      return true;
+    case 6:
+      copy_columns_of<6>(kc, src, ld, dst);
+      return true;
+    case 4:
+      copy_columns_of<4>(kc, src, ld, dst);
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
 PackedA pack_a(const MicroKernel& kernel, bool trans_a, int64_t m, int64_t k, float alpha,
                const float* a, int64_t lda, const ExecContext* ctx) {
   PackedA packed;
@@ -341,11 +368,14 @@ PackedA pack_a(const MicroKernel& kernel, bool trans_a, int64_t m, int64_t k, fl
         float* dst = data + p0 * mp + q * kc * mr;
         const int64_t i0 = q * mr, rows = std::min<int64_t>(mr, m - i0);
         if (trans_a) {
-          // A is stored k × m: a row of it gives one column of the panel, read contiguously.
+          // A is stored k × m: a row of it gives one column of the panel, read contiguously
+          // (whole panels without alpha: one fixed-size copy, which the backward's per-call
+          // packing of Wᵀ spends most of its time on).
+          const float* src = a + p0 * lda + i0;
+          if (rows == mr && alpha == 1.0f && copy_columns(mr, kc, src, lda, dst)) continue;
           for (int64_t p = 0; p < kc; ++p) {
-            const float* src = a + (p0 + p) * lda + i0;
             float* d = dst + p * mr;
-            for (int64_t r = 0; r < rows; ++r) d[r] = alpha * src[r];
+            for (int64_t r = 0; r < rows; ++r) d[r] = alpha * src[p * lda + r];
             for (int64_t r = rows; r < mr; ++r) d[r] = 0.0f;
           }
         } else {

@@ -19,11 +19,11 @@ namespace {
 
 // Below this many output positions per image, a batch runs as one GEMM (conv_gemm_batch).
 constexpr int64_t kBatchColumns = 1024;
-// Winograd's transformed filters take 16/9 of the weights' memory and are kept, so only layers
-// of at most 128 × 128 channels use them (ResNets' first two stages, SqueezeNet's expand
-// layers): within the gradient's memory budget, and where per layer the GEMM over im2col had
-// taken 1.2-1.7× as long (1 thread, this machine's AVX-512; maps from 13×13 up).
-constexpr int64_t kWinogradMaxPairs = 128 * 128;
+// Winograd's transformed filters take 16/9 of the weights' memory beside the raw weights, so
+// layers of at most 256 × 256 channels use them (ResNets' first three stages, SqueezeNet's
+// expand layers; per layer the GEMM over im2col had taken 1.2-1.7× as long, maps from 13×13 up,
+// 1 thread, AVX-512), and not in gradient runs (ExecContext::transformed_weights).
+constexpr int64_t kWinogradMaxPairs = 256 * 256;
 constexpr int64_t kWinogradMinSide = 12;
 
 class Conv : public Op {
