@@ -1,34 +1,29 @@
 // Depthwise convolution sixteen channels at a time, interleaved: each pixel of a block of
 // sixteen planes becomes one vector (the NCHWc layout of ONNX Runtime's MLAS, here only inside
 // the kernel), so a filter tap is one vector FMA with the tap's sixteen weights, whatever the
-// width of the map. On 7×7 and 14×14 maps a plane at a time spends more on row set-up and
-// vector tails than on arithmetic; interleaving costs a transpose in and one out instead.
+// width of the map. On 7×7 maps a plane at a time spends more on row set-up and vector tails
+// than on arithmetic; interleaving costs a transpose in and one out instead (which on 14×14
+// maps already cost more than they saved: depthwise_conv's size rule).
 #include "kernels/depthwise_channels.h"
 
 #include <algorithm>
-#include <cstring>
 #include <limits>
 #include <vector>
 
 #include "kernels/cpu_clones.h"
+#include "kernels/row_sweep.h"
 
 namespace heatlens {
 namespace {
 
 constexpr int kLanes = 16;
 typedef float Lanes __attribute__((vector_size(kLanes * sizeof(float))));
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wpsabi"
-#endif
-
-// Loads and stores by memcpy: the buffers are plain floats, aligned or not.
+// Sixteen floats at any alignment (the buffers are plain floats).
 inline __attribute__((always_inline)) Lanes load(const float* p) {
-  Lanes v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
+  return row_sweep::load_vector<Lanes>(p);
 }
 inline __attribute__((always_inline)) void store(float* p, Lanes v) {
-  std::memcpy(p, &v, sizeof v);
+  row_sweep::store_vector(p, v);
 }
 
 // The interleaved copy's size: every row and column a window reads, padding included.

@@ -30,14 +30,25 @@ typedef float Floats8 __attribute__((vector_size(32)));
 #pragma GCC diagnostic ignored "-Wpsabi"
 #endif
 
-inline __attribute__((always_inline)) Floats8 load8(const float* p) {
-  Floats8 v;
+// A vector of floats loaded or stored by memcpy, at any alignment.
+template <class V>
+inline __attribute__((always_inline)) V load_vector(const float* p) {
+  V v;
   std::memcpy(&v, p, sizeof v);
   return v;
 }
 
-inline __attribute__((always_inline)) void store8(float* p, Floats8 v) {
+template <class V>
+inline __attribute__((always_inline)) void store_vector(float* p, V v) {
   std::memcpy(p, &v, sizeof v);
+}
+
+inline __attribute__((always_inline)) Floats8 load8(const float* p) {
+  return load_vector<Floats8>(p);
+}
+
+inline __attribute__((always_inline)) void store8(float* p, Floats8 v) {
+  store_vector(p, v);
 }
 
 struct RowGeometry {
