@@ -20,7 +20,7 @@ inline float exp_approx(float x, float lo, float hi) {
   x = x < lo ? lo : x;
   x = x > hi ? hi : x;
   const float shifted = x * 1.44269504f + 12582912.0f;
-  int32_t bits;
+  uint32_t bits;
   std::memcpy(&bits, &shifted, sizeof bits);
   const float n = shifted - 12582912.0f;
   const float r = (x - n * 0.693359375f) + n * 2.12194440e-4f;
@@ -32,8 +32,10 @@ inline float exp_approx(float x, float lo, float hi) {
   p = p * r + 5.0000001201e-1f;
   const float er = p * r * r + r + 1.0f;
   // The low bits of `shifted` hold round(x·log2 e) (two's complement, the magic adds 0x400000).
-  const int32_t ni = bits - 0x4B400000;
-  const int32_t scale_bits = (ni + 127) << 23;
+  // Unsigned, so that a NaN's bits (x is NaN: the result is NaN whatever the scale) wrap
+  // instead of shifting a negative value, which is undefined (UBSan caught it).
+  const uint32_t ni = bits - 0x4B400000u;
+  const uint32_t scale_bits = (ni + 127u) << 23;
   float scale;
   std::memcpy(&scale, &scale_bits, sizeof scale);
   return er * scale;
