@@ -155,9 +155,9 @@ ForwardResult Engine::forward_on_cpu(const std::shared_ptr<const Plan>& p, const
     }
   };
   ExecContext ctx{pool_.get()};
-  // A recorded run that keeps what the gradient needs is a gradient's forward (LRP chooses its
-  // values): no transformed weight copies (ExecContext::transformed_weights).
-  ctx.transformed_weights = !(options.record && !options.keep_all && options.keep_values.empty());
+  // Recorded runs (gradients, LRP, inspectors) compute as their backward passes expect: no
+  // transformed weight copies (ExecContext::transformed_weights).
+  ctx.transformed_weights = !options.record;
   std::call_once(*p->prepared, [&] {
     for (int n : p->steps) g.nodes[n].op->prepare(node_input_types(g.nodes[n], *p), ctx);
   });

@@ -96,6 +96,7 @@ class HostPass {
         }) {
     // Each run multiplies by the transposes of the same rule-modified weights.
     ctx_.keep_transposed_weights = true;
+    ctx_.transformed_weights = false;  // as the recorded forward computed (ops/op.h)
   }
 
   static bool defined(const Tensor& t) { return t.defined(); }

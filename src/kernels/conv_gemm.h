@@ -31,9 +31,8 @@ struct PackedConvWeights {
 //   flipped     W', [C/group, out_c/group · kh · kw] with W'[c][o, kh−1−i, kw−1−j] = W[o][c][i, j]:
 //               the filter of the convolution that is the input gradient (flips_input_gradient);
 //   winograd    U = G·W·Gᵀ, the 16 transformed filters of a 3×3 layer (winograd_weights, one
-//               group), for winograd_conv;
-//   winograd_flipped  the same of W', for winograd_conv over dy (input_gradient_geometry).
-enum class WeightLayout { forward, transposed, flipped, winograd, winograd_flipped };
+//               group), for winograd_conv.
+enum class WeightLayout { forward, transposed, flipped, winograd };
 
 // Caches the packings of the last few weight tensors a convolution ran with (its own, and in
 // LRP the rule-modified ones, which LRP keeps too); packs on a miss, dropping the least
@@ -92,9 +91,6 @@ bool flips_input_gradient(const ConvGeometry& g);
 // forward conv_gemm: no column matrix and no col2im. dx is written, not accumulated into.
 void conv_input_gradient_flipped(const PackedA& weights_flipped, const float* dy,
                                  const ConvGeometry& g, float* dx, const ExecContext* ctx);
-// The convolution conv_input_gradient_flipped runs: over dy (out_channels channels, padded by
-// kh−1−pad_top above and kw−1−pad_left left) onto dx's positions.
-ConvGeometry input_gradient_geometry(const ConvGeometry& g, int64_t out_channels);
 
 // Depthwise convolution (one input channel per group, any channel multiplier of 1):
 // out[c] = act(w[c] ⋆ image[c] + bias[c]) for `channels` planes, split over planes.

@@ -49,8 +49,10 @@ struct ExecContext {
   // (Engine::set_transposed_weights).
   bool keep_transposed_weights = false;
   // Whether ops may run on transformed copies of their weights beside their packings (Conv's
-  // Winograd filters, 16/9 of the weights). Gradient runs say no: their memory is budgeted to
-  // twice the weights and activations (Engine::forward_on_cpu, Engine::vjp_on_cpu).
+  // Winograd filters, 16/9 of the weights, which round differently from the GEMM). Recorded
+  // runs and the passes back through them (gradients, LRP) say no: exact ties must break as
+  // the backward expects, and a gradient's memory is budgeted (Engine::forward_on_cpu,
+  // Engine::vjp_on_cpu, LRP's pass).
   bool transformed_weights = true;
   void parallel_for(int64_t n, const ThreadPool::RangeFn& body, int64_t min_chunk = 1) const {
     if (pool)
