@@ -214,57 +214,34 @@ void run_tile(const GemmJob& job, int64_t i0, int64_t mc, int64_t j0, int64_t nc
   }
 }
 
-// out[j] = x · rows[j·ld : j·ld + k] for j < count. Four rows at a time, each with sixteen
-// partial sums (one AVX-512 vector, two AVX2 ones, when cloned): a batch of one through a fully
-// connected layer reads its whole weight matrix once, and four streams keep more of it in flight
-// than one.
-HEATLENS_CPU_CLONES void dot_rows(const float* __restrict x, const float* __restrict rows,
-                                  int64_t ld, int64_t k, int64_t count, float* __restrict out) {
+// out[r] = x · rows[r·ld : r·ld + k] for the R rows of one block, each with sixteen partial
+// sums (one AVX-512 vector, two AVX2 ones, when its caller is cloned).
+template <int R>
+inline __attribute__((always_inline)) void dot_block(const float* __restrict x,
+                                                     const float* __restrict rows, int64_t ld,
+                                                     int64_t k, float* __restrict out) {
   constexpr int kLanes = 16;
   const int64_t kv = k / kLanes * kLanes;
-  int64_t j = 0;
-  for (; j + 4 <= count; j += 4) {
-    const float* r0 = rows + j * ld;
-    const float* r1 = r0 + ld;
-    const float* r2 = r1 + ld;
-    const float* r3 = r2 + ld;
-    float s0[kLanes] = {}, s1[kLanes] = {}, s2[kLanes] = {}, s3[kLanes] = {};
-    for (int64_t p = 0; p < kv; p += kLanes) {
-      for (int l = 0; l < kLanes; ++l) {
-        s0[l] += x[p + l] * r0[p + l];
-        s1[l] += x[p + l] * r1[p + l];
-        s2[l] += x[p + l] * r2[p + l];
-        s3[l] += x[p + l] * r3[p + l];
-      }
-    }
-    float t0 = 0, t1 = 0, t2 = 0, t3 = 0;
-    for (int64_t p = kv; p < k; ++p) {
-      t0 += x[p] * r0[p];
-      t1 += x[p] * r1[p];
-      t2 += x[p] * r2[p];
-      t3 += x[p] * r3[p];
-    }
-    for (int l = 0; l < kLanes; ++l) {
-      t0 += s0[l];
-      t1 += s1[l];
-      t2 += s2[l];
-      t3 += s3[l];
-    }
-    out[j] = t0;
-    out[j + 1] = t1;
-    out[j + 2] = t2;
-    out[j + 3] = t3;
-  }
-  for (; j < count; ++j) {
-    const float* r = rows + j * ld;
-    float s[kLanes] = {};
-    for (int64_t p = 0; p < kv; p += kLanes)
-      for (int l = 0; l < kLanes; ++l) s[l] += x[p + l] * r[p + l];
+  float s[R][kLanes] = {};
+  for (int64_t p = 0; p < kv; p += kLanes)
+    for (int r = 0; r < R; ++r)
+      for (int l = 0; l < kLanes; ++l) s[r][l] += x[p + l] * rows[r * ld + p + l];
+  for (int r = 0; r < R; ++r) {
     float t = 0;
-    for (int64_t p = kv; p < k; ++p) t += x[p] * r[p];
-    for (int l = 0; l < kLanes; ++l) t += s[l];
-    out[j] = t;
+    for (int64_t p = kv; p < k; ++p) t += x[p] * rows[r * ld + p];
+    for (int l = 0; l < kLanes; ++l) t += s[r][l];
+    out[r] = t;
   }
+}
+
+// out[j] = x · rows[j·ld : j·ld + k] for j < count, four rows at a time: a batch of one through
+// a fully connected layer reads its whole weight matrix once, and four streams keep more of it
+// in flight than one.
+HEATLENS_CPU_CLONES void dot_rows(const float* __restrict x, const float* __restrict rows,
+                                  int64_t ld, int64_t k, int64_t count, float* __restrict out) {
+  int64_t j = 0;
+  for (; j + 4 <= count; j += 4) dot_block<4>(x, rows + j * ld, ld, k, out + j);
+  for (; j < count; ++j) dot_block<1>(x, rows + j * ld, ld, k, out + j);
 }
 
 // Few rows (a batch of one through a fully connected layer): dot products and row updates
