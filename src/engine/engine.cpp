@@ -1,5 +1,6 @@
 #include "engine/engine.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <utility>
@@ -131,11 +132,54 @@ std::vector<bool> kept_values(const Graph& g, const Plan& p, const ForwardOption
   return keep;
 }
 
+namespace {
+
+// ForwardOptions::plain_gradient: a fused Relu's gradient reads its output instead of its
+// input, a fused SiLU's its input without the sigmoid (the backward recomputes it). Values the
+// caller captures stay.
+void keep_for_plain_gradient(const Graph& g, const Plan& p, const ForwardOptions& options,
+                             std::vector<bool>& keep) {
+  std::vector<bool> captured(g.values.size(), false);
+  for (const std::string& name : options.capture) captured[g.require_value(name)] = true;
+  for (const Fusion& f : p.fusions) {
+    if (f.activation.kind == Activation::Kind::relu) {
+      const int x = f.intermediates[0];
+      if (keep[x] && !captured[x]) {
+        keep[x] = false;
+        keep[f.result] = true;
+      }
+    } else if (f.activation.kind == Activation::Kind::silu) {
+      const int sig = f.intermediates[1];
+      if (keep[sig] && !captured[sig]) keep[sig] = false;
+    }
+  }
+}
+
+// act(x) into a new tensor, in cache-sized chunks.
+Tensor activated(const Tensor& x, const Activation& act, const ExecContext& ctx) {
+  Tensor y = Tensor::uninitialized(x.shape());
+  const float* src = x.f32();
+  float* dst = y.f32();
+  ctx.parallel_for(
+      x.numel(),
+      [&](int64_t b, int64_t e) {
+        std::copy(src + b, src + e, dst + b);
+        apply_bias_activation(dst + b, e - b, 0.0f, act);
+      },
+      16384);
+  return y;
+}
+
+}  // namespace
+
 ForwardResult Engine::forward_on_cpu(const std::shared_ptr<const Plan>& p, const Tensors& inputs,
                                      const ForwardOptions& options) {
   const Graph& g = *graph_;
   FlushDenormals flush;
-  const std::vector<bool> keep = kept_values(g, *p, options);
+  const bool plain =
+      options.record && options.plain_gradient && !options.keep_all && options.keep_values.empty();
+  std::vector<bool> keep = kept_values(g, *p, options);
+  if (plain) keep_for_plain_gradient(g, *p, options, keep);
   std::vector<int> captured_ids;
   for (const std::string& name : options.capture) captured_ids.push_back(g.require_value(name));
 
@@ -186,8 +230,12 @@ ForwardResult Engine::forward_on_cpu(const std::shared_ptr<const Plan>& p, const
     // Fuse the activation that follows when nothing needs the value before it.
     const Fusion& fusion = p->fusions[s];
     const bool chosen_keep = options.record && !options.keep_all && !options.keep_values.empty();
-    bool fuse = (!options.record || chosen_keep) && !fusion.activation.none();
+    bool fuse = (!options.record || chosen_keep || plain) && !fusion.activation.none();
     for (int id : fusion.intermediates) fuse = fuse && !keep[id];
+    // A plain gradient's SiLU keeps the convolution's output and applies the SiLU to it in one
+    // pass, with no sigmoid tensor.
+    const bool silu_after = plain && fusion.activation.kind == Activation::Kind::silu &&
+                            keep[fusion.intermediates[0]] && !keep[fusion.intermediates[1]];
     Tensors out =
         fuse ? node.op->forward_fused(in, ctx, fusion.activation) : node.op->forward(in, ctx);
     if (options.op_times) {
@@ -212,6 +260,10 @@ ForwardResult Engine::forward_on_cpu(const std::shared_ptr<const Plan>& p, const
                                 << " differs from the inferred " << shape_str(p->types[id].shape));
       values[id] = std::move(out[k]);
     }
+    if (silu_after) {
+      values[fusion.result] = activated(values[fusion.intermediates[0]], fusion.activation, ctx);
+      for (int step : fusion.absorbed) absorbed[step] = true;
+    }
     release_inputs(node, s);
   }
 
@@ -222,6 +274,7 @@ ForwardResult Engine::forward_on_cpu(const std::shared_ptr<const Plan>& p, const
   if (options.record) {
     auto tape = std::make_shared<Tape>();
     tape->plan = p;
+    tape->plain_gradient = plain;
     for (size_t i = 0; i < values.size(); ++i) {
       // Constants stay: they live in the plan anyway, and VJP hooks (DeepLIFT, LRP) read them.
       if (!keep[i] && !p->types[i].constant.defined()) values[i] = Tensor();
@@ -263,6 +316,8 @@ VjpResult Engine::vjp_from(const ForwardResult& forward, const std::map<std::str
                            const std::vector<std::string>& wrt, const VjpHook& hook) {
   HEATLENS_CHECK(forward.tape, "vjp needs a forward pass run with record = true");
   const Tape& tape = *forward.tape;
+  HEATLENS_CHECK(!hook || !tape.plain_gradient,
+                 "a forward recorded for a plain gradient cannot be differentiated with a hook");
   if (tape.backend) {
     if (!hook) return tape.backend->vjp(*this, tape, seeds, wrt);
     // Hooks (DeepLIFT, guided backprop, LRP rules) work on host tensors.
@@ -341,10 +396,16 @@ VjpResult Engine::vjp_on_cpu(const Plan& p, const Tensors& values,
   // SiLU written as Mul(x, Sigmoid(x)) (engine/fusion.h): without a hook (which may change
   // either node's rule), its gradient is one pass at the Mul, and the Sigmoid gets none.
   std::vector<const Fusion*> silu_at(p.steps.size(), nullptr);
+  // A Relu fused in a plain gradient's forward (ForwardOptions::plain_gradient) kept its output
+  // only: its gradient passes where that is positive, as where its input is.
+  std::vector<const Fusion*> relu_at(p.steps.size(), nullptr);
   if (!hook) {
     for (const Fusion& f : p.fusions) {
       if (f.activation.kind == Activation::Kind::silu && !returned[f.intermediates[1]])
         silu_at[f.absorbed[1]] = &f;
+      if (f.activation.kind == Activation::Kind::relu && !values[f.intermediates[0]].defined() &&
+          values[f.result].defined())
+        relu_at[f.absorbed[0]] = &f;
     }
   }
 
@@ -353,13 +414,27 @@ VjpResult Engine::vjp_on_cpu(const Plan& p, const Tensors& values,
     if (const Fusion* f = silu_at[s]) {
       const int x = f->intermediates[0], sig = f->intermediates[1];
       const Tensor& g_out = grads[f->result];
-      if (g_out.defined() && differentiable[x] && values[x].defined() && values[sig].defined()) {
+      if (g_out.defined() && differentiable[x] && values[x].defined()) {
+        // Without a recorded sigmoid (a plain gradient's forward), silu_grad recomputes it.
         Tensor dx = Tensor::uninitialized(p.types[x].shape);
-        silu_grad(g_out.f32(), values[x].f32(), values[sig].f32(), dx.numel(), dx.f32(), &ctx);
+        silu_grad(g_out.f32(), values[x].f32(), values[sig].defined() ? values[sig].f32() : nullptr,
+                  dx.numel(), dx.f32(), &ctx);
         accumulate(x, std::move(dx));
         if (!returned[f->result]) grads[f->result] = Tensor();
         continue;
       }
+    }
+    if (const Fusion* f = relu_at[s]) {
+      const int x = f->intermediates[0];
+      const Tensor& g_out = grads[f->result];
+      if (g_out.defined() && differentiable[x]) {
+        Tensor dx = Tensor::uninitialized(p.types[x].shape);
+        unary_grad(UnaryKind::relu, values[f->result].f32(), g_out.f32(), dx.f32(), dx.numel(),
+                   &ctx);
+        accumulate(x, std::move(dx));
+      }
+      if (!returned[f->result]) grads[f->result] = Tensor();
+      continue;
     }
     bool has_grad = false;
     Tensors grad_out;

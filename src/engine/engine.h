@@ -30,6 +30,13 @@ struct ForwardOptions {
   // outputs and captures) instead of what a gradient's backward reads. Activations then fuse
   // into their convolutions wherever the value before them is not kept (LRP's forward).
   std::vector<bool> keep_values;
+  // With record (and neither keep_all nor keep_values): the backward will be Engine::vjp without
+  // a hook and without gradients asked at named values (a plain input gradient). Activations
+  // then fuse into their convolutions too, keeping what their own gradient reads instead of
+  // what the fused kernel never writes: a Relu's output rather than its input; a SiLU's input
+  // without its sigmoid, which the backward recomputes. The CPU runs it; accelerator backends
+  // record as without it.
+  bool plain_gradient = false;
   // When set, milliseconds spent per operator type are added here (heatlens bench --profile).
   std::map<std::string, double>* op_times = nullptr;
 };
@@ -40,6 +47,7 @@ struct Tape {
   // Set when an accelerator backend recorded the pass: its values stay on the device.
   Backend* backend = nullptr;
   std::shared_ptr<void> device_values;
+  bool plain_gradient = false;  // recorded with ForwardOptions::plain_gradient: no VJP hooks
 };
 
 struct ForwardResult {

@@ -194,6 +194,9 @@ ExplainModel::Gradient ExplainModel::gradient_seeded(const Tensor& x, const Seed
   }
   ForwardOptions opts;
   opts.record = true;
+  // Without a hook or named gradients the backward is a plain one: activations fuse in the
+  // recorded forward too (ForwardOptions::plain_gradient).
+  opts.plain_gradient = !hook && wrt.empty();
   opts.capture = capture;
   if (!head_.final_activation.empty()) opts.capture.push_back(head_.logits);
   ForwardResult fwd = engine().forward({x}, opts);

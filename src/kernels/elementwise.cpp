@@ -239,8 +239,21 @@ HEATLENS_CPU_CLONES void silu_grad_rows(const float* __restrict g, const float* 
 
 void silu_grad(const float* g, const float* x, const float* s, int64_t n, float* dx,
                const ExecContext* ctx) {
-  split(n, 16384, ctx,
-        [&](int64_t o0, int64_t o1) { silu_grad_rows(g + o0, x + o0, s + o0, o1 - o0, dx + o0); });
+  split(n, 16384, ctx, [&](int64_t o0, int64_t o1) {
+    if (s) {
+      silu_grad_rows(g + o0, x + o0, s + o0, o1 - o0, dx + o0);
+      return;
+    }
+    // σ(x) recomputed a cache-sized piece at a time, as the Sigmoid node computes it.
+    constexpr int64_t kPiece = 1024;
+    float sigma[kPiece];
+    for (int64_t p0 = o0; p0 < o1; p0 += kPiece) {
+      const int64_t m = std::min(kPiece, o1 - p0);
+      std::copy(x + p0, x + p0 + m, sigma);
+      apply_bias_activation(sigma, m, 0.0f, Activation::sigmoid());
+      silu_grad_rows(g + p0, x + p0, sigma, m, dx + p0);
+    }
+  });
 }
 
 void silu_grad_reference(const float* g, const float* x, const float* s, int64_t n, float* dx) {

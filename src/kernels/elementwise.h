@@ -74,8 +74,9 @@ bool unary_grad(UnaryKind kind, const float* saved, const float* g, float* d, in
                 const ExecContext* ctx);
 
 // The input gradient of SiLU written as Mul(x, Sigmoid(x)), from x and s = σ(x) (both saved by
-// the forward): dx = g·s + (g·x)·s·(1 − s), what the Mul and Sigmoid gradients and their sum
-// give, in one pass. silu_grad_reference is the plain loop.
+// the forward; s null: recomputed here as the Sigmoid node computes it): dx = g·s +
+// (g·x)·s·(1 − s), what the Mul and Sigmoid gradients and their sum give, in one pass.
+// silu_grad_reference is the plain loop.
 void silu_grad(const float* g, const float* x, const float* s, int64_t n, float* dx,
                const ExecContext* ctx);
 void silu_grad_reference(const float* g, const float* x, const float* s, int64_t n, float* dx);
