@@ -68,6 +68,20 @@ float* scratch(size_t floats) {
   return buffer.data();
 }
 
+// Rows p < kc of B (at src, ldb apart) dealt out to `full` whole 32-column strips, one
+// fixed-size copy per row and strip. Compiled for the CPU's widest vectors (cpu_clones.h): two
+// AVX-512 moves a copy where the baseline build made eight SSE ones, which had made packing
+// 1×1 convolutions' inputs 7% of MobileNetV2's forward.
+HEATLENS_CPU_CLONES void copy_strips_32(const float* src, int64_t ldb, int64_t kc, int64_t full,
+                                        int64_t strip_floats, float* dst) {
+  for (int64_t p = 0; p < kc; ++p) {
+    const float* row = src + p * ldb;
+    float* out = dst + p * 32;
+    for (int64_t s = 0; s < full; ++s)
+      std::memcpy(out + s * strip_floats, row + s * 32, 32 * sizeof(float));
+  }
+}
+
 // A row-major matrix (or its transpose) as B.
 class MatrixSource : public BSource {
  public:
@@ -105,10 +119,11 @@ class MatrixSource : public BSource {
   template <int NR>
   void pack_rows(int64_t p0, int64_t kc, int64_t j0, int64_t nc, int nr, float* dst) const {
     const int64_t full = nc / nr, strips = ceil_div(nc, nr), tail = nc - full * nr;
+    if (NR == 32) copy_strips_32(b_ + p0 * ldb_ + j0, ldb_, kc, full, kc * nr, dst);
     for (int64_t p = 0; p < kc; ++p) {
       const float* src = b_ + (p0 + p) * ldb_ + j0;
       float* out = dst + p * nr;
-      for (int64_t s = 0; s < full; ++s) {
+      for (int64_t s = 0; s < full && NR != 32; ++s) {
         if (NR != 0)
           std::memcpy(out + s * kc * nr, src + s * nr, NR * sizeof(float));
         else
