@@ -96,8 +96,15 @@ class Im2colSource : public BSource {
 // extended output row are computed and dropped (conv_gemm_phases).
 class PhaseRowSource : public BSource {
  public:
-  PhaseRowSource(const float* copy, const ConvGeometry& g, const PhaseLayout& layout)
-      : copy_(copy), g_(g), layout_(layout), image_cols_(g.out_h * layout.wq) {}
+  // compact: B's columns are the output positions themselves, not the extended rows' (one
+  // image with rows of at least a strip: a strip is then at most a few runs).
+  PhaseRowSource(const float* copy, const ConvGeometry& g, const PhaseLayout& layout,
+                 bool compact = false)
+      : copy_(copy),
+        g_(g),
+        layout_(layout),
+        compact_(compact),
+        image_cols_(g.out_h * (compact ? g.out_w : layout.wq)) {}
 
   static constexpr int64_t kMaxRows = 256;  // gemm.cpp's K block
 
@@ -116,6 +123,7 @@ class PhaseRowSource : public BSource {
         }
       }
     }
+    if (compact_) return pack_compact(taps, kc, j0, nc, nr, dst);
     switch (nr) {
       case 32:
         return pack_strips<32>(taps, kc, j0, nc, nr, dst);
@@ -160,9 +168,38 @@ class PhaseRowSource : public BSource {
     }
   }
 
+  // Column q is output (q / out_w, q % out_w), read from row q / out_w of the copy's wq-wide
+  // rows: a strip is a run per output row it touches.
+  void pack_compact(const int64_t* taps, int64_t kc, int64_t j0, int64_t nc, int nr,
+                    float* dst) const {
+    constexpr int kMaxRuns = 64;
+    HEATLENS_CHECK(nr <= kMaxRuns, "strips of " << nr << " columns are too wide");
+    const int64_t ow = g_.out_w, wq = layout_.wq;
+    for (int64_t s = 0; s * nr < nc; ++s) {
+      float* out = dst + s * kc * nr;
+      const int64_t jb = j0 + s * nr, cols = std::min<int64_t>(nr, nc - s * nr);
+      int64_t at[kMaxRuns], from[kMaxRuns], len[kMaxRuns];  // strip column, copy offset, length
+      int runs = 0;
+      for (int64_t j = 0; j < cols; ++runs) {
+        const int64_t y = (jb + j) / ow, x = (jb + j) % ow, n = std::min(cols - j, ow - x);
+        at[runs] = j;
+        from[runs] = y * wq + x;
+        len[runs] = n;
+        j += n;
+      }
+      for (int64_t p = 0; p < kc; ++p) {
+        float* o = out + p * nr;
+        for (int r = 0; r < runs; ++r)
+          std::memcpy(o + at[r], copy_ + from[r] + taps[p], static_cast<size_t>(len[r]) * 4);
+        for (int64_t j = cols; j < nr; ++j) o[j] = 0.0f;
+      }
+    }
+  }
+
   const float* copy_;
   ConvGeometry g_;
   const PhaseLayout& layout_;
+  bool compact_;
   int64_t image_cols_;
 };
 
@@ -308,8 +345,11 @@ bool uses_phases(const ConvGeometry& g, int64_t count, int nr, ConvPath path) {
 
 // conv_gemm_batch over a PhaseLayout copy of the images: the copy is made (with its zero
 // padding), the GEMM runs over the extended rows (PhaseRowSource), and each output row's first
-// out_w columns are moved to their place. The copies are small beside the packing they save:
-// a strip row was several bounds-checked runs (Im2colSource), it is one copy here.
+// out_w columns are moved to their place. One image whose output rows are at least a strip
+// wide is packed by the output's own columns instead, and the GEMM writes the output directly:
+// no extended result and no second pass over it (SqueezeNet's first layer, ResNet's stem).
+// The copies are small beside the packing they save: a strip row was several bounds-checked
+// runs (Im2colSource), it is one copy here.
 void conv_gemm_phases(const PackedA& weights, const float* images, int64_t count,
                       int64_t image_stride, const ConvGeometry& g, const float* bias,
                       const Activation& act, float* out, int64_t out_stride,
@@ -341,6 +381,13 @@ void conv_gemm_phases(const PackedA& weights, const float* images, int64_t count
   else
     copy_planes(0, planes);
 
+  if (count == 1 && g.out_w >= weights.kernel->nr) {
+    // Straight into the output: B's columns are the output's, each strip a run or two.
+    const int64_t cols = g.out_h * g.out_w;
+    f32_gemm_packed(weights, cols, PhaseRowSource(phases, g, layout, true), 0.0f, out, cols,
+                    Epilogue{bias, act}, ctx);
+    return;
+  }
   const int64_t image_cols = g.out_h * wq, n = count * image_cols, rows = weights.m;
   const size_t wide_size = static_cast<size_t>(rows * n);
   if (wide.size() < wide_size) wide.resize(wide_size);

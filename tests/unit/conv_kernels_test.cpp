@@ -25,12 +25,14 @@ TEST_CASE("conv as a packed GEMM over the implicit im2col matches im2col + refer
   };
   // Strips of 16 (or 8) columns that straddle output rows, padding on every side, strides,
   // dilation, 1×1 (pointwise, read in place) and 1×1 with stride, channel counts around a
-  // K block (256 = 64·2·2, 28·3·3 = 252 → 259 with 37·7).
-  const Case cases[] = {{3, 7, 9, 3, 1, 1, 1, 5},    {1, 1, 1, 1, 1, 1, 0, 1},
-                        {4, 17, 5, 3, 2, 1, 1, 7},   {2, 11, 13, 5, 1, 2, 3, 6},
-                        {64, 5, 6, 2, 1, 1, 0, 13},  {37, 9, 9, 1, 1, 1, 0, 97},
-                        {29, 9, 10, 3, 1, 1, 1, 8},  {8, 15, 15, 1, 2, 1, 0, 9},
-                        {3, 23, 19, 7, 2, 1, 3, 16}, {16, 3, 3, 3, 1, 1, 2, 4}};
+  // K block (256 = 64·2·2, 28·3·3 = 252 → 259 with 37·7); output rows of 35 and 40 columns,
+  // at least a strip, which the stride phases read as the output's own columns (a strip of 32
+  // is then one or two runs), 30·3·3 = 270 rows crossing a K block there.
+  const Case cases[] = {
+      {3, 7, 9, 3, 1, 1, 1, 5},   {1, 1, 1, 1, 1, 1, 0, 1},   {4, 17, 5, 3, 2, 1, 1, 7},
+      {2, 11, 13, 5, 1, 2, 3, 6}, {64, 5, 6, 2, 1, 1, 0, 13}, {37, 9, 9, 1, 1, 1, 0, 97},
+      {29, 9, 10, 3, 1, 1, 1, 8}, {8, 15, 15, 1, 2, 1, 0, 9}, {3, 23, 19, 7, 2, 1, 3, 16},
+      {16, 3, 3, 3, 1, 1, 2, 4},  {3, 9, 70, 3, 2, 1, 1, 7},  {30, 5, 40, 3, 1, 1, 1, 5}};
   for (const Case& t : cases) {
     const ConvGeometry g = geometry(t.c, t.h, t.w, t.k, t.s, t.d, t.pad);
     const int64_t kdim = t.c * t.k * t.k, cols = g.out_h * g.out_w;
