@@ -152,7 +152,7 @@ template <class Finish, class OverChannels>
 void depthwise_by_rows(const float* image, const float* weights, const ConvGeometry& g,
                        int64_t channels, float* out, const Finish& finish,
                        const OverChannels& over_channels) {
-  const row_sweep::RowGeometry rg = row_sweep::row_geometry(g);
+  const row_sweep::RowGeometry rg = row_sweep::row_geometry(g, row_sweep::DepthwiseTaps::lanes);
   const int64_t k = rg.k, s = rg.stride;
   const RowKernel kernel = k == 3 && s == 1   ? depthwise_rows_3x3_s1
                            : k == 3 && s == 2 ? depthwise_rows_3x3_s2

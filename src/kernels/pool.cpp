@@ -185,7 +185,7 @@ HEATLENS_CPU_CLONES void max_rows_any(const float* in, const row_sweep::RowGeome
 
 void max_pool_by_rows(const float* x, int64_t planes, const ConvGeometry& g, float* y,
                       const ExecContext* ctx) {
-  const row_sweep::RowGeometry rg = row_sweep::row_geometry(g);
+  const row_sweep::RowGeometry rg = row_sweep::row_geometry(g, row_sweep::MaxTaps::lanes);
   const RowKernel kernel = rg.k == 3 && rg.stride == 2   ? max_rows_3x3_s2
                            : rg.k == 2 && rg.stride == 2 ? max_rows_2x2_s2
                                                          : max_rows_any;
