@@ -316,26 +316,45 @@ std::vector<const MicroKernel*> gemm_kernels() {
 
 namespace {
 
-// dst[p·MR + r] = src[p·ld + r] for p < kc, r < MR, MR fixed so each row is one inlined copy.
+// Panels [q0, q1) of a transposed A (stored k × m, ld apart) for K block p0 of kc rows, read
+// row by row: each row's stretch under these panels is read once, contiguously, and dealt out
+// to them (panel q's row p at dst + q·kc·mr + p·mr). Panel by panel, every row had been a
+// separate 48-byte read from another page. MR: the panel height when known at compile time
+// (a whole panel's row is then one inlined copy).
 template <int MR>
-void copy_columns_of(int64_t kc, const float* src, int64_t ld, float* dst) {
-  for (int64_t p = 0; p < kc; ++p) std::memcpy(dst + p * MR, src + p * ld, MR * sizeof(float));
+inline __attribute__((always_inline)) void transposed_rows(const float* a, int64_t ld, int64_t m,
+                                                           int mr, int64_t q0, int64_t q1,
+                                                           int64_t p0, int64_t kc, float alpha,
+                                                           float* dst) {
+  for (int64_t p = 0; p < kc; ++p) {
+    const float* row = a + (p0 + p) * ld;
+    for (int64_t q = q0; q < q1; ++q) {
+      float* d = dst + q * kc * mr + p * mr;
+      const float* src = row + q * mr;
+      const int64_t rows = std::min<int64_t>(mr, m - q * mr);
+      if (MR != 0 && rows == MR && alpha == 1.0f) {
+        std::memcpy(d, src, MR * sizeof(float));
+        continue;
+      }
+      for (int64_t r = 0; r < rows; ++r) d[r] = alpha * src[r];
+      for (int64_t r = rows; r < mr; ++r) d[r] = 0.0f;
+    }
+  }
 }
 
-// The same for the micro-kernels' panel heights; false for any other.
-bool copy_columns(int mr, int64_t kc, const float* src, int64_t ld, float* dst) {
+// Compiled for the CPU's widest vectors (cpu_clones.h), for the micro-kernels' panel heights.
+HEATLENS_CPU_CLONES void pack_transposed_rows(const float* a, int64_t ld, int64_t m, int mr,
+                                              int64_t q0, int64_t q1, int64_t p0, int64_t kc,
+                                              float alpha, float* dst) {
   switch (mr) {
     case 12:
-      copy_columns_of<12>(kc, src, ld, dst);
-      return true;
+      return transposed_rows<12>(a, ld, m, mr, q0, q1, p0, kc, alpha, dst);
     case 6:
-      copy_columns_of<6>(kc, src, ld, dst);
-      return true;
+      return transposed_rows<6>(a, ld, m, mr, q0, q1, p0, kc, alpha, dst);
     case 4:
-      copy_columns_of<4>(kc, src, ld, dst);
-      return true;
+      return transposed_rows<4>(a, ld, m, mr, q0, q1, p0, kc, alpha, dst);
     default:
-      return false;
+      return transposed_rows<0>(a, ld, m, mr, q0, q1, p0, kc, alpha, dst);
   }
 }
 
@@ -356,28 +375,19 @@ PackedA pack_a(const MicroKernel& kernel, bool trans_a, int64_t m, int64_t k, fl
   auto pack_panels = [&](int64_t q0, int64_t q1) {
     for (int64_t p0 = 0; p0 < k; p0 += kBlockK) {
       const int64_t kc = std::min(kBlockK, k - p0);
+      if (trans_a) {
+        pack_transposed_rows(a, lda, m, mr, q0, q1, p0, kc, alpha, data + p0 * mp);
+        continue;
+      }
       for (int64_t q = q0; q < q1; ++q) {
         float* dst = data + p0 * mp + q * kc * mr;
         const int64_t i0 = q * mr, rows = std::min<int64_t>(mr, m - i0);
-        if (trans_a) {
-          // A is stored k × m: a row of it gives one column of the panel, read contiguously
-          // (whole panels without alpha: one fixed-size copy, which the backward's per-call
-          // packing of Wᵀ spends most of its time on).
-          const float* src = a + p0 * lda + i0;
-          if (rows == mr && alpha == 1.0f && copy_columns(mr, kc, src, lda, dst)) continue;
-          for (int64_t p = 0; p < kc; ++p) {
-            float* d = dst + p * mr;
-            for (int64_t r = 0; r < rows; ++r) d[r] = alpha * src[p * lda + r];
-            for (int64_t r = rows; r < mr; ++r) d[r] = 0.0f;
-          }
-        } else {
-          for (int64_t r = 0; r < rows; ++r) {
-            const float* src = a + (i0 + r) * lda + p0;
-            for (int64_t p = 0; p < kc; ++p) dst[p * mr + r] = alpha * src[p];
-          }
-          for (int64_t r = rows; r < mr; ++r) {
-            for (int64_t p = 0; p < kc; ++p) dst[p * mr + r] = 0.0f;
-          }
+        for (int64_t r = 0; r < rows; ++r) {
+          const float* src = a + (i0 + r) * lda + p0;
+          for (int64_t p = 0; p < kc; ++p) dst[p * mr + r] = alpha * src[p];
+        }
+        for (int64_t r = rows; r < mr; ++r) {
+          for (int64_t p = 0; p < kc; ++p) dst[p * mr + r] = 0.0f;
         }
       }
     }
