@@ -123,7 +123,10 @@ class PhaseRowSource : public BSource {
         }
       }
     }
-    if (compact_) return pack_compact(taps, kc, j0, nc, nr, dst);
+    if (compact_) {
+      if (nr == 32) return pack_compact<32>(taps, kc, j0, nc, nr, dst);
+      return pack_compact<0>(taps, kc, j0, nc, nr, dst);
+    }
     switch (nr) {
       case 32:
         return pack_strips<32>(taps, kc, j0, nc, nr, dst);
@@ -169,7 +172,9 @@ class PhaseRowSource : public BSource {
   }
 
   // Column q is output (q / out_w, q % out_w), read from row q / out_w of the copy's wq-wide
-  // rows: a strip is a run per output row it touches.
+  // rows: a strip is a run per output row it touches. NR: the strip width when known at compile
+  // time (a strip inside one row is then one inlined copy per row).
+  template <int NR>
   void pack_compact(const int64_t* taps, int64_t kc, int64_t j0, int64_t nc, int nr,
                     float* dst) const {
     constexpr int kMaxRuns = 64;
@@ -186,6 +191,12 @@ class PhaseRowSource : public BSource {
         from[runs] = y * wq + x;
         len[runs] = n;
         j += n;
+      }
+      if (NR != 0 && runs == 1 && cols == NR) {
+        // The strip lies in one output row: one inlined copy of NR floats per row.
+        for (int64_t p = 0; p < kc; ++p)
+          std::memcpy(out + p * NR, copy_ + from[0] + taps[p], NR * sizeof(float));
+        continue;
       }
       for (int64_t p = 0; p < kc; ++p) {
         float* o = out + p * nr;
