@@ -1,6 +1,5 @@
 #include "engine/engine.h"
 
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <utility>
@@ -137,10 +136,10 @@ namespace {
 // ForwardOptions::plain_gradient: a fused Relu's gradient reads its output instead of its
 // input, a fused SiLU's its input without the sigmoid (the backward recomputes it). Values the
 // caller captures stay.
-void keep_for_plain_gradient(const Graph& g, const Plan& p, const ForwardOptions& options,
+void keep_for_plain_gradient(const Plan& p, const std::vector<int>& captured_ids,
                              std::vector<bool>& keep) {
-  std::vector<bool> captured(g.values.size(), false);
-  for (const std::string& name : options.capture) captured[g.require_value(name)] = true;
+  std::vector<bool> captured(keep.size(), false);
+  for (int id : captured_ids) captured[id] = true;
   for (const Fusion& f : p.fusions) {
     if (f.activation.kind == Activation::Kind::relu) {
       const int x = f.intermediates[0];
@@ -155,21 +154,6 @@ void keep_for_plain_gradient(const Graph& g, const Plan& p, const ForwardOptions
   }
 }
 
-// act(x) into a new tensor, in cache-sized chunks.
-Tensor activated(const Tensor& x, const Activation& act, const ExecContext& ctx) {
-  Tensor y = Tensor::uninitialized(x.shape());
-  const float* src = x.f32();
-  float* dst = y.f32();
-  ctx.parallel_for(
-      x.numel(),
-      [&](int64_t b, int64_t e) {
-        std::copy(src + b, src + e, dst + b);
-        apply_bias_activation(dst + b, e - b, 0.0f, act);
-      },
-      16384);
-  return y;
-}
-
 }  // namespace
 
 ForwardResult Engine::forward_on_cpu(const std::shared_ptr<const Plan>& p, const Tensors& inputs,
@@ -178,10 +162,10 @@ ForwardResult Engine::forward_on_cpu(const std::shared_ptr<const Plan>& p, const
   FlushDenormals flush;
   const bool plain =
       options.record && options.plain_gradient && !options.keep_all && options.keep_values.empty();
-  std::vector<bool> keep = kept_values(g, *p, options);
-  if (plain) keep_for_plain_gradient(g, *p, options, keep);
   std::vector<int> captured_ids;
   for (const std::string& name : options.capture) captured_ids.push_back(g.require_value(name));
+  std::vector<bool> keep = kept_values(g, *p, options);
+  if (plain) keep_for_plain_gradient(*p, captured_ids, keep);
 
   Tensors values(g.values.size());
   for (size_t i = 0; i < g.values.size(); ++i) {
@@ -261,7 +245,10 @@ ForwardResult Engine::forward_on_cpu(const std::shared_ptr<const Plan>& p, const
       values[id] = std::move(out[k]);
     }
     if (silu_after) {
-      values[fusion.result] = activated(values[fusion.intermediates[0]], fusion.activation, ctx);
+      const Tensor& pre = values[fusion.intermediates[0]];
+      Tensor y = Tensor::uninitialized(pre.shape());
+      apply_activation(pre.f32(), pre.numel(), fusion.activation, y.f32(), &ctx);
+      values[fusion.result] = std::move(y);
       for (int step : fusion.absorbed) absorbed[step] = true;
     }
     release_inputs(node, s);

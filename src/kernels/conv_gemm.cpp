@@ -201,7 +201,8 @@ class PhaseRowSource : public BSource {
       for (int64_t p = 0; p < kc; ++p) {
         float* o = out + p * nr;
         for (int r = 0; r < runs; ++r)
-          std::memcpy(o + at[r], copy_ + from[r] + taps[p], static_cast<size_t>(len[r]) * 4);
+          std::memcpy(o + at[r], copy_ + from[r] + taps[p],
+                      static_cast<size_t>(len[r]) * sizeof(float));
         for (int64_t j = cols; j < nr; ++j) o[j] = 0.0f;
       }
     }

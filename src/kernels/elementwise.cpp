@@ -237,6 +237,14 @@ HEATLENS_CPU_CLONES void silu_grad_rows(const float* __restrict g, const float* 
 
 }  // namespace
 
+void apply_activation(const float* x, int64_t n, const Activation& act, float* y,
+                      const ExecContext* ctx) {
+  split(n, 16384, ctx, [&](int64_t o0, int64_t o1) {
+    std::copy(x + o0, x + o1, y + o0);
+    apply_bias_activation(y + o0, o1 - o0, 0.0f, act);
+  });
+}
+
 void silu_grad(const float* g, const float* x, const float* s, int64_t n, float* dx,
                const ExecContext* ctx) {
   split(n, 16384, ctx, [&](int64_t o0, int64_t o1) {
@@ -249,8 +257,7 @@ void silu_grad(const float* g, const float* x, const float* s, int64_t n, float*
     float sigma[kPiece];
     for (int64_t p0 = o0; p0 < o1; p0 += kPiece) {
       const int64_t m = std::min(kPiece, o1 - p0);
-      std::copy(x + p0, x + p0 + m, sigma);
-      apply_bias_activation(sigma, m, 0.0f, Activation::sigmoid());
+      apply_activation(x + p0, m, Activation::sigmoid(), sigma, nullptr);
       silu_grad_rows(g + p0, x + p0, sigma, m, dx + p0);
     }
   });

@@ -119,15 +119,17 @@ class MatrixSource : public BSource {
   template <int NR>
   void pack_rows(int64_t p0, int64_t kc, int64_t j0, int64_t nc, int nr, float* dst) const {
     const int64_t full = nc / nr, strips = ceil_div(nc, nr), tail = nc - full * nr;
-    if (NR == 32) copy_strips_32(b_ + p0 * ldb_ + j0, ldb_, kc, full, kc * nr, dst);
+    if constexpr (NR == 32) copy_strips_32(b_ + p0 * ldb_ + j0, ldb_, kc, full, kc * nr, dst);
     for (int64_t p = 0; p < kc; ++p) {
       const float* src = b_ + (p0 + p) * ldb_ + j0;
       float* out = dst + p * nr;
-      for (int64_t s = 0; s < full && NR != 32; ++s) {
-        if (NR != 0)
-          std::memcpy(out + s * kc * nr, src + s * nr, NR * sizeof(float));
-        else
-          std::memcpy(out + s * kc * nr, src + s * nr, static_cast<size_t>(nr) * sizeof(float));
+      if constexpr (NR != 32) {
+        for (int64_t s = 0; s < full; ++s) {
+          if (NR != 0)
+            std::memcpy(out + s * kc * nr, src + s * nr, NR * sizeof(float));
+          else
+            std::memcpy(out + s * kc * nr, src + s * nr, static_cast<size_t>(nr) * sizeof(float));
+        }
       }
       if (full < strips) {
         float* o = out + full * kc * nr;

@@ -158,29 +158,28 @@ struct PlaneWindows {
 // Each copies one plane's rows into `rows`, then sweeps them (both in the CPU's widest vectors);
 // a plane without NaN takes the plain max (SqueezeNet's pools 0.72 → 0.66 ms at 1 thread).
 using RowKernel = void (*)(const float*, const row_sweep::RowGeometry&, float*, float*, float*);
-HEATLENS_CPU_CLONES void max_rows_3x3_s2(const float* in, const row_sweep::RowGeometry& g,
-                                         float* rows, float* out, float* spill) {
+// One plane: its rows copied, then swept with the NaN-wins max only where it holds a NaN.
+template <int K, int S>
+inline __attribute__((always_inline)) void max_rows(const float* in,
+                                                    const row_sweep::RowGeometry& g, float* rows,
+                                                    float* out, float* spill) {
   row_sweep::copy_rows(in, g, rows);
   if (row_sweep::any_nan(in, g.in_h * g.in_w))
-    row_sweep::sweep_rows<3, 2>(rows, g, row_sweep::MaxTaps{}, out, spill);
+    row_sweep::sweep_rows<K, S>(rows, g, row_sweep::MaxTaps{}, out, spill);
   else
-    row_sweep::sweep_rows<3, 2>(rows, g, row_sweep::MaxTapsNoNan{}, out, spill);
+    row_sweep::sweep_rows<K, S>(rows, g, row_sweep::MaxTapsNoNan{}, out, spill);
+}
+HEATLENS_CPU_CLONES void max_rows_3x3_s2(const float* in, const row_sweep::RowGeometry& g,
+                                         float* rows, float* out, float* spill) {
+  max_rows<3, 2>(in, g, rows, out, spill);
 }
 HEATLENS_CPU_CLONES void max_rows_2x2_s2(const float* in, const row_sweep::RowGeometry& g,
                                          float* rows, float* out, float* spill) {
-  row_sweep::copy_rows(in, g, rows);
-  if (row_sweep::any_nan(in, g.in_h * g.in_w))
-    row_sweep::sweep_rows<2, 2>(rows, g, row_sweep::MaxTaps{}, out, spill);
-  else
-    row_sweep::sweep_rows<2, 2>(rows, g, row_sweep::MaxTapsNoNan{}, out, spill);
+  max_rows<2, 2>(in, g, rows, out, spill);
 }
 HEATLENS_CPU_CLONES void max_rows_any(const float* in, const row_sweep::RowGeometry& g, float* rows,
                                       float* out, float* spill) {
-  row_sweep::copy_rows(in, g, rows);
-  if (row_sweep::any_nan(in, g.in_h * g.in_w))
-    row_sweep::sweep_rows<0, 0>(rows, g, row_sweep::MaxTaps{}, out, spill);
-  else
-    row_sweep::sweep_rows<0, 0>(rows, g, row_sweep::MaxTapsNoNan{}, out, spill);
+  max_rows<0, 0>(in, g, rows, out, spill);
 }
 
 void max_pool_by_rows(const float* x, int64_t planes, const ConvGeometry& g, float* y,

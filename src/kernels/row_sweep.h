@@ -179,7 +179,7 @@ inline __attribute__((always_inline)) void sweep_rows(const float* rows, const R
 // in PyTorch; a select, so it vectorises).
 struct DepthwiseTaps {
   using Vec = Floats;
-  static constexpr int lanes = kLanes;
+  static constexpr int lanes = sizeof(Vec) / sizeof(float);
   const float* w;
   __attribute__((always_inline)) Floats init() const { return Floats{}; }
   __attribute__((always_inline)) Floats step(Floats acc, Floats x, int64_t tap) const {
@@ -189,7 +189,7 @@ struct DepthwiseTaps {
 
 struct MaxTaps {
   using Vec = Floats8;
-  static constexpr int lanes = 8;
+  static constexpr int lanes = sizeof(Vec) / sizeof(float);
   __attribute__((always_inline)) Floats8 init() const { return Floats8{} - __builtin_inff(); }
   __attribute__((always_inline)) Floats8 step(Floats8 acc, Floats8 x, int64_t) const {
     return ((x > acc) | (x != x)) ? x : acc;
@@ -200,7 +200,7 @@ struct MaxTaps {
 // x86's maxps(x, acc)) where the NaN test made four.
 struct MaxTapsNoNan {
   using Vec = Floats8;
-  static constexpr int lanes = 8;
+  static constexpr int lanes = sizeof(Vec) / sizeof(float);
   __attribute__((always_inline)) Floats8 init() const { return Floats8{} - __builtin_inff(); }
   __attribute__((always_inline)) Floats8 step(Floats8 acc, Floats8 x, int64_t) const {
     return x > acc ? x : acc;

@@ -93,7 +93,7 @@ class Conv : public Op {
       return window(in[0].shape, w.shape()).geometry(in[0].shape[1] / group_);
     };
     if (!ctx.keep_transposed_weights) {
-      const bool by_winograd = ctx.transformed_weights && winograd(geometry(), og, ctx);
+      const bool by_winograd = winograd(geometry(), og, ctx);
       (by_winograd ? winograd_ : packed_).get(w, group_, &ctx);
       return;
     }

@@ -109,14 +109,13 @@ class UnaryOp : public Op {
     Tensor out = Tensor::uninitialized(in[0].shape());
     const float* x = in[0].f32();
     float* y = out.f32();
+    if (!same_as_.none()) {
+      apply_activation(x, out.numel(), same_as_, y, &ctx);
+      return {out};
+    }
     ctx.parallel_for(
         out.numel(),
         [&](int64_t b, int64_t e) {
-          if (!same_as_.none()) {
-            std::copy(x + b, x + e, y + b);
-            apply_bias_activation(y + b, e - b, 0.0f, same_as_);
-            return;
-          }
           for (int64_t i = b; i < e; ++i) y[i] = f_(x[i], alpha_, beta_);
         },
         16384);
