@@ -96,7 +96,10 @@ class HostPass {
         }) {
     // Each run multiplies by the transposes of the same rule-modified weights.
     ctx_.keep_transposed_weights = true;
-    ctx_.transformed_weights = false;  // as the recorded forward computed (ops/op.h)
+    // The rules' products may run on transformed weights (Winograd): what they compute only
+    // divides and scales, while the ties the pass routes through (max pooling's winners) are
+    // the recorded forward's.
+    ctx_.transformed_weights = true;
   }
 
   static bool defined(const Tensor& t) { return t.defined(); }

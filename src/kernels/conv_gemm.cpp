@@ -241,7 +241,8 @@ std::shared_ptr<const PackedConvWeights> PackedWeights::get(const Tensor& weight
       case WeightLayout::transposed:
         packed->groups.push_back(pack_a(gemm_kernel(), true, cols, rows, 1.0f, w, cols, ctx));
         break;
-      case WeightLayout::flipped: {
+      case WeightLayout::flipped:
+      case WeightLayout::winograd_flipped: {
         // Reversing both kernel axes of a row-major [kh, kw] block reverses its taps.
         const int64_t channels = weights.dim(1), taps = cols / channels;
         flipped.resize(static_cast<size_t>(rows * cols));
@@ -250,8 +251,13 @@ std::shared_ptr<const PackedConvWeights> PackedWeights::get(const Tensor& weight
             for (int64_t q = 0; q < taps; ++q)
               flipped[static_cast<size_t>((c * rows + o) * taps + taps - 1 - q)] =
                   w[(o * channels + c) * taps + q];
-        packed->groups.push_back(pack_a(gemm_kernel(), false, channels, rows * taps, 1.0f,
-                                        flipped.data(), rows * taps, ctx));
+        if (layout_ == WeightLayout::flipped) {
+          packed->groups.push_back(pack_a(gemm_kernel(), false, channels, rows * taps, 1.0f,
+                                          flipped.data(), rows * taps, ctx));
+          break;
+        }
+        HEATLENS_CHECK(groups == 1 && taps == 9, "Winograd filters are 3×3, one group");
+        *packed = winograd_weights(flipped.data(), channels, rows, ctx);
         break;
       }
       case WeightLayout::winograd:
@@ -327,10 +333,15 @@ bool flips_input_gradient(const ConvGeometry& g) {
 void conv_input_gradient_flipped(const PackedA& weights_flipped, const float* dy,
                                  const ConvGeometry& g, float* dx, const ExecContext* ctx) {
   HEATLENS_CHECK(flips_input_gradient(g), "conv_input_gradient_flipped: unsupported geometry");
+  conv_gemm(weights_flipped, dy, flipped_geometry(g, weights_flipped.k / (g.k_h * g.k_w)), nullptr,
+            Activation{}, dx, ctx);
+}
+
+ConvGeometry flipped_geometry(const ConvGeometry& g, int64_t out_channels) {
   // dx[c, y, x] = Σ W[o, c, i, j] · dy[o, y + pad_top − i, x + pad_left − j]; with i' = kh−1−i
   // that is a convolution of dy padded by kh−1−pad_top (above) and kw−1−pad_left (left).
   ConvGeometry t;
-  t.channels = weights_flipped.k / (g.k_h * g.k_w);
+  t.channels = out_channels;
   t.in_h = g.out_h;
   t.in_w = g.out_w;
   t.out_h = g.in_h;
@@ -339,7 +350,7 @@ void conv_input_gradient_flipped(const PackedA& weights_flipped, const float* dy
   t.k_w = g.k_w;
   t.pad_top = g.k_h - 1 - g.pad_top;
   t.pad_left = g.k_w - 1 - g.pad_left;
-  conv_gemm(weights_flipped, dy, t, nullptr, Activation{}, dx, ctx);
+  return t;
 }
 
 namespace {

@@ -31,8 +31,10 @@ struct PackedConvWeights {
 //   flipped     W', [C/group, out_c/group · kh · kw] with W'[c][o, kh−1−i, kw−1−j] = W[o][c][i, j]:
 //               the filter of the convolution that is the input gradient (flips_input_gradient);
 //   winograd    U = G·W·Gᵀ, the 16 transformed filters of a 3×3 layer (winograd_weights, one
-//               group), for winograd_conv.
-enum class WeightLayout { forward, transposed, flipped, winograd };
+//               group), for winograd_conv;
+//   winograd_flipped  the same of W' (one group): the input gradient by winograd_conv over dy
+//               (flipped_geometry), for LRP's kept transposes.
+enum class WeightLayout { forward, transposed, flipped, winograd, winograd_flipped };
 
 // Caches the packings of the last few weight tensors a convolution ran with (its own, and in
 // LRP the rule-modified ones, which LRP keeps too); packs on a miss, dropping the least
@@ -87,6 +89,9 @@ void conv_input_gradient_packed(const PackedA& weights_t, const float* dy, const
 // conv_input_gradient_flipped can run: stride 1, dilation 1, a kernel wider than one pixel, and
 // pads of at most the kernel's reach on every side (then dy needs kh−1−pad of padding).
 bool flips_input_gradient(const ConvGeometry& g);
+// The convolution of dy that is the input gradient, when flips_input_gradient: dy's map in, x's
+// out, padded by kh−1−pad_top above and kw−1−pad_left on the left; channels = out_channels.
+ConvGeometry flipped_geometry(const ConvGeometry& g, int64_t out_channels);
 // dx = the convolution of dy (padded) with the flipped filter (WeightLayout::flipped), run as a
 // forward conv_gemm: no column matrix and no col2im. dx is written, not accumulated into.
 void conv_input_gradient_flipped(const PackedA& weights_flipped, const float* dy,

@@ -9,8 +9,10 @@
 // load is contiguous. conv_reference is what it is tested against (tests/unit/conv_kernels_test).
 //
 // The Conv operator (ops/conv.cpp) runs its 3×3 stride-1 layers of at most 256 × 256 channels
-// on maps from 12 × 12 up this way in forward-only runs; recorded runs (gradients, LRP) keep the
-// GEMM, whose ties break as their backward passes expect (ExecContext::transformed_weights).
+// on maps from 12 × 12 up this way in forward-only runs, and so are LRP's products with its
+// rule-modified weights and their kept transposes (WeightLayout::winograd_flipped); recorded
+// runs (gradients, LRP) keep the GEMM, whose ties break as their backward passes expect
+// (ExecContext::transformed_weights).
 // The work goes in bands of tile rows, so the transformed inputs and products it holds stay
 // near L2's size.
 #pragma once

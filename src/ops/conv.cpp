@@ -22,10 +22,10 @@ constexpr int64_t kBatchColumns = 1024;
 // Winograd's transformed filters take 16/9 of the weights' memory beside the raw weights, so
 // layers of at most 256 × 256 channels use them (ResNets' first three stages, SqueezeNet's
 // expand layers; per layer the GEMM over im2col had taken 1.2-1.7× as long, maps from 13×13 up,
-// 1 thread, AVX-512), and only in forward-only runs (ExecContext::transformed_weights): it
-// rounds differently where input patches repeat, so exact ties the GEMM keeps (max pooling's
-// winners, which LRP and gradients route through) could come out the other way, and gradient
-// runs have their memory budgeted.
+// 1 thread, AVX-512), in forward-only runs and LRP's pass but not in recorded runs
+// (ExecContext::transformed_weights): it rounds differently where input patches repeat, so
+// exact ties the GEMM keeps (max pooling's winners, which LRP and gradients route through)
+// could come out the other way, and gradient runs have their memory budgeted.
 constexpr int64_t kWinogradMaxPairs = 256 * 256;
 constexpr int64_t kWinogradMinSide = 12;
 
@@ -97,13 +97,16 @@ class Conv : public Op {
       (by_winograd ? winograd_ : packed_).get(w, group_, &ctx);
       return;
     }
-    input_gradient_packing(geometry()).get(w, group_, &ctx);
+    input_gradient_packing(geometry(), og, ctx).get(w, group_, &ctx);
   }
 
   // The packing a kept input gradient uses: at stride 1 the flipped filter (the gradient is a
-  // forward convolution of dy: no column matrix, no col2im), otherwise Wᵀ.
-  PackedWeights& input_gradient_packing(const ConvGeometry& g) const {
-    return flips_input_gradient(g) ? packed_f_ : packed_t_;
+  // forward convolution of dy: no column matrix, no col2im), transformed for Winograd where
+  // that convolution suits it and the context allows; otherwise Wᵀ.
+  PackedWeights& input_gradient_packing(const ConvGeometry& g, int64_t out_channels,
+                                        const ExecContext& ctx) const {
+    if (!flips_input_gradient(g)) return packed_t_;
+    return winograd(flipped_geometry(g, out_channels), g.channels, ctx) ? winograd_f_ : packed_f_;
   }
 
   // Whether this layer (of one group) runs by Winograd (kernels/winograd.h) in this context.
@@ -197,15 +200,19 @@ class Conv : public Op {
       // Engine::set_transposed_weights).
       // Kept, the packing is input_gradient_packing's.
       const bool flip = a.ctx.keep_transposed_weights && flips_input_gradient(g);
+      const bool by_winograd = flip && winograd(flipped_geometry(g, og), cg, a.ctx);
       const bool written = flip || is_pointwise(g);  // dx is written, not added to
       Tensor dx = written ? Tensor::uninitialized(xs) : Tensor(xs);
       std::shared_ptr<const PackedConvWeights> kept;
-      if (a.ctx.keep_transposed_weights) kept = input_gradient_packing(g).get(w, group_, &a.ctx);
+      if (a.ctx.keep_transposed_weights)
+        kept = input_gradient_packing(g, og, a.ctx).get(w, group_, &a.ctx);
       for (int64_t b = 0; b < batch; ++b) {
         for (int64_t gi = 0; gi < group_; ++gi) {
           const float* dyg = dy.f32() + (b * cout + gi * og) * cols;
           float* dxg = dx.f32() + (b * cin + gi * cg) * g.in_h * g.in_w;
-          if (flip)
+          if (by_winograd)
+            winograd_conv(*kept, dyg, flipped_geometry(g, og), nullptr, Activation{}, dxg, &a.ctx);
+          else if (flip)
             conv_input_gradient_flipped(kept->groups[gi], dyg, g, dxg, &a.ctx);
           else if (kept)
             conv_input_gradient_packed(kept->groups[gi], dyg, g, dxg, &a.ctx);
@@ -255,6 +262,7 @@ class Conv : public Op {
   // Kept only when the context asks (LRP): Wᵀ, or the flipped filter for stride-1 kernels.
   mutable PackedWeights packed_t_{WeightLayout::transposed};
   mutable PackedWeights packed_f_{WeightLayout::flipped};
+  mutable PackedWeights winograd_f_{WeightLayout::winograd_flipped};
   // Winograd layers' transformed filters, in place of packed_ in forward-only runs.
   mutable PackedWeights winograd_{WeightLayout::winograd};
 };

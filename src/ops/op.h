@@ -50,9 +50,9 @@ struct ExecContext {
   bool keep_transposed_weights = false;
   // Whether ops may run on transformed copies of their weights beside their packings (Conv's
   // Winograd filters, 16/9 of the weights, which round differently from the GEMM). Recorded
-  // runs and the passes back through them (gradients, LRP) say no: exact ties must break as
-  // the backward expects, and a gradient's memory is budgeted (Engine::forward_on_cpu,
-  // Engine::vjp_on_cpu, LRP's pass).
+  // runs and gradients' passes back through them say no: exact ties must break as the
+  // backward expects, and a gradient's memory is budgeted (Engine::forward_on_cpu,
+  // Engine::vjp_on_cpu). LRP's pass says yes: its rules' products only divide and scale.
   bool transformed_weights = true;
   void parallel_for(int64_t n, const ThreadPool::RangeFn& body, int64_t min_chunk = 1) const {
     if (pool)

@@ -40,18 +40,21 @@ float relative_gap(const Tensor& a, const Tensor& b) {
   return gap / scale;
 }
 
-// One Conv (3×3, padding 1, `channels` in and out, bias) on an image of side `side`.
+// One Conv (3×3, padding 1, `channels` in and `out_channels` out, bias) on an image of side
+// `side` (or side × width).
 struct ConvModel {
   Engine engine;
   Tensor w, bias;
 };
 
-ConvModel conv_model(int64_t channels, int64_t side) {
+ConvModel conv_model(int64_t channels, int64_t side, int64_t out_channels = 0, int64_t width = 0) {
   OnnxBuilder b(13);
-  const Shape ws = {channels, channels, 3, 3};
-  Tensor w = wave(ws, 0.37f), bias = wave({channels}, 0.91f);
+  if (out_channels == 0) out_channels = channels;
+  if (width == 0) width = side;
+  const Shape ws = {out_channels, channels, 3, 3};
+  Tensor w = wave(ws, 0.37f), bias = wave({out_channels}, 0.91f);
   for (int64_t i = 0; i < w.numel(); ++i) w.f32()[i] *= 0.1f;
-  b.input("x", {-1, channels, side, side});
+  b.input("x", {-1, channels, side, width});
   b.initializer("w", w);
   b.initializer("b", bias);
   b.node("Conv", {"x", "w", "b"}, {"y"}, {OnnxBuilder::ints("pads", {1, 1, 1, 1})});
@@ -76,8 +79,10 @@ Tensor input_gradient(const Op& op, const Tensor& x, const Tensor& dy, const Con
 
 }  // namespace
 
-TEST_CASE("Conv runs 3x3 layers of at most 256x256 channels by Winograd in forward-only runs",
-          "[ops]") {
+TEST_CASE(
+    "Conv runs 3x3 layers of at most 256x256 channels by Winograd in forward-only runs "
+    "and LRP's kept transposes",
+    "[ops]") {
   heatlens::ThreadPool pool(2);
   ExecContext winograd{&pool}, gemm{&pool};
   gemm.transformed_weights = false;  // as in a recorded run
@@ -97,14 +102,30 @@ TEST_CASE("Conv runs 3x3 layers of at most 256x256 channels by Winograd in forwa
     CHECK(relative_gap(run.engine.forward({x}, record).outputs[0], plain) == 0.0f);
     record.keep_values.assign(run.engine.graph().values.size(), true);  // LRP's kind of record
     CHECK(relative_gap(run.engine.forward({x}, record).outputs[0], plain) == 0.0f);
-    // The input gradient is the GEMM's whatever the context, kept or not.
+    // The input gradient is the GEMM's unless the transposes are kept (LRP) and transformed
+    // weights allowed: then the flipped filter's convolution of dy runs by Winograd.
     const Tensor dy = wave({1, 32, 14, 14}, 0.29f);
     ExecContext kept_winograd = winograd, kept_gemm = gemm;
     kept_winograd.keep_transposed_weights = kept_gemm.keep_transposed_weights = true;
-    CHECK(relative_gap(input_gradient(op, x, dy, m, kept_winograd),
-                       input_gradient(op, x, dy, m, kept_gemm)) == 0.0f);
+    const Tensor kept_fast = input_gradient(op, x, dy, m, kept_winograd);
+    const Tensor kept_plain = input_gradient(op, x, dy, m, kept_gemm);
+    CHECK(relative_gap(kept_fast, kept_plain) > 0.0f);
+    CHECK(relative_gap(kept_fast, kept_plain) < 1e-5f);
+    CHECK(relative_gap(input_gradient(op, x, dy, m, winograd), kept_plain) < 1e-5f);
     CHECK(relative_gap(input_gradient(op, x, dy, m, winograd),
                        input_gradient(op, x, dy, m, gemm)) == 0.0f);
+  }
+  SECTION("a kept input gradient by Winograd with more filters than channels, odd maps") {
+    // 40 channels in, 56 out, 13 × 17 maps: the flipped filter swaps the two channel counts.
+    const ConvModel m = conv_model(40, 13, 56, 17);
+    const Op& op = *m.engine.graph().nodes[0].op;
+    const Tensor x = wave({1, 40, 13, 17}, 0.11f), dy = wave({1, 56, 13, 17}, 0.31f);
+    ExecContext kept_winograd = winograd, kept_gemm = gemm, plain = gemm;
+    kept_winograd.keep_transposed_weights = kept_gemm.keep_transposed_weights = true;
+    const Tensor fast = input_gradient(op, x, dy, m, kept_winograd);
+    CHECK(relative_gap(fast, input_gradient(op, x, dy, m, kept_gemm)) > 0.0f);
+    CHECK(relative_gap(fast, input_gradient(op, x, dy, m, kept_gemm)) < 1e-5f);
+    CHECK(relative_gap(fast, input_gradient(op, x, dy, m, plain)) < 1e-5f);  // Wᵀ and col2im
   }
   SECTION("batches: image by image on large maps, one GEMM over the batch on small ones") {
     const ConvModel large = conv_model(32, 32);
