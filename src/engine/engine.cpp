@@ -154,6 +154,22 @@ void keep_for_plain_gradient(const Plan& p, const std::vector<int>& captured_ids
   }
 }
 
+// Per step, whether none of the node's outputs reaches a winner-takes-all node's input, on any
+// path: exact ties there (max pooling's winners) come from exactly repeated values upstream.
+std::vector<bool> tie_free_steps(const Graph& g, const Plan& p) {
+  std::vector<bool> reaches(g.values.size(), false), free(p.steps.size(), true);
+  for (size_t s = p.steps.size(); s-- > 0;) {
+    const Node& node = g.nodes[p.steps[s]];
+    bool reached = node.info && node.info->lrp_role == LrpRole::winner_takes_all;
+    for (int id : node.outputs) reached = reached || (id >= 0 && reaches[id]);
+    free[s] = !reached;
+    for (int id : node.inputs) {
+      if (id >= 0 && reached) reaches[id] = true;
+    }
+  }
+  return free;
+}
+
 }  // namespace
 
 ForwardResult Engine::forward_on_cpu(const std::shared_ptr<const Plan>& p, const Tensors& inputs,
@@ -200,8 +216,12 @@ ForwardResult Engine::forward_on_cpu(const std::shared_ptr<const Plan>& p, const
     });
   }
   std::vector<bool> absorbed(p->steps.size(), false);
+  const std::vector<bool> tie_free = options.record && options.transforms_where_tie_free
+                                         ? tie_free_steps(g, *p)
+                                         : std::vector<bool>();
   for (size_t s = 0; s < p->steps.size(); ++s) {
     const Node& node = g.nodes[p->steps[s]];
+    if (!tie_free.empty()) ctx.transformed_weights = tie_free[s];
     if (absorbed[s]) {
       release_inputs(node, s);
       continue;

@@ -37,6 +37,10 @@ struct ForwardOptions {
   // without its sigmoid, which the backward recomputes. The CPU runs it; accelerator backends
   // record as without it.
   bool plain_gradient = false;
+  // With record: nodes whose outputs reach no winner-takes-all node (max pooling) may run on
+  // transformed weights (Winograd) as forward-only runs do, since their rounding cannot move
+  // a tie the backward routes through (LRP's forward; a gradient's memory is budgeted).
+  bool transforms_where_tie_free = false;
   // When set, milliseconds spent per operator type are added here (heatlens bench --profile).
   std::map<std::string, double>* op_times = nullptr;
 };

@@ -189,6 +189,7 @@ Propagation propagate(Engine& engine, const OutputHead& head, const Tensor& x, c
   else
     opts.keep_values = lrp_kept_values(g, *engine.plan({x.shape()}, {x.dtype()}));
   opts.capture = {head.logits};
+  opts.transforms_where_tie_free = true;
   ForwardResult fwd = engine.forward({x}, opts);
   const int logits_id = g.require_value(head.logits);
   Propagation out;

@@ -11,8 +11,9 @@
 // The Conv operator (ops/conv.cpp) runs its 3×3 stride-1 layers of at most 256 × 256 channels
 // on maps from 12 × 12 up this way in forward-only runs, and so are LRP's products with its
 // rule-modified weights and their kept transposes (WeightLayout::winograd_flipped); recorded
-// runs (gradients, LRP) keep the GEMM, whose ties break as their backward passes expect
-// (ExecContext::transformed_weights).
+// runs keep the GEMM, whose ties break as their backward passes expect
+// (ExecContext::transformed_weights), except LRP's in layers whose outputs reach no max pooling
+// (ForwardOptions::transforms_where_tie_free).
 // The work goes in bands of tile rows, so the transformed inputs and products it holds stay
 // near L2's size.
 #pragma once

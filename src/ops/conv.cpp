@@ -25,7 +25,8 @@ constexpr int64_t kBatchColumns = 1024;
 // 1 thread, AVX-512), in forward-only runs and LRP's pass but not in recorded runs
 // (ExecContext::transformed_weights): it rounds differently where input patches repeat, so
 // exact ties the GEMM keeps (max pooling's winners, which LRP and gradients route through)
-// could come out the other way, and gradient runs have their memory budgeted.
+// could come out the other way, and gradient runs have their memory budgeted. LRP's forward
+// takes it in layers upstream of no max pooling (ForwardOptions::transforms_where_tie_free).
 constexpr int64_t kWinogradMaxPairs = 256 * 256;
 constexpr int64_t kWinogradMinSide = 12;
 

@@ -52,7 +52,8 @@ struct ExecContext {
   // Winograd filters, 16/9 of the weights, which round differently from the GEMM). Recorded
   // runs and gradients' passes back through them say no: exact ties must break as the
   // backward expects, and a gradient's memory is budgeted (Engine::forward_on_cpu,
-  // Engine::vjp_on_cpu). LRP's pass says yes: its rules' products only divide and scale.
+  // Engine::vjp_on_cpu). LRP's pass says yes: its rules' products only divide and scale; so
+  // does its forward in layers upstream of no max pooling (Engine::forward_on_cpu).
   bool transformed_weights = true;
   void parallel_for(int64_t n, const ThreadPool::RangeFn& body, int64_t min_chunk = 1) const {
     if (pool)

@@ -158,3 +158,43 @@ TEST_CASE(
     }
   }
 }
+
+TEST_CASE("A recorded forward may run by Winograd the layers whose outputs reach no max pooling",
+          "[ops]") {
+  // x → conv_a ─┐
+  // x → conv_c ─┴ Add → MaxPool → pooled   (both reach the pool's ties)
+  // x → conv_b → yb                          (reaches none)
+  OnnxBuilder b(13);
+  const int64_t c = 32, side = 14;
+  b.input("x", {1, c, side, side});
+  const auto pads = OnnxBuilder::ints("pads", {1, 1, 1, 1});
+  for (const std::string name : {"a", "b", "c"}) {
+    Tensor w = wave({c, c, 3, 3}, name == "a" ? 0.37f : name == "b" ? 0.41f : 0.43f);
+    for (int64_t i = 0; i < w.numel(); ++i) w.f32()[i] *= 0.1f;
+    b.initializer("w" + name, w);
+    b.node("Conv", {"x", "w" + name}, {"y" + name}, {pads});
+  }
+  b.node("Add", {"ya", "yc"}, {"sum"});
+  b.node("MaxPool", {"sum"}, {"pooled"},
+         {OnnxBuilder::ints("kernel_shape", {2, 2}), OnnxBuilder::ints("strides", {2, 2})});
+  b.output("pooled");
+  b.output("yb");
+  const std::vector<uint8_t> bytes = b.bytes();
+  Engine engine = Engine::load_bytes(bytes.data(), bytes.size(), 2);
+  const Tensor x = wave({1, c, side, side}, 0.07f);
+  heatlens::ForwardOptions fast, plain, tie_free;
+  fast.capture = plain.capture = tie_free.capture = {"ya", "yb", "yc"};
+  plain.record = tie_free.record = true;
+  plain.keep_values.assign(engine.graph().values.size(), true);  // LRP's kind of record
+  tie_free.keep_values = plain.keep_values;
+  tie_free.transforms_where_tie_free = true;
+  const auto f = engine.forward({x}, fast), p = engine.forward({x}, plain),
+             t = engine.forward({x}, tie_free);
+  CHECK(relative_gap(f.captured.at("yb"), p.captured.at("yb")) > 0.0f);  // Winograd ran
+  CHECK(relative_gap(t.captured.at("yb"), f.captured.at("yb")) == 0.0f);
+  for (const char* upstream : {"ya", "yc"}) {
+    CHECK(relative_gap(f.captured.at(upstream), p.captured.at(upstream)) > 0.0f);
+    CHECK(relative_gap(t.captured.at(upstream), p.captured.at(upstream)) == 0.0f);
+  }
+  CHECK(relative_gap(t.outputs[0], p.outputs[0]) == 0.0f);
+}
