@@ -93,7 +93,8 @@ class HostPass {
         ctx_(engine.exec_context()),
         cache_([&engine](const std::string& key, const std::function<Tensor()>& make) {
           return engine.derived_constant(key, make);
-        }) {
+        }),
+        nonnegative_(nonnegative_values(engine.graph(), plan_)) {
     // Each run multiplies by the transposes of the same rule-modified weights.
     ctx_.keep_transposed_weights = true;
     // The rules' products may run on transformed weights (Winograd): what they compute only
@@ -109,7 +110,8 @@ class HostPass {
     return t;
   }
   Tensor linear(const Node& node, const Rule& rule, int data, const Tensor& r_out) const {
-    return apply_rule(node, rule, inputs(node), data, r_out, ctx_, cache_);
+    return apply_rule(node, rule, inputs(node), data, r_out, ctx_, cache_,
+                      nonnegative_[node.inputs[data]]);
   }
   Tensors vjp(const Node& node, const Tensors& r_out, const std::vector<bool>& dynamic) const {
     Tensors out_vals;
@@ -140,6 +142,7 @@ class HostPass {
   Tensors values_;
   ExecContext ctx_;
   ConstantCache cache_;
+  std::vector<bool> nonnegative_;  // by value id (nonnegative_values)
   std::vector<std::pair<std::string, double>> sums_;
 };
 

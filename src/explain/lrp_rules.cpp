@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <map>
+#include <set>
 
 #include "core/error.h"
 #include "explain/host_tensor_math.h"
@@ -156,7 +157,10 @@ class HostLayerMath {
     return map_elements(
         s, gate, [sign](float v, float g) { return sign * g > 0 ? v : 0.0f; }, ctx_);
   }
-  bool nonnegative(const Tensor& t) const { return !any_negative(t, ctx_); }
+  bool nonnegative(const Tensor& t) const {
+    return (data_nonnegative_ && t.f32() == data().f32()) || !any_negative(t, ctx_);
+  }
+  bool data_nonnegative_ = false;
   static bool defined(const Tensor& t) { return t.defined(); }
 
  private:
@@ -199,8 +203,10 @@ class HostLayerMath {
 }  // namespace
 
 Tensor apply_rule(const Node& node, const Rule& rule, const Tensors& inputs, int data_index,
-                  const Tensor& r, const ExecContext& ctx, const ConstantCache& cache) {
+                  const Tensor& r, const ExecContext& ctx, const ConstantCache& cache,
+                  bool data_nonnegative) {
   HostLayerMath m(node, inputs, data_index, ctx, cache);
+  m.data_nonnegative_ = data_nonnegative;
   const Tensor& x = m.data();
   Tensor low, high;
   if (rule.kind == RuleKind::zbox) {
@@ -211,6 +217,34 @@ Tensor apply_rule(const Node& node, const Rule& rule, const Tensors& inputs, int
     high = rule.high.reshaped(x.shape());
   }
   return rule_relevance(m, rule, x, m.weight(), m.bias(), r, low, high);
+}
+
+std::vector<bool> nonnegative_values(const Graph& g, const Plan& p) {
+  static const std::set<std::string> keeps_sign = {
+      "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Flatten", "Reshape",
+      "Identity", "Dropout", "Squeeze", "Unsqueeze", "Transpose", "Concat", "Slice", "Split",
+      "Add", "Mul", "ReduceMean", "ReduceSum", "ReduceMax"};
+  std::vector<bool> nonneg(g.values.size(), false);
+  for (int n : p.steps) {
+    const Node& node = g.nodes[n];
+    const std::vector<ValueType> types = node_input_types(node, p);
+    Activation act;
+    bool out = node.op->as_activation(types, act) &&
+               (act.kind == Activation::Kind::relu || act.kind == Activation::Kind::sigmoid ||
+                (act.kind == Activation::Kind::clip && act.lo >= 0.0f));
+    if (!out && keeps_sign.count(node.op_type)) {
+      // Every floating-point input (data, not shapes or indices) must be known nonnegative.
+      out = true;
+      for (size_t k = 0; k < node.inputs.size(); ++k) {
+        const int id = node.inputs[k];
+        if (id >= 0 && types[k].dtype == DType::f32 && !nonneg[id]) out = false;
+      }
+    }
+    for (int id : node.outputs) {
+      if (id >= 0) nonneg[id] = out;
+    }
+  }
+  return nonneg;
 }
 
 }  // namespace heatlens

@@ -12,6 +12,7 @@
 #include <functional>
 #include <string>
 
+#include "engine/plan.h"
 #include "graph/graph.h"
 
 namespace heatlens {
@@ -42,9 +43,16 @@ using ConstantCache =
 
 // Relevance at the data input of a linear node, given the relevance at its output. With a
 // cache, the rule's modified weights are made once per model.
+// `data_nonnegative`: the data input is known to have no negative element (as the graph says:
+// nonnegative_values), so the rules need not look.
 Tensor apply_rule(const Node& node, const Rule& rule, const Tensors& inputs, int data_index,
                   const Tensor& relevance_out, const ExecContext& ctx,
-                  const ConstantCache& cache = {});
+                  const ConstantCache& cache = {}, bool data_nonnegative = false);
+
+// Per value of the plan, whether the graph guarantees it has no negative element: outputs of
+// ReLU, Sigmoid and Clip with a lower bound ≥ 0, and of pooling, data movement, Add and Mul over
+// such values. (NaN, which no test calls negative, may pass.)
+std::vector<bool> nonnegative_values(const Graph& g, const Plan& p);
 
 // ε-stabilised division R / (z + ε·sign(z)); 0 where the denominator is 0 (LRP-0).
 Tensor stabilized_ratio(const Tensor& r, const Tensor& z, double epsilon,

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "core/rng.h"
+#include "explain/lrp_rules.h"
 #include "explain/method.h"
 #include "onnx_builder.h"
 #include "test_models.h"
@@ -158,6 +159,61 @@ TEST_CASE("LRP makes its rule-modified weights once per model and reuses them", 
     const Attribution cached = heatlens::explain(m, x, "lrp", TargetSpec{}, p, progress);
     INFO("gamma " << gamma);
     CHECK(max_abs_diff(cached.relevance, run(e, x, "lrp", p).relevance) == 0.0);
+  }
+}
+
+TEST_CASE("LRP knows from the graph which layer inputs have no negative element",
+          "[explain][lrp]") {
+  OnnxBuilder b(13);
+  b.input("x", {1, 2, 6, 6});
+  b.initializer("w", random_tensor({3, 2, 3, 3}, 41));
+  const auto scalar = [](float v) {
+    Tensor t(heatlens::Shape{});
+    t.f32()[0] = v;
+    return t;
+  };
+  b.initializer("zero", scalar(0));
+  b.initializer("six", scalar(6));
+  b.initializer("minus_one", scalar(-1));
+  b.initializer("one", scalar(1));
+  b.node("Conv", {"x", "w"}, {"c"}, {OnnxBuilder::ints("pads", {1, 1, 1, 1})});
+  b.node("Relu", {"c"}, {"r"});
+  b.node("Clip", {"c", "zero", "six"}, {"c6"});
+  b.node("Clip", {"c", "minus_one", "one"}, {"c_signed"});
+  b.node("Sigmoid", {"c"}, {"s"});
+  b.node("MaxPool", {"r"}, {"p"}, {OnnxBuilder::ints("kernel_shape", {2, 2})});
+  b.node("Flatten", {"p"}, {"flat"});
+  b.node("Add", {"r", "c6"}, {"sum_nonneg"});
+  b.node("Add", {"r", "c"}, {"sum_signed"});
+  b.node("Mul", {"s", "c6"}, {"product_nonneg"});
+  b.node("Mul", {"s", "c_signed"}, {"product_signed"});
+  b.node("Concat", {"r", "s"}, {"cat_nonneg"}, {OnnxBuilder::int_attr("axis", 1)});
+  b.node("Concat", {"r", "c"}, {"cat_signed"}, {OnnxBuilder::int_attr("axis", 1)});
+  b.node("MaxPool", {"c"}, {"p_signed"}, {OnnxBuilder::ints("kernel_shape", {2, 2})});
+  const std::vector<std::pair<std::string, bool>> expected = {{"x", false},
+                                                              {"c", false},
+                                                              {"r", true},
+                                                              {"c6", true},
+                                                              {"c_signed", false},
+                                                              {"s", true},
+                                                              {"p", true},
+                                                              {"flat", true},
+                                                              {"sum_nonneg", true},
+                                                              {"sum_signed", false},
+                                                              {"product_nonneg", true},
+                                                              {"product_signed", false},
+                                                              {"cat_nonneg", true},
+                                                              {"cat_signed", false},
+                                                              {"p_signed", false}};
+  for (const auto& [name, nonneg] : expected) {
+    if (name != "x") b.output(name);
+  }
+  Engine e = load(b);
+  const auto plan = e.plan({{1, 2, 6, 6}}, {heatlens::DType::f32});
+  const std::vector<bool> known = heatlens::nonnegative_values(e.graph(), *plan);
+  for (const auto& [name, nonneg] : expected) {
+    INFO(name);
+    CHECK(known[e.graph().require_value(name)] == nonneg);
   }
 }
 
