@@ -221,9 +221,13 @@ Tensor apply_rule(const Node& node, const Rule& rule, const Tensors& inputs, int
 
 std::vector<bool> nonnegative_values(const Graph& g, const Plan& p) {
   static const std::set<std::string> keeps_sign = {
-      "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "Flatten", "Reshape",
-      "Identity", "Dropout", "Squeeze", "Unsqueeze", "Transpose", "Concat", "Slice", "Split",
-      "Add", "Mul", "ReduceMean", "ReduceSum", "ReduceMax"};
+      "MaxPool",       "AveragePool", "GlobalAveragePool",
+      "GlobalMaxPool", "Flatten",     "Reshape",
+      "Identity",      "Dropout",     "Squeeze",
+      "Unsqueeze",     "Transpose",   "Concat",
+      "Slice",         "Split",       "Add",
+      "Mul",           "ReduceMean",  "ReduceSum",
+      "ReduceMax"};
   std::vector<bool> nonneg(g.values.size(), false);
   for (int n : p.steps) {
     const Node& node = g.nodes[n];
