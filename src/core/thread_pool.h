@@ -33,15 +33,18 @@ class ThreadPool {
   int threads() const { return static_cast<int>(workers_.size()) + 1; }
 
   // Runs body over [0, n) in chunks of about `min_chunk` items or more (never under half of it),
-  // at most four per thread, differing in size by one item at most.
+  // at most four per thread, differing in size by one item at most. Each thread starts on its
+  // own contiguous share of the chunks, in order, and then takes the last chunks of the share
+  // with the most left.
   void parallel_for(int64_t n, const RangeFn& body, int64_t min_chunk = 1);
 
   // Threads the hardware offers (at least 1).
   static int hardware_threads();
 
  private:
-  void worker_loop();
-  void run_chunks();
+  void worker_loop(int self);
+  void run_chunks(int self);
+  bool take_chunk(int self, int64_t& c);  // under mutex_
   // Chunk c of the current job is [chunk_begin(c), chunk_begin(c + 1)).
   int64_t chunk_begin(int64_t c) const { return c * n_ / chunks_; }
 
@@ -52,7 +55,9 @@ class ThreadPool {
   const RangeFn* body_ = nullptr;
   int64_t n_ = 0;
   int64_t chunks_ = 1;
-  int64_t next_ = 0;  // the next chunk to hand out
+  // Per thread (0: the caller), the chunks of its share not handed out yet: [lo, hi).
+  std::vector<int64_t> share_lo_, share_hi_;
+  int64_t remaining_ = 0;  // chunks not handed out yet
   // Written under mutex_; atomic so that idle threads can watch them while spinning.
   std::atomic<int> busy_{0};
   std::atomic<uint64_t> generation_{0};

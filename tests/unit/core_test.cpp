@@ -3,10 +3,14 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <chrono>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <numeric>
 #include <stdexcept>
+#include <thread>
+#include <vector>
 
 #include "core/error.h"
 #include "core/tensor.h"
@@ -101,6 +105,38 @@ TEST_CASE("thread pool chunks are even to one item and not under min_chunk / 2",
         if (pool_threads > 1 && n >= 4 * pool_threads * min_chunk)
           REQUIRE(static_cast<int64_t>(sizes.size()) == 4 * pool_threads);
       }
+    }
+  }
+}
+
+TEST_CASE("thread pool threads start on their own contiguous shares of the chunks", "[core]") {
+  // 2 threads, 8 chunks: the caller's share is chunks 0-3, the worker's 4-7. Each takes its own
+  // in order, then the last chunks of the other's; so the caller starts at chunk 0 and the
+  // worker, if it runs any, at chunk 4. Slow chunks make sure both run some.
+  heatlens::ThreadPool pool(2);
+  if (pool.threads() < 2) return;  // the single-thread wasm build
+  for (int round = 0; round < 3; ++round) {
+    std::mutex m;
+    std::map<std::thread::id, std::vector<int64_t>> order;
+    pool.parallel_for(80, [&](int64_t b, int64_t) {
+      {
+        std::lock_guard<std::mutex> lock(m);
+        order[std::this_thread::get_id()].push_back(b / 10);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    });
+    REQUIRE(order.size() == 2);
+    const std::vector<int64_t>& caller = order.at(std::this_thread::get_id());
+    REQUIRE(caller.front() == 0);
+    for (const auto& [id, chunks] : order) {
+      if (id == std::this_thread::get_id()) continue;
+      REQUIRE(chunks.front() == 4);
+    }
+    // Each thread's own chunks come in order.
+    for (const auto& [id, chunks] : order) {
+      const int64_t start = chunks.front();
+      for (size_t i = 1; i < chunks.size() && chunks[i] < start + 4 && chunks[i] > start; ++i)
+        REQUIRE(chunks[i] == chunks[i - 1] + 1);
     }
   }
 }
