@@ -438,17 +438,24 @@ void f32_gemm_packed(const PackedA& a, int64_t n, const BSource& b, float beta, 
   const int64_t np = round_up(n, nr);
   if (mt > 1 && k > 0 && np * k <= kSharedPackLimit) {
     shared.reset(new float[static_cast<size_t>(np * k)]);
-    auto pack = [&](int64_t s0, int64_t s1) {
-      for (int64_t p0 = 0; p0 < k; p0 += kBlockK) {
-        const int64_t kc = std::min(kBlockK, k - p0);
+    // Items are (K block, strip), strips fastest; each run of a block's strips is one pack.
+    // Split over both, since a few strips (deep layers' small maps) over many K blocks had left
+    // the packing to one thread.
+    auto pack = [&](int64_t w0, int64_t w1) {
+      for (int64_t w = w0; w < w1;) {
+        const int64_t block = w / strips, s0 = w % strips;
+        const int64_t s1 = std::min(strips, s0 + (w1 - w));
+        const int64_t p0 = block * kBlockK, kc = std::min(kBlockK, k - p0);
         const int64_t j0 = s0 * nr, nc = std::min(n, s1 * nr) - j0;
         b.pack(p0, kc, j0, nc, nr, shared.get() + p0 * np + s0 * kc * nr);
+        w += s1 - s0;
       }
     };
+    const int64_t items = ceil_div(k, kBlockK) * strips;
     if (parallel)
-      ctx->parallel_for(strips, pack, 4);
+      ctx->parallel_for(items, pack, 4);
     else
-      pack(0, strips);
+      pack(0, items);
     job.shared_b = shared.get();
     job.np = np;
   }
