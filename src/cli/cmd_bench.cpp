@@ -41,6 +41,16 @@ double peak_rss_mib() {
   return 0;
 }
 
+// Anonymous memory in transparent huge pages, in MiB (Linux), or 0 where /proc is missing.
+double huge_pages_mib() {
+  std::ifstream rollup("/proc/self/smaps_rollup");
+  std::string line;
+  while (std::getline(rollup, line)) {
+    if (line.rfind("AnonHugePages:", 0) == 0) return std::stod(line.substr(14)) / 1024.0;
+  }
+  return 0;
+}
+
 template <class F>
 std::vector<double> time_runs(int64_t iters, F run) {
   run();  // warm-up (plans, packed buffers, caches)
@@ -157,6 +167,7 @@ int cmd_bench(int argc, char** argv) {
            {"median_ms", ms[ms.size() / 2]},
            {"min_ms", ms.front()},
            {"peak_rss_mib", peak_rss_mib()},
+           {"huge_pages_mib", huge_pages_mib()},
            {"parameters_mib", engine.graph().parameter_count() * 4.0 / (1 << 20)}};
     if (!op_times.empty()) {
       // Per operator type, milliseconds per run (warm-up included in the average).

@@ -283,3 +283,23 @@ test('a WAV goes through an audio model\'s front end, and explain writes the exp
   assert.notEqual(r.code, 0);
   assert.match(r.err, /spectra \[1, 2, bins\]/);
 });
+
+test('bench runs in transparent huge pages where the kernel offers them, unless opted out', (t) => {
+  const modeFile = '/sys/kernel/mm/transparent_hugepage/enabled';
+  const mode = process.platform === 'linux' && fs.existsSync(modeFile) ? fs.readFileSync(modeFile, 'utf8') : '';
+  if (!mode || mode.includes('[never]')) {
+    t.skip('no transparent huge pages on this system');
+    return;
+  }
+  const bench = (env) => {
+    const r = spawnSync(cli, ['bench', path.join(root, 'models/cifar10-resnet/model.onnx'), '--batch', '8',
+      '--iters', '3', '--json'], { encoding: 'utf8', timeout: 60000, env: { ...process.env, ...env } });
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout);
+  };
+  // The CLI asks glibc for huge pages (it runs itself again with glibc.malloc.hugetlb=1).
+  assert.ok(bench({}).huge_pages_mib > 0, 'the heap is in huge pages');
+  // Opting out keeps small pages where the kernel gives huge ones only on request.
+  if (mode.includes('[madvise]'))
+    assert.equal(bench({ GLIBC_TUNABLES: 'glibc.malloc.hugetlb=0' }).huge_pages_mib, 0);
+});
