@@ -17,8 +17,7 @@ int ThreadPool::hardware_threads() {
 ThreadPool::ThreadPool(int threads) {
   if (threads <= 0) threads = hardware_threads();
   if (!threads_enabled()) threads = 1;
-  share_lo_.assign(static_cast<size_t>(threads), 0);
-  share_hi_.assign(static_cast<size_t>(threads), 0);
+  shares_.reset(new Share[static_cast<size_t>(threads)]);
   for (int i = 1; i < threads; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
 }
 
@@ -31,37 +30,60 @@ ThreadPool::~ThreadPool() {
   for (auto& t : workers_) t.join();
 }
 
+namespace {
+
+int64_t range_lo(uint64_t v) {
+  return static_cast<int64_t>(v & 0xffffffffu);
+}
+int64_t range_hi(uint64_t v) {
+  return static_cast<int64_t>(v >> 32);
+}
+uint64_t range_of(int64_t lo, int64_t hi) {
+  return static_cast<uint64_t>(lo) | static_cast<uint64_t>(hi) << 32;
+}
+
+}  // namespace
+
 bool ThreadPool::take_chunk(int self, int64_t& c) {
-  if (remaining_ == 0 || error_) return false;
-  --remaining_;
-  const size_t own = static_cast<size_t>(self);
-  if (share_lo_[own] < share_hi_[own]) {
-    c = share_lo_[own]++;
-    return true;
+  if (failed_.load(std::memory_order_relaxed)) return false;
+  std::atomic<uint64_t>& own = shares_[static_cast<size_t>(self)].range;
+  uint64_t v = own.load();
+  while (range_lo(v) < range_hi(v)) {
+    if (own.compare_exchange_weak(v, range_of(range_lo(v) + 1, range_hi(v)))) {
+      c = range_lo(v);
+      return true;
+    }
   }
-  size_t most = 0;
-  for (size_t t = 1; t < share_lo_.size(); ++t) {
-    if (share_hi_[t] - share_lo_[t] > share_hi_[most] - share_lo_[most]) most = t;
+  for (;;) {
+    int most = -1;
+    int64_t left = 0;
+    uint64_t seen = 0;
+    for (int t = 0; t < threads(); ++t) {
+      const uint64_t w = shares_[static_cast<size_t>(t)].range.load();
+      if (range_hi(w) - range_lo(w) > left) {
+        left = range_hi(w) - range_lo(w);
+        most = t;
+        seen = w;
+      }
+    }
+    if (most < 0) return false;
+    if (shares_[static_cast<size_t>(most)].range.compare_exchange_weak(
+            seen, range_of(range_lo(seen), range_hi(seen) - 1))) {
+      c = range_hi(seen) - 1;
+      return true;
+    }
   }
-  c = --share_hi_[most];
-  return true;
 }
 
 void ThreadPool::run_chunks(int self) {
-  for (;;) {
-    int64_t begin, end;
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      int64_t c;
-      if (!take_chunk(self, c)) return;
-      begin = chunk_begin(c);
-      end = chunk_begin(c + 1);
-    }
+  int64_t c;
+  while (take_chunk(self, c)) {
     try {
-      (*body_)(begin, end);
+      (*body_)(chunk_begin(c), chunk_begin(c + 1));
     } catch (...) {
       std::lock_guard<std::mutex> lock(mutex_);
       if (!error_) error_ = std::current_exception();
+      failed_ = true;
     }
   }
 }
@@ -112,11 +134,9 @@ void ThreadPool::parallel_for(int64_t n, const RangeFn& body, int64_t min_chunk)
     // Contiguous shares: a thread's consecutive chunks read and write neighbouring memory
     // (two threads taking turns had made a 64 × 3136 × 576 GEMM 20% slower on two cores).
     const int64_t t = threads();
-    for (int64_t i = 0; i < t; ++i) {
-      share_lo_[static_cast<size_t>(i)] = i * chunks_ / t;
-      share_hi_[static_cast<size_t>(i)] = (i + 1) * chunks_ / t;
-    }
-    remaining_ = chunks_;
+    for (int64_t i = 0; i < t; ++i)
+      shares_[static_cast<size_t>(i)].range = range_of(i * chunks_ / t, (i + 1) * chunks_ / t);
+    failed_ = false;
     error_ = nullptr;
     ++generation_;
   }
@@ -131,9 +151,10 @@ void ThreadPool::parallel_for(int64_t n, const RangeFn& body, int64_t min_chunk)
   std::exception_ptr error;
   {
     std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [&] { return busy_ == 0 && (remaining_ == 0 || error_); });
-    // Workers that had not woken yet must not pick up this job later.
-    remaining_ = 0;
+    done_.wait(lock, [&] { return busy_ == 0; });
+    // Workers that had not woken yet must not pick up this job later (chunks are left only
+    // when one threw).
+    for (int i = 0; i < threads(); ++i) shares_[static_cast<size_t>(i)].range = 0;
     body_ = nullptr;
     error = error_;
   }

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -44,7 +45,7 @@ class ThreadPool {
  private:
   void worker_loop(int self);
   void run_chunks(int self);
-  bool take_chunk(int self, int64_t& c);  // under mutex_
+  bool take_chunk(int self, int64_t& c);
   // Chunk c of the current job is [chunk_begin(c), chunk_begin(c + 1)).
   int64_t chunk_begin(int64_t c) const { return c * n_ / chunks_; }
 
@@ -55,9 +56,14 @@ class ThreadPool {
   const RangeFn* body_ = nullptr;
   int64_t n_ = 0;
   int64_t chunks_ = 1;
-  // Per thread (0: the caller), the chunks of its share not handed out yet: [lo, hi).
-  std::vector<int64_t> share_lo_, share_hi_;
-  int64_t remaining_ = 0;  // chunks not handed out yet
+  // Per thread (0: the caller), the chunks of its share not handed out yet, [lo, hi) packed as
+  // lo | hi << 32: its owner takes from lo and the others from hi, each by compare-and-swap (a
+  // mutex here had put threads to sleep on each other whenever chunks were short).
+  struct alignas(64) Share {
+    std::atomic<uint64_t> range{0};
+  };
+  std::unique_ptr<Share[]> shares_;
+  std::atomic<bool> failed_{false};  // a chunk threw: hand out no more
   // Written under mutex_; atomic so that idle threads can watch them while spinning.
   std::atomic<int> busy_{0};
   std::atomic<uint64_t> generation_{0};
