@@ -31,22 +31,14 @@ double now_ms() {
       .count();
 }
 
-// Peak resident set size in MiB (Linux), or 0 where /proc is missing.
-double peak_rss_mib() {
-  std::ifstream status("/proc/self/status");
+// A "Key:  N kB" line of a /proc file in MiB (Linux), or 0 where /proc is missing: the peak
+// resident set size (status, VmHWM) and anonymous memory in huge pages (smaps_rollup,
+// AnonHugePages).
+double proc_mib(const char* file, const std::string& key) {
+  std::ifstream in(file);
   std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024.0;
-  }
-  return 0;
-}
-
-// Anonymous memory in transparent huge pages, in MiB (Linux), or 0 where /proc is missing.
-double huge_pages_mib() {
-  std::ifstream rollup("/proc/self/smaps_rollup");
-  std::string line;
-  while (std::getline(rollup, line)) {
-    if (line.rfind("AnonHugePages:", 0) == 0) return std::stod(line.substr(14)) / 1024.0;
+  while (std::getline(in, line)) {
+    if (line.rfind(key + ":", 0) == 0) return std::stod(line.substr(key.size() + 1)) / 1024.0;
   }
   return 0;
 }
@@ -166,8 +158,8 @@ int cmd_bench(int argc, char** argv) {
            {"activations_mib", activation_bytes / (1 << 20)},
            {"median_ms", ms[ms.size() / 2]},
            {"min_ms", ms.front()},
-           {"peak_rss_mib", peak_rss_mib()},
-           {"huge_pages_mib", huge_pages_mib()},
+           {"peak_rss_mib", proc_mib("/proc/self/status", "VmHWM")},
+           {"huge_pages_mib", proc_mib("/proc/self/smaps_rollup", "AnonHugePages")},
            {"parameters_mib", engine.graph().parameter_count() * 4.0 / (1 << 20)}};
     if (!op_times.empty()) {
       // Per operator type, milliseconds per run (warm-up included in the average).
