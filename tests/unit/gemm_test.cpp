@@ -75,6 +75,7 @@ TEST_CASE("every gemm micro-kernel matches the reference at tile boundaries and 
         compare(kernel, ta, tb, 37, 600, 300, 0.5f, 1.5f, &threaded);
         compare(kernel, ta, tb, 97, 300, 70, -1.0f, 1.0f, &threaded);  // two row tiles
         compare(kernel, ta, tb, 200, 49, 513, 1.0f, 0.0f, &threaded);  // few columns
+        compare(kernel, ta, tb, 64, 196, 384, 1.0f, 0.0f, &threaded);  // fewer rows: by columns
       }
     }
   }
