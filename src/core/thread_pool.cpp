@@ -125,11 +125,10 @@ void ThreadPool::parallel_for(int64_t n, const RangeFn& body, int64_t min_chunk)
     std::lock_guard<std::mutex> lock(mutex_);
     body_ = &body;
     n_ = n;
-    // About four chunks per thread balances load without much locking. Their sizes differ by
-    // one at most: 14 GEMM tiles in chunks of two and a short last one had made 7 chunks, four
-    // for one thread and three for the other.
-    // Rounding n / min_chunk up keeps a job of 1.5·min_chunk items on two threads; no chunk is
-    // then under min_chunk / 2.
+    // About four chunks per thread balances load at little cost in handing them out. Their sizes
+    // differ by one at most: 14 GEMM tiles in chunks of two and a short last one had made 7 chunks,
+    // four for one thread and three for the other. Rounding n / min_chunk up keeps a job
+    // of 1.5·min_chunk items on two threads; no chunk is then under min_chunk / 2.
     chunks_ = std::min<int64_t>(threads() * 4, (n + min_chunk - 1) / min_chunk);
     // Contiguous shares: a thread's consecutive chunks read and write neighbouring memory
     // (two threads taking turns had made a 64 × 3136 × 576 GEMM 20% slower on two cores).

@@ -85,11 +85,12 @@ class HostLayerMath {
  public:
   using T = Tensor;
   HostLayerMath(const Node& node, const Tensors& inputs, int data_index, const ExecContext& ctx,
-                const ConstantCache& cache)
+                const ConstantCache& cache, bool data_nonnegative)
       : node_(node),
         inputs_(inputs),
         data_(data_index),
         weight_(data_index == 0 ? 1 : 0),
+        data_nonnegative_(data_nonnegative),
         ctx_(ctx),
         cache_(cache) {
     bias_ = node.inputs.size() > 2 && node.inputs[2] >= 0 ? 2 : -1;
@@ -160,7 +161,6 @@ class HostLayerMath {
   bool nonnegative(const Tensor& t) const {
     return (data_nonnegative_ && t.f32() == data().f32()) || !any_negative(t, ctx_);
   }
-  bool data_nonnegative_ = false;
   static bool defined(const Tensor& t) { return t.defined(); }
 
  private:
@@ -195,6 +195,7 @@ class HostLayerMath {
   const Node& node_;
   const Tensors& inputs_;
   int data_, weight_, bias_;
+  bool data_nonnegative_;  // the data input is known to have no negative element
   const ExecContext& ctx_;
   const ConstantCache& cache_;
   std::map<const float*, std::string> keys_;  // constant-derived tensors by storage
@@ -205,8 +206,7 @@ class HostLayerMath {
 Tensor apply_rule(const Node& node, const Rule& rule, const Tensors& inputs, int data_index,
                   const Tensor& r, const ExecContext& ctx, const ConstantCache& cache,
                   bool data_nonnegative) {
-  HostLayerMath m(node, inputs, data_index, ctx, cache);
-  m.data_nonnegative_ = data_nonnegative;
+  HostLayerMath m(node, inputs, data_index, ctx, cache, data_nonnegative);
   const Tensor& x = m.data();
   Tensor low, high;
   if (rule.kind == RuleKind::zbox) {

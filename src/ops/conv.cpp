@@ -200,19 +200,21 @@ class Conv : public Op {
       // activations dwarf their weights (ExecContext::keep_transposed_weights,
       // Engine::set_transposed_weights).
       // Kept, the packing is input_gradient_packing's.
-      const bool flip = a.ctx.keep_transposed_weights && flips_input_gradient(g);
-      const bool by_winograd = flip && winograd(flipped_geometry(g, og), cg, a.ctx);
+      PackedWeights* packing =
+          a.ctx.keep_transposed_weights ? &input_gradient_packing(g, og, a.ctx) : nullptr;
+      const bool flip = packing != nullptr && packing != &packed_t_;
+      const bool by_winograd = packing == &winograd_f_;
       const bool written = flip || is_pointwise(g);  // dx is written, not added to
       Tensor dx = written ? Tensor::uninitialized(xs) : Tensor(xs);
       std::shared_ptr<const PackedConvWeights> kept;
-      if (a.ctx.keep_transposed_weights)
-        kept = input_gradient_packing(g, og, a.ctx).get(w, group_, &a.ctx);
+      if (packing) kept = packing->get(w, group_, &a.ctx);
+      const ConvGeometry flipped = flip ? flipped_geometry(g, og) : ConvGeometry{};
       for (int64_t b = 0; b < batch; ++b) {
         for (int64_t gi = 0; gi < group_; ++gi) {
           const float* dyg = dy.f32() + (b * cout + gi * og) * cols;
           float* dxg = dx.f32() + (b * cin + gi * cg) * g.in_h * g.in_w;
           if (by_winograd)
-            winograd_conv(*kept, dyg, flipped_geometry(g, og), nullptr, Activation{}, dxg, &a.ctx);
+            winograd_conv(*kept, dyg, flipped, nullptr, Activation{}, dxg, &a.ctx);
           else if (flip)
             conv_input_gradient_flipped(kept->groups[gi], dyg, g, dxg, &a.ctx);
           else if (kept)
