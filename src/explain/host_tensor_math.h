@@ -96,6 +96,30 @@ inline Tensor multiply(const Tensor& a, const Tensor& b, const ExecContext& ctx)
   return map_chunks(a, b, multiply_floats, ctx);
 }
 
+// x_k · r / (z + ε·sign z) for each x_k of `xs` (shaped like r and z), in one pass: Zennit's Norm
+// rule at a sum z = Σ x_k. The ratio is made a block at a time beside the inputs, never written
+// out, and each share rounds as multiply(x_k, stabilized_ratio(r, z, ε)) does.
+inline Tensors sum_shares(const Tensor& r, const Tensor& z, float epsilon, const Tensors& xs,
+                          const ExecContext& ctx) {
+  Tensors out;
+  for (size_t k = 0; k < xs.size(); ++k) out.push_back(Tensor::uninitialized(r.shape()));
+  const float *pr = r.f32(), *pz = z.f32();
+  ctx.parallel_for(
+      r.numel(),
+      [&](int64_t lo, int64_t hi) {
+        constexpr int64_t kBlock = 1024;  // the ratio's block stays in L1
+        float s[kBlock];
+        for (int64_t i = lo; i < hi; i += kBlock) {
+          const int64_t n = std::min(kBlock, hi - i);
+          stabilized_divide(pr + i, pz + i, epsilon, n, s);
+          for (size_t k = 0; k < xs.size(); ++k)
+            multiply_floats(xs[k].f32() + i, s, n, out[k].f32() + i);
+        }
+      },
+      kElementChunk);
+  return out;
+}
+
 // x⁺·a + x⁻·c in one pass (LRP's rules on signed inputs).
 inline Tensor split_product(const Tensor& x, const Tensor& a, const Tensor& c,
                             const ExecContext& ctx) {

@@ -124,6 +124,9 @@ class HostPass {
     return stabilized_ratio(r, z, eps, ctx_);
   }
   Tensor mul(const Tensor& a, const Tensor& b) const { return multiply(a, b, ctx_); }
+  Tensors sum_shares(const Tensor& r, const Tensor& z, double eps, const Tensors& xs) const {
+    return heatlens::sum_shares(r, z, static_cast<float>(eps), xs, ctx_);
+  }
   Tensor add(const Tensor& a, const Tensor& b) const { return heatlens::add(a, b, ctx_); }
   static Tensor zeros(const Shape& s) { return Tensor(s); }
   void layer_sum(const std::string& name, const Tensor& r) {

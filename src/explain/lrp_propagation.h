@@ -8,6 +8,7 @@
 //   vjp(node, r_out, dynamic)             the op's own VJP (winner-takes-all, data movement)
 //   value(id)                             a recorded value (proportional nodes read them)
 //   ratio(r, z, ε), mul(a, b), add(a, b), zeros(shape)
+//   sum_shares(r, z, ε, xs)               xs[k]·ratio(r, z, ε) for each k (the Norm rule at a sum)
 //   layer_sum(name, r)                    remembers Σr for the per-layer conservation report
 #pragma once
 
@@ -52,6 +53,16 @@ using DeviceRelevance = bool (*)(Engine& engine, const ForwardResult& forward, i
                                  Propagation& out);
 void set_device_relevance(DeviceRelevance pass);
 DeviceRelevance device_relevance();
+
+// Whether `node` is an Add whose dynamic inputs all have its output's shape (no broadcast): then
+// ∂z/∂x_k = 1 for each, and the Norm rule gives x_k · R / (z + ε·sign z).
+inline bool sums_same_shapes(const Node& node, const Plan& p, const std::vector<bool>& dynamic) {
+  if (node.op_type != "Add" || node.outputs.empty() || node.outputs[0] < 0) return false;
+  for (size_t k = 0; k < node.inputs.size(); ++k) {
+    if (dynamic[k] && p.types[node.inputs[k]].shape != p.types[node.outputs[0]].shape) return false;
+  }
+  return true;
+}
 
 template <class P>
 Propagation propagate_relevance(P& pass, const Graph& g, const Plan& p, int logits_id,
@@ -114,6 +125,19 @@ Propagation propagate_relevance(P& pass, const Graph& g, const Plan& p, int logi
       r_in[target] = r_out[0];
     } else if (role == LrpRole::winner_takes_all || role == LrpRole::data_movement) {
       r_in = pass.vjp(node, r_out, dynamic);
+    } else if (role == LrpRole::proportional && sums_same_shapes(node, p, dynamic)) {
+      // A residual sum: each summand's share in one pass, where the general route below makes
+      // the ratio, copies it to each input through Add's VJP and then multiplies.
+      std::vector<T> xs;
+      std::vector<size_t> at;
+      for (size_t k = 0; k < node.inputs.size(); ++k) {
+        if (!dynamic[k]) continue;
+        xs.push_back(pass.value(node.inputs[k]));
+        at.push_back(k);
+      }
+      const std::vector<T> shares =
+          pass.sum_shares(r_out[0], pass.value(node.outputs[0]), 1e-6, xs);
+      for (size_t i = 0; i < at.size(); ++i) r_in[at[i]] = shares[i];
     } else if (role == LrpRole::proportional || role == LrpRole::normalization) {
       // Zennit's Norm rule: R_i = x_i · ∂z/∂x_i · R / (z + ε·sign z), with the op's own z. For
       // a BatchNorm the canonizer could not fold, this is the ε rule of the affine map.

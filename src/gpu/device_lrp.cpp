@@ -106,6 +106,12 @@ class DevicePass {
     return stabilized_ratio(c_, r, z, static_cast<float>(eps), T(), 0);
   }
   T mul(const T& a, const T& b) const { return binary(c_, BinaryKind::mul, a, b, a.shape); }
+  DeviceTensors sum_shares(const T& r, const T& z, double eps, const DeviceTensors& xs) const {
+    const T s = ratio(r, z, eps);
+    DeviceTensors out;
+    for (const T& x : xs) out.push_back(mul(x, s));
+    return out;
+  }
   T add(const T& a, const T& b) const { return combine(c_, 1.0f, a, 1.0f, b); }
   T zeros(const Shape& s) const {
     T z = c_.zeros(shape_numel(s));

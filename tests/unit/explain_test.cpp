@@ -6,6 +6,9 @@
 #include <random>
 
 #include "core/rng.h"
+#include "core/thread_pool.h"
+#include "explain/host_tensor_math.h"
+#include "explain/lrp_propagation.h"
 #include "explain/lrp_rules.h"
 #include "explain/method.h"
 #include "onnx_builder.h"
@@ -215,6 +218,42 @@ TEST_CASE("LRP knows from the graph which layer inputs have no negative element"
     INFO(name);
     CHECK(known[e.graph().require_value(name)] == nonneg);
   }
+}
+
+TEST_CASE("the Norm rule at a residual sum: shares in one pass, as ratio then product",
+          "[explain][lrp]") {
+  // Odd length: the pass's blocks and the threads' chunks end mid-tensor.
+  const heatlens::Shape shape = {1, 7, 91, 63};
+  const Tensor r = random_tensor(shape, 51), x1 = random_tensor(shape, 52),
+               x2 = random_tensor(shape, 53);
+  Tensor z = heatlens::add(x1, x2, heatlens::ExecContext{});
+  for (int64_t i = 0; i < z.numel(); i += 7) z.f32()[i] = (i / 7) % 3 == 0 ? 0.0f : 1e-7f;
+  heatlens::ThreadPool pool(2);
+  heatlens::ExecContext ctx;
+  ctx.pool = &pool;
+  const heatlens::Tensors shares = heatlens::sum_shares(r, z, 1e-6f, {x1, x2, x1}, ctx);
+  const Tensor s = heatlens::stabilized_ratio(r, z, 1e-6);
+  REQUIRE(shares.size() == 3);
+  CHECK(max_abs_diff(shares[0], heatlens::multiply(x1, s, ctx)) == 0.0);
+  CHECK(max_abs_diff(shares[1], heatlens::multiply(x2, s, ctx)) == 0.0);
+  CHECK(max_abs_diff(shares[2], shares[0]) == 0.0);
+
+  // The pass takes it at an Add whose dynamic inputs have the output's shape only.
+  OnnxBuilder b(13);
+  b.input("x", {1, 2, 4, 4});
+  b.input("g", {1, 2, 1, 1});
+  b.node("Add", {"x", "x"}, {"same"});
+  b.node("Add", {"x", "g"}, {"broadcast"});
+  b.node("Mul", {"x", "x"}, {"product"});
+  for (const char* out : {"same", "broadcast", "product"}) b.output(out);
+  Engine e = load(b);
+  const auto plan =
+      e.plan({{1, 2, 4, 4}, {1, 2, 1, 1}}, {heatlens::DType::f32, heatlens::DType::f32});
+  const std::vector<bool> dynamic = {true, true};
+  CHECK(heatlens::sums_same_shapes(e.graph().nodes[0], *plan, dynamic));
+  CHECK_FALSE(heatlens::sums_same_shapes(e.graph().nodes[1], *plan, dynamic));
+  CHECK(heatlens::sums_same_shapes(e.graph().nodes[1], *plan, {true, false}));
+  CHECK_FALSE(heatlens::sums_same_shapes(e.graph().nodes[2], *plan, dynamic));
 }
 
 TEST_CASE("LRP-γ approaches α1β0 (z+) as γ → ∞", "[explain][lrp]") {
