@@ -256,6 +256,36 @@ TEST_CASE("the Norm rule at a residual sum: shares in one pass, as ratio then pr
   CHECK_FALSE(heatlens::sums_same_shapes(e.graph().nodes[2], *plan, dynamic));
 }
 
+TEST_CASE("LRP's layer sum of the first layer is the sum of the input relevance, every rule",
+          "[explain][lrp]") {
+  // An input of two of sum_elements' chunks, run on two threads.
+  OnnxBuilder b(13);
+  b.input("x", {1, 3, 80, 72});
+  b.initializer("w1", random_tensor({4, 3, 3, 3}, 61, 0.5f));
+  b.initializer("b1", random_tensor({4}, 62, 0.1f));
+  b.initializer("w2", random_tensor({2, 4, 3, 3}, 63, 0.5f));
+  b.node("Conv", {"x", "w1", "b1"}, {"c1"}, {OnnxBuilder::ints("pads", {1, 1, 1, 1})}, "conv1");
+  b.node("Relu", {"c1"}, {"r1"});
+  b.node("Conv", {"r1", "w2"}, {"c2"}, {OnnxBuilder::ints("strides", {4, 4})}, "conv2");
+  b.node("GlobalAveragePool", {"c2"}, {"g"});
+  b.node("Flatten", {"g"}, {"logits"});
+  b.output("logits");
+  const std::vector<uint8_t> bytes = b.bytes();
+  Engine e = Engine::load_bytes(bytes.data(), bytes.size(), 2);
+  heatlens::ThreadPool pool(2);
+  heatlens::ExecContext ctx;
+  ctx.pool = &pool;
+  const Tensor x = random_tensor({1, 3, 80, 72}, 64);
+  // The rules' last steps differ: x·Wᵀs (ε), x⁺·a + x⁻·c (z⁺ on this signed input), sums, Wᵀs.
+  for (const char* rule : {"epsilon", "zplus", "alpha-beta", "gamma", "flat"}) {
+    INFO(rule);
+    const Attribution a = run(e, x, "lrp", {{"rule", rule}});
+    REQUIRE(a.layer_sums.size() == 2);
+    CHECK(a.layer_sums.front().first == "conv1");
+    CHECK(a.layer_sums.front().second == heatlens::sum_elements(a.relevance, ctx));
+  }
+}
+
 TEST_CASE("LRP-γ approaches α1β0 (z+) as γ → ∞", "[explain][lrp]") {
   Engine e = load(bias_free_cnn(31));
   Tensor x = random_tensor({1, 2, 6, 6}, 7, 1.0f, true);
