@@ -81,9 +81,15 @@ void conv_input_gradient(const float* weights, int64_t out_channels, const float
                          int64_t block_floats = int64_t{1} << 19);
 
 // The same with the whole Wᵀ packed beforehand (WeightLayout::transposed); dx is accumulated
-// into (col2im) or, pointwise, written.
+// into (col2im) or, pointwise, written. For an image of few channels (an input layer), a column
+// matrix over `band_floats` is made and scattered a band of output rows at a time
+// (input_gradient_band_rows), a band per thread; tests make the bands small.
 void conv_input_gradient_packed(const PackedA& weights_t, const float* dy, const ConvGeometry& g,
-                                float* dx, const ExecContext* ctx);
+                                float* dx, const ExecContext* ctx,
+                                int64_t band_floats = int64_t{1} << 18);
+// Output rows per band for a Wᵀ of m rows: as many as fit `band_floats` of columns, and at least
+// enough that bands two apart scatter to disjoint rows of dx.
+int64_t input_gradient_band_rows(const ConvGeometry& g, int64_t m, int64_t band_floats);
 
 // Whether the input gradient of this convolution is itself a convolution of dy that
 // conv_input_gradient_flipped can run: stride 1, dilation 1, a kernel wider than one pixel, and

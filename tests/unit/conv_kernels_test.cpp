@@ -372,12 +372,22 @@ TEST_CASE("conv input gradient, a block of channels at a time, matches the plain
     }());
     const auto kept = transposed.get(both, 2, &ctx);
     REQUIRE(kept->groups.size() == 2);
+    // Whole, and by bands of output rows: the fewest rows (band_floats 1), two of those, and
+    // about a third of the map.
+    const int64_t m = g.channels * taps;
     for (const PackedA& wt : kept->groups) {
-      std::vector<float> dx(static_cast<size_t>(in_n), is_pointwise(g) ? std::nanf("") : 0.0f);
-      conv_input_gradient_packed(wt, dy.data(), g, dx.data(), &ctx);
-      for (size_t i = 0; i < want.size(); ++i) {
-        INFO("k" << g.k_h << " s" << g.stride_h << " packed Wᵀ at " << i);
-        REQUIRE(std::fabs(dx[i] - want[i]) <= 1e-4 * (1 + std::fabs(want[i])));
+      for (int64_t band_floats :
+           {int64_t{1} << 18, int64_t{1}, 2 * m * g.out_w * input_gradient_band_rows(g, m, 1),
+            m * cols / 3}) {
+        for (const ExecContext* c : std::vector<const ExecContext*>{nullptr, &ctx}) {
+          std::vector<float> dx(static_cast<size_t>(in_n), is_pointwise(g) ? std::nanf("") : 0.0f);
+          conv_input_gradient_packed(wt, dy.data(), g, dx.data(), c, band_floats);
+          for (size_t i = 0; i < want.size(); ++i) {
+            INFO("k" << g.k_h << " s" << g.stride_h << " packed Wᵀ, bands of " << band_floats
+                     << " floats, at " << i);
+            REQUIRE(std::fabs(dx[i] - want[i]) <= 1e-4 * (1 + std::fabs(want[i])));
+          }
+        }
       }
     }
     // As a convolution of dy with the flipped filter (LRP keeps it for stride-1 kernels); dx is
@@ -395,6 +405,29 @@ TEST_CASE("conv input gradient, a block of channels at a time, matches the plain
           INFO("k" << g.k_h << " pad " << g.pad_top << " flipped filter at " << i);
           REQUIRE(std::fabs(dx[i] - want[i]) <= 1e-4 * (1 + std::fabs(want[i])));
         }
+      }
+    }
+  }
+}
+
+TEST_CASE("the kept input gradient's bands two apart scatter to disjoint rows, as few as allow it",
+          "[kernels]") {
+  for (int64_t k = 1; k <= 7; ++k) {
+    for (int64_t stride = 1; stride <= 3; ++stride) {
+      for (int64_t dilation = 1; dilation <= 2; ++dilation) {
+        ConvGeometry g;
+        g.k_h = g.k_w = k;
+        g.stride_h = g.stride_w = stride;
+        g.dilation_h = g.dilation_w = dilation;
+        g.out_h = g.out_w = 40;
+        const int64_t rows = input_gradient_band_rows(g, 27, 1), reach = (k - 1) * dilation;
+        INFO("k" << k << " s" << stride << " d" << dilation << ": " << rows << " rows");
+        // Band b's last scatter row, (b·rows + rows − 1)·stride + reach, is above band b + 2's
+        // first, (b + 2)·rows·stride; one row fewer would not be.
+        CHECK(reach < (rows + 1) * stride);
+        CHECK((rows == 1 || reach >= rows * stride));
+        // Bigger budgets take more rows.
+        CHECK(input_gradient_band_rows(g, 27, 27 * 40 * (rows + 5)) == rows + 5);
       }
     }
   }
