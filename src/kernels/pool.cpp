@@ -265,6 +265,11 @@ void max_pool_backward_planes(const float* x, const float* dy, int64_t planes,
                             : w.taps == 4 && g.k_h == 2 ? argmax_flat_2x2
                                                         : argmax_flat_any;
   const int64_t in_plane = w.in_plane, out_plane = w.out_plane;
+  // Each tap's offset in the plane from its window's top-left corner (a division per output
+  // had taken most of the scatter's time).
+  std::vector<int64_t> tap_at(static_cast<size_t>(w.taps));
+  for (int64_t t = 0; t < w.taps; ++t)
+    tap_at[static_cast<size_t>(t)] = t / g.k_w * g.dilation_h * g.in_w + t % g.k_w * g.dilation_w;
   auto body = [&](int64_t q0, int64_t q1) {
     thread_local std::vector<float> copy, best;
     thread_local std::vector<int32_t> arg;
@@ -282,17 +287,15 @@ void max_pool_backward_planes(const float* x, const float* dy, int64_t planes,
       const float* dyq = dy + q * out_plane;
       std::fill(d, d + in_plane, 0.0f);
       for (int64_t oy = 0; oy < g.out_h; ++oy) {
+        const int32_t* row_arg = arg.data() + oy * w.layout.wq;
+        const float* row_dy = dyq + oy * g.out_w;
+        const int64_t corner = (oy * g.stride_h - g.pad_top) * g.in_w - g.pad_left;
         for (int64_t ox = 0; ox < g.out_w; ++ox) {
-          const int32_t t = arg[static_cast<size_t>(oy * w.layout.wq + ox)];
-          int64_t at;
-          if (t >= 0) {
-            at = (oy * g.stride_h - g.pad_top + t / g.k_w * g.dilation_h) * g.in_w +
-                 ox * g.stride_w - g.pad_left + t % g.k_w * g.dilation_w;
-          } else {
-            // Nothing beat −∞: an input of −∞ still takes the gradient, as in the scan.
-            at = window_argmax(plane, g, oy, ox);
-          }
-          if (at >= 0) d[at] += dyq[oy * g.out_w + ox];
+          const int32_t t = row_arg[ox];
+          // Nothing beat −∞: an input of −∞ still takes the gradient, as in the scan.
+          const int64_t at = t >= 0 ? corner + ox * g.stride_w + tap_at[static_cast<size_t>(t)]
+                                    : window_argmax(plane, g, oy, ox);
+          if (at >= 0) d[at] += row_dy[ox];
         }
       }
     }
