@@ -110,6 +110,21 @@ Tensor Tensor::reshaped(Shape shape) const {
   return view;
 }
 
+Tensor Tensor::view(int64_t offset, Shape shape) const {
+  const int64_t n = shape_numel(shape);
+  HEATLENS_CHECK(
+      defined() && offset >= 0 && offset + n <= numel_,
+      "no view of " << shape_str(shape) << " at element " << offset << " of " << shape_str(shape_));
+  Tensor v = *this;
+  // Aliasing: v owns the whole storage and points into it.
+  v.storage_ =
+      std::shared_ptr<void>(storage_, static_cast<char*>(storage_.get()) +
+                                          offset * static_cast<int64_t>(dtype_size(dtype_)));
+  v.shape_ = std::move(shape);
+  v.numel_ = n;
+  return v;
+}
+
 Tensor Tensor::clone() const {
   if (!defined()) return Tensor();
   Tensor copy = uninitialized(shape_, dtype_);  // every byte is copied over

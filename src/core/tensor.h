@@ -65,6 +65,8 @@ class Tensor {
 
   // A view with another shape of the same number of elements (shares storage).
   Tensor reshaped(Shape shape) const;
+  // A view of `shape` over this tensor's elements from `offset` on (shares storage).
+  Tensor view(int64_t offset, Shape shape) const;
   // A deep copy.
   Tensor clone() const;
   // Values as a vector (for tests and small tensors).

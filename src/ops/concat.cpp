@@ -105,8 +105,12 @@ class Concat : public Op {
     int64_t offset = 0;
     for (size_t i = 0; i < shapes.size(); ++i) {
       const int64_t chunk = shapes[i][axis] * inner;
-      if (a.need[i]) {
-        Tensor g(shapes[i]);
+      if (a.need[i] && outer == 1) {
+        // Each input's gradient is one run of the output's: a view, not a copy (gradients are
+        // never written in place).
+        grads[i] = a.grad_outputs[0].view(offset, shapes[i]);
+      } else if (a.need[i]) {
+        Tensor g = Tensor::uninitialized(shapes[i]);
         for (int64_t o = 0; o < outer && chunk > 0; ++o) {
           std::memcpy(g.f32() + o * chunk,
                       a.grad_outputs[0].f32() + o * shape[axis] * inner + offset,

@@ -52,6 +52,23 @@ TEST_CASE("reshaped tensors share storage, clones do not", "[core]") {
   REQUIRE_THROWS_WITH(t.reshaped({3}), Catch::Contains("cannot reshape [2, 2] to [3]"));
 }
 
+TEST_CASE("views share storage from an offset and stay inside their tensor", "[core]") {
+  Tensor t = Tensor::from_f32({2, 3}, {1, 2, 3, 4, 5, 6});
+  Tensor tail = t.view(2, {2, 2});
+  REQUIRE(tail.shape() == heatlens::Shape{2, 2});
+  REQUIRE(tail.numel() == 4);
+  REQUIRE(tail.to_f32_vector() == std::vector<float>{3, 4, 5, 6});
+  tail.f32()[3] = 9;
+  REQUIRE(t.f32()[5] == 9);
+  // The view keeps the storage alive without the tensor.
+  Tensor inner = tail.view(1, {2});
+  t = Tensor();
+  tail = Tensor();
+  REQUIRE(inner.to_f32_vector() == std::vector<float>{4, 5});
+  REQUIRE_THROWS_WITH(inner.view(1, {2}), Catch::Contains("no view of [2] at element 1 of [2]"));
+  REQUIRE_THROWS(inner.view(-1, {1}));
+}
+
 TEST_CASE("absurd tensor sizes are refused with a message", "[core]") {
   REQUIRE_THROWS_WITH(Tensor({int64_t{1} << 40}), Catch::Contains("exceeds the limit"));
   REQUIRE_THROWS_WITH(Tensor({-1, 3}), Catch::Contains("negative dimension"));

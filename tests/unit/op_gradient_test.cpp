@@ -314,6 +314,9 @@ TEST_CASE("data movement operators have correct gradients", "[ops][gradient]") {
       {"reshape", "Reshape", {{2, 3, 4}}, {}, {{"shape", ints({0, -1, 2})}}},
       {"transpose", "Transpose", {{2, 3, 4}}, {A::ints("perm", {2, 0, 1})}},
       {"concat", "Concat", {{2, 1, 3}, {2, 2, 3}}, {A::int_attr("axis", 1)}},
+      // One run per input (the gradients are views of the output's).
+      {"concat_views", "Concat", {{1, 1, 3}, {1, 2, 3}, {1, 1, 3}}, {A::int_attr("axis", 1)}},
+      {"concat_rows", "Concat", {{2, 3}, {1, 3}}, {A::int_attr("axis", 0)}},
       {"split",
        "Split",
        {{2, 5}},
