@@ -73,10 +73,36 @@ void kernel_rows_x32(int64_t kc, const float* a, const float* b, float* c, int64
   tile_x32<Rows, false>(kc, a, b, c, ldc, accumulate, 0xFFFF, 0xFFFF);
 }
 
+// The first 16 columns of a strip only (B's strips stay 32 wide), C masked to `m0`: a last strip
+// of at most 16 columns (196 = 6 × 32 + 4, 169 = 5 × 32 + 9) costs half a full tile's FMAs.
+template <int Rows>
+void tile_x16(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, bool accumulate,
+              __mmask16 m0) {
+  __m512 acc[Rows];
+#pragma GCC unroll 12
+  for (int i = 0; i < Rows; ++i) acc[i] = _mm512_setzero_ps();
+  for (int64_t p = 0; p < kc; ++p) {
+    const __m512 b0 = _mm512_loadu_ps(b);
+#pragma GCC unroll 12
+    for (int i = 0; i < Rows; ++i) acc[i] = _mm512_fmadd_ps(_mm512_set1_ps(a[i]), b0, acc[i]);
+    a += kRows;
+    b += 32;
+  }
+#pragma GCC unroll 12
+  for (int i = 0; i < Rows; ++i) {
+    float* row = c + i * ldc;
+    if (accumulate) acc[i] = _mm512_add_ps(acc[i], _mm512_maskz_loadu_ps(m0, row));
+    _mm512_mask_storeu_ps(row, m0, acc[i]);
+  }
+}
+
 template <int Rows>
 void kernel_masked(int64_t kc, const float* a, const float* b, float* c, int64_t ldc,
                    bool accumulate, __mmask16 m0, __mmask16 m1) {
-  tile_x32<Rows, true>(kc, a, b, c, ldc, accumulate, m0, m1);
+  if (m1 == 0)
+    tile_x16<Rows>(kc, a, b, c, ldc, accumulate, m0);
+  else
+    tile_x32<Rows, true>(kc, a, b, c, ldc, accumulate, m0, m1);
 }
 
 // Any tile of at most 12 rows and 32 columns, C masked to it.
