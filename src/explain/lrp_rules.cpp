@@ -108,7 +108,8 @@ class HostLayerMath {
   Tensor forward(const Tensor& x, const Tensor& w, const Tensor& b) const {
     return node_.op->forward(with(x, w, b), ctx_)[0];
   }
-  Tensor transposed(const Tensor& w, const Tensor& s) const {
+  // `data_shape`: the data input's shape, when not the layer's own (a stacked product).
+  Tensor transposed(const Tensor& w, const Tensor& s, const Shape* data_shape = nullptr) const {
     Tensors in = with(data(), w, Tensor());
     std::vector<ValueType> types;
     for (const Tensor& t : in) {
@@ -117,10 +118,35 @@ class HostLayerMath {
       v.omitted = !t.defined();
       types.push_back(v);
     }
+    if (data_shape) {
+      types[data_].shape = *data_shape;
+      in[data_] = Tensor();  // the input gradient reads only the weights
+    }
     std::vector<bool> need(in.size(), false);
     need[data_] = true;
     Tensors outputs(1), grads = {s};
     return node_.op->vjp(VjpArgs{types, in, outputs, grads, need, ctx_})[data_];
+  }
+  // A convolution of one group over one image takes x⁺ and x⁻ as the two halves of one input
+  // of twice the channels, against [u | v] stacked along input channels: one product where there
+  // were two and their sum (z⁺ of a signed input: ResNet's stem, MobileNetV2's expansions), and
+  // one transposed product whose halves are uᵀs and vᵀs.
+  bool stacks_signs() const {
+    const Tensor& x = data();
+    return node_.op_type == "Conv" && data_ == 0 && x.rank() >= 3 && x.dim(0) == 1 &&
+           weight().rank() == x.rank() && weight().dim(1) == x.dim(1);
+  }
+  Tensor split_forward(const Tensor& x, const Tensor& u, const Tensor& v, const Tensor& b) {
+    if (!stacks_signs())
+      return combine_plain(forward(positive(x), u, b), forward(negative(x), v, Tensor()));
+    return forward(sign_halves(x), stacked(u, v), b);
+  }
+  Tensor split_transposed(const Tensor& x, const Tensor& u, const Tensor& v, const Tensor& s) {
+    if (!stacks_signs()) return split_mul(x, transposed(u, s), transposed(v, s));
+    Shape doubled = x.shape();
+    doubled[1] *= 2;
+    const Tensor t = transposed(stacked(u, v), s, &doubled);
+    return split_mul(x, t.view(0, x.shape()), t.view(x.numel(), x.shape()));
   }
   Tensor positive(const Tensor& t) {
     return derived("pos", {&t}, [&] { return map(t, [](float v) { return v > 0 ? v : 0.0f; }); });
@@ -148,6 +174,7 @@ class HostLayerMath {
     });
   }
   Tensor mul(const Tensor& a, const Tensor& b) const { return multiply(a, b, ctx_); }
+  Tensor combine_plain(const Tensor& a, const Tensor& b) const { return add(a, b, ctx_); }
   Tensor split_mul(const Tensor& x, const Tensor& a, const Tensor& c) const {
     return split_product(x, a, c, ctx_);
   }
@@ -167,6 +194,39 @@ class HostLayerMath {
   template <class F>
   Tensor map(const Tensor& t, F f) const {
     return map_elements(t, f, ctx_);
+  }
+  // [x⁺; x⁻] along channels (one image).
+  Tensor sign_halves(const Tensor& x) const {
+    Shape doubled = x.shape();
+    doubled[1] *= 2;
+    Tensor out = Tensor::uninitialized(doubled);
+    const int64_t n = x.numel();
+    const float* px = x.f32();
+    float* o = out.f32();
+    ctx_.parallel_for(
+        n,
+        [&](int64_t lo, int64_t hi) {
+          for (int64_t i = lo; i < hi; ++i) {
+            o[i] = px[i] > 0 ? px[i] : 0.0f;
+            o[n + i] = px[i] < 0 ? px[i] : 0.0f;
+          }
+        },
+        kElementChunk);
+    return out;
+  }
+  // [u | v]: each output channel's u then v filter, as one filter over twice the channels.
+  Tensor stacked(const Tensor& u, const Tensor& v) {
+    return derived("stack", {&u, &v}, [&] {
+      Shape doubled = u.shape();
+      doubled[1] *= 2;
+      Tensor out = Tensor::uninitialized(doubled);
+      const int64_t per = u.numel() / u.dim(0);
+      for (int64_t o = 0; o < u.dim(0); ++o) {
+        std::copy(u.f32() + o * per, u.f32() + (o + 1) * per, out.f32() + 2 * o * per);
+        std::copy(v.f32() + o * per, v.f32() + (o + 1) * per, out.f32() + (2 * o + 1) * per);
+      }
+      return out;
+    });
   }
   static std::string address_key(const void* p) {
     return std::to_string(reinterpret_cast<uintptr_t>(p));

@@ -67,6 +67,8 @@ Tensor stabilized_ratio(const Tensor& r, const Tensor& z, double epsilon,
 //   combine(p, a, q, b)           p·a + q·b
 //   mul(a, b)                     a·b
 //   split_mul(x, a, c)            x⁺·a + x⁻·c
+//   split_forward(x, u, v, b)     forward(x⁺, u, b) + forward(x⁻, v, none)
+//   split_transposed(x, u, v, s)  split_mul(x, transposed(u, s), transposed(v, s))
 //   ratio(r, z, ε, gate, sign)    stabilized_ratio, kept only where sign·gate > 0 (sign 0: all)
 //   nonnegative(t)                true only when t is known to have no negative element (may
 //                                 answer false)
@@ -100,39 +102,32 @@ typename M::T rule_relevance(M& m, const Rule& rule, const typename M::T& x, con
         const T s = m.ratio(r, m.forward(x, wp, bp), kStab, none, 0);
         return m.mul(x, m.transposed(wp, s));
       }
-      const T xp = m.positive(x), xn = m.negative(x), wn = m.negative(w);
-      const T z = add(m.forward(xp, wp, bp), m.forward(xn, wn, none));
-      const T s = m.ratio(r, z, kStab, none, 0);
-      return m.split_mul(x, m.transposed(wp, s), m.transposed(wn, s));
+      const T wn = m.negative(w);
+      const T s = m.ratio(r, m.split_forward(x, wp, wn, bp), kStab, none, 0);
+      return m.split_transposed(x, wp, wn, s);
     }
     case RuleKind::alpha_beta: {
       // Bach et al. 2015 (αβ rule).
-      const T xp = m.positive(x), xn = m.negative(x), wp = m.positive(w), wn = m.negative(w);
+      const T wp = m.positive(w), wn = m.negative(w);
       const T bp = has_bias ? m.positive(b) : none, bn = has_bias ? m.negative(b) : none;
-      const T zp = add(m.forward(xp, wp, bp), m.forward(xn, wn, none));
-      const T zn = add(m.forward(xp, wn, bn), m.forward(xn, wp, none));
+      const T zp = m.split_forward(x, wp, wn, bp), zn = m.split_forward(x, wn, wp, bn);
       const T sp = m.ratio(r, zp, kStab, none, 0), sn = m.ratio(r, zn, kStab, none, 0);
-      const T pos = m.split_mul(x, m.transposed(wp, sp), m.transposed(wn, sp));
-      const T neg = m.split_mul(x, m.transposed(wn, sn), m.transposed(wp, sn));
+      const T pos = m.split_transposed(x, wp, wn, sp), neg = m.split_transposed(x, wn, wp, sn);
       return m.combine(static_cast<float>(rule.alpha), pos, static_cast<float>(-rule.beta), neg);
     }
     case RuleKind::gamma: {
       // Montavon et al. 2019, "Layer-Wise Relevance Propagation: An Overview" (generalised by
       // Andéol et al. 2021 for negative inputs, as in Zennit).
       const float g = static_cast<float>(rule.gamma);
-      const T xp = m.positive(x), xn = m.negative(x);
       const T wg_p = m.combine(1.0f, w, g, m.positive(w)),
               wg_n = m.combine(1.0f, w, g, m.negative(w));
       const T bg_p = has_bias ? m.combine(1.0f, b, g, m.positive(b)) : none;
       const T bg_n = has_bias ? m.combine(1.0f, b, g, m.negative(b)) : none;
       const T z = m.forward(x, w, b);
-      const T zp = add(m.forward(xp, wg_p, bg_p), m.forward(xn, wg_n, none));
-      const T zn = add(m.forward(xp, wg_n, bg_n), m.forward(xn, wg_p, none));
+      const T zp = m.split_forward(x, wg_p, wg_n, bg_p), zn = m.split_forward(x, wg_n, wg_p, bg_n);
       // The positive part of the output takes the γ-favoured positive contributions, and so on.
       const T sp = m.ratio(r, zp, kStab, z, 1), sn = m.ratio(r, zn, kStab, z, -1);
-      T out = add(m.mul(xp, m.transposed(wg_p, sp)), m.mul(xn, m.transposed(wg_n, sp)));
-      out = add(out, m.mul(xp, m.transposed(wg_n, sn)));
-      return add(out, m.mul(xn, m.transposed(wg_p, sn)));
+      return add(m.split_transposed(x, wg_p, wg_n, sp), m.split_transposed(x, wg_n, wg_p, sn));
     }
     case RuleKind::zbox: {
       // Montavon et al. 2017 (z^B rule for bounded inputs).

@@ -43,6 +43,12 @@ class DeviceLayerMath {
   T split_mul(const T& x, const T& a, const T& c) const {
     return combine(1.0f, mul(positive(x), a), 1.0f, mul(negative(x), c));
   }
+  T split_forward(const T& x, const T& u, const T& v, const T& b) const {
+    return combine(1.0f, forward(positive(x), u, b), 1.0f, forward(negative(x), v, T()));
+  }
+  T split_transposed(const T& x, const T& u, const T& v, const T& s) const {
+    return split_mul(x, transposed(u, s), transposed(v, s));
+  }
   T ratio(const T& r, const T& z, double eps, const T& gate, int sign) const {
     return stabilized_ratio(c_, r, z, static_cast<float>(eps), gate, sign);
   }
