@@ -141,6 +141,19 @@ class HostLayerMath {
       return combine_plain(forward(positive(x), u, b), forward(negative(x), v, Tensor()));
     return forward(sign_halves(x), stacked(u, v), b);
   }
+  // A convolution divides as each output tile completes (Activation::ratio); other layers in a
+  // pass of their own.
+  Tensor forward_ratio(const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& r,
+                       double epsilon) const {
+    if (node_.op_type != "Conv" || data_ != 0)
+      return stabilized_ratio(r, forward(x, w, b), epsilon, ctx_);
+    return fused_ratio(x, w, b, r, epsilon);
+  }
+  Tensor split_forward_ratio(const Tensor& x, const Tensor& u, const Tensor& v, const Tensor& b,
+                             const Tensor& r, double epsilon) {
+    if (!stacks_signs()) return stabilized_ratio(r, split_forward(x, u, v, b), epsilon, ctx_);
+    return fused_ratio(sign_halves(x), stacked(u, v), b, r, epsilon);
+  }
   Tensor split_transposed(const Tensor& x, const Tensor& u, const Tensor& v, const Tensor& s) {
     if (!stacks_signs()) return split_mul(x, transposed(u, s), transposed(v, s));
     Shape doubled = x.shape();
@@ -194,6 +207,11 @@ class HostLayerMath {
   template <class F>
   Tensor map(const Tensor& t, F f) const {
     return map_elements(t, f, ctx_);
+  }
+  Tensor fused_ratio(const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& r,
+                     double epsilon) const {
+    const Activation ratio = Activation::ratio(r.f32(), static_cast<float>(epsilon));
+    return node_.op->forward_fused(with(x, w, b), ctx_, ratio)[0];
   }
   // [x⁺; x⁻] along channels (one image).
   Tensor sign_halves(const Tensor& x) const {

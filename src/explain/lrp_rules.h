@@ -70,6 +70,8 @@ Tensor stabilized_ratio(const Tensor& r, const Tensor& z, double epsilon,
 //   split_forward(x, u, v, b)     forward(x⁺, u, b) + forward(x⁻, v, none)
 //   split_transposed(x, u, v, s)  split_mul(x, transposed(u, s), transposed(v, s))
 //   ratio(r, z, ε, gate, sign)    stabilized_ratio, kept only where sign·gate > 0 (sign 0: all)
+//   forward_ratio(x, w, b, r, ε)  ratio(r, forward(x, w, b), ε, none, 0)
+//   split_forward_ratio(x, u, v, b, r, ε)  ratio(r, split_forward(x, u, v, b), ε, none, 0)
 //   nonnegative(t)                true only when t is known to have no negative element (may
 //                                 answer false)
 //   defined(t)
@@ -89,7 +91,7 @@ typename M::T rule_relevance(M& m, const Rule& rule, const typename M::T& x, con
     case RuleKind::epsilon: {
       // Bach et al. 2015, "On Pixel-Wise Explanations ... by Layer-Wise Relevance Propagation".
       const double eps = rule.kind == RuleKind::zero ? 0.0 : rule.epsilon;
-      const T s = m.ratio(r, m.forward(x, w, b), eps, none, 0);
+      const T s = m.forward_ratio(x, w, b, r, eps);
       return m.mul(x, m.transposed(w, s));
     }
     case RuleKind::zplus: {
@@ -99,19 +101,19 @@ typename M::T rule_relevance(M& m, const Rule& rule, const typename M::T& x, con
       const T bp = has_bias ? m.positive(b) : none;
       // After a ReLU the input has no negative part: x⁺ = x, and the x⁻ terms are exactly zero.
       if (m.nonnegative(x)) {
-        const T s = m.ratio(r, m.forward(x, wp, bp), kStab, none, 0);
+        const T s = m.forward_ratio(x, wp, bp, r, kStab);
         return m.mul(x, m.transposed(wp, s));
       }
       const T wn = m.negative(w);
-      const T s = m.ratio(r, m.split_forward(x, wp, wn, bp), kStab, none, 0);
+      const T s = m.split_forward_ratio(x, wp, wn, bp, r, kStab);
       return m.split_transposed(x, wp, wn, s);
     }
     case RuleKind::alpha_beta: {
       // Bach et al. 2015 (αβ rule).
       const T wp = m.positive(w), wn = m.negative(w);
       const T bp = has_bias ? m.positive(b) : none, bn = has_bias ? m.negative(b) : none;
-      const T zp = m.split_forward(x, wp, wn, bp), zn = m.split_forward(x, wn, wp, bn);
-      const T sp = m.ratio(r, zp, kStab, none, 0), sn = m.ratio(r, zn, kStab, none, 0);
+      const T sp = m.split_forward_ratio(x, wp, wn, bp, r, kStab),
+              sn = m.split_forward_ratio(x, wn, wp, bn, r, kStab);
       const T pos = m.split_transposed(x, wp, wn, sp), neg = m.split_transposed(x, wn, wp, sn);
       return m.combine(static_cast<float>(rule.alpha), pos, static_cast<float>(-rule.beta), neg);
     }
@@ -145,7 +147,7 @@ typename M::T rule_relevance(M& m, const Rule& rule, const typename M::T& x, con
       const bool flat = rule.kind == RuleKind::flat;
       const T w2 = flat ? m.ones(w) : m.square(w);
       const T b2 = flat || !has_bias ? none : m.square(b);
-      const T s = m.ratio(r, m.forward(m.ones(x), w2, b2), kStab, none, 0);
+      const T s = m.forward_ratio(m.ones(x), w2, b2, r, kStab);
       return m.transposed(w2, s);
     }
   }

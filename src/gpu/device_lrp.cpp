@@ -46,6 +46,13 @@ class DeviceLayerMath {
   T split_forward(const T& x, const T& u, const T& v, const T& b) const {
     return combine(1.0f, forward(positive(x), u, b), 1.0f, forward(negative(x), v, T()));
   }
+  T forward_ratio(const T& x, const T& w, const T& b, const T& r, double eps) const {
+    return ratio(r, forward(x, w, b), eps, T(), 0);
+  }
+  T split_forward_ratio(const T& x, const T& u, const T& v, const T& b, const T& r,
+                        double eps) const {
+    return ratio(r, split_forward(x, u, v, b), eps, T(), 0);
+  }
   T split_transposed(const T& x, const T& u, const T& v, const T& s) const {
     return split_mul(x, transposed(u, s), transposed(v, s));
   }

@@ -42,7 +42,10 @@ uint32_t activation_code(const Activation& act) {
       return 3;
     case Activation::Kind::sigmoid:
       return 4;
+    case Activation::Kind::ratio:
+      break;  // LRP's CPU pass only (device_lrp.cpp divides apart)
   }
+  fail("the GPU has no epilogue for " + act.name());
   return 0;
 }
 

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "core/error.h"
 #include "kernels/cpu_clones.h"
 #include "kernels/sigmoid_avx2.h"
 
@@ -67,6 +68,8 @@ std::string Activation::name() const {
       return "SiLU";
     case Kind::sigmoid:
       return "Sigmoid";
+    case Kind::ratio:
+      return "ratio";
     case Kind::none:
       break;
   }
@@ -115,6 +118,19 @@ HEATLENS_CPU_CLONES void apply_bias_activation(float* x, int64_t n, float bias,
         // Below −87 the quotient would be denormal; the sigmoid is under 2e-38 there.
         const float s = 1.0f / (1.0f + exp_approx(-v, lo, hi));
         x[i] = v < cut ? 0.0f : s;
+      }
+      break;
+    }
+    case Activation::Kind::ratio: {
+      // As stabilized_divide, after the bias: fused and apart agree bit for bit.
+      HEATLENS_CHECK(act.output && act.numerator, "the ratio epilogue needs its output's start");
+      const float* r = act.numerator + (x - act.output);
+      const float eps = act.lo;
+      for (int64_t i = 0; i < n; ++i) {
+        const float v = x[i] + bias;
+        const float d = v + (v >= 0.0f ? eps : -eps);
+        const float q = r[i] / (d == 0.0f ? 1.0f : d);
+        x[i] = d == 0.0f ? 0.0f : q;
       }
       break;
     }

@@ -9,14 +9,31 @@
 namespace heatlens {
 
 struct Activation {
-  enum class Kind { none, relu, clip, silu, sigmoid };
+  // ratio: LRP's ε-stabilised ratio R / (z + ε·sign z) (0 where that denominator is 0, as
+  // stabilized_divide) of a relevance R shaped like the output, made as each output tile of a
+  // rule's product completes rather than in a pass of its own over z and R (only Conv takes it).
+  enum class Kind { none, relu, clip, silu, sigmoid, ratio };
   Kind kind = Kind::none;
-  float lo = 0, hi = 0;  // clip bounds
+  float lo = 0, hi = 0;  // clip bounds; ratio: lo is ε
+  // ratio: R, and where the output it is shaped like starts (set by the op that allocates the
+  // output): the element of R for output element p is numerator + (p − output).
+  const float* numerator = nullptr;
+  const float* output = nullptr;
 
   static Activation relu() { return {Kind::relu, 0, 0}; }
   static Activation clip(float lo, float hi) { return {Kind::clip, lo, hi}; }
   static Activation silu() { return {Kind::silu, 0, 0}; }
   static Activation sigmoid() { return {Kind::sigmoid, 0, 0}; }
+  static Activation ratio(const float* numerator, float epsilon) {
+    Activation a;
+    a.kind = Kind::ratio;
+    a.lo = epsilon;
+    a.numerator = numerator;
+    return a;
+  }
+  // Whether it reads another tensor at the output's positions: then it must be applied where
+  // the output finally lies, not in a kernel's temporary.
+  bool reads_numerator() const { return kind == Kind::ratio; }
   bool none() const { return kind == Kind::none; }
   std::string name() const;
 };

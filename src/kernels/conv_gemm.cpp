@@ -461,8 +461,10 @@ void conv_gemm_phases(const PackedA& weights, const float* images, int64_t count
   const int64_t image_cols = g.out_h * wq, n = count * image_cols, rows = weights.m;
   const size_t wide_size = static_cast<size_t>(rows * n);
   if (wide.size() < wide_size) wide.resize(wide_size);
+  // An activation reading another tensor at the output's positions runs after the copy.
+  const bool after = act.reads_numerator();
   f32_gemm_packed(weights, n, PhaseRowSource(phases, g, layout), 0.0f, wide.data(), n,
-                  Epilogue{bias, act}, ctx);
+                  after ? Epilogue{bias, Activation{}} : Epilogue{bias, act}, ctx);
   const float* result = wide.data();
   auto compact = [&](int64_t i0, int64_t i1) {
     for (int64_t i = i0; i < i1; ++i) {
@@ -471,6 +473,7 @@ void conv_gemm_phases(const PackedA& weights, const float* images, int64_t count
       float* dst = out + b * out_stride + o * g.out_h * g.out_w;
       for (int64_t y = 0; y < g.out_h; ++y)
         std::memcpy(dst + y * g.out_w, src + y * wq, static_cast<size_t>(g.out_w) * sizeof(float));
+      if (after) apply_bias_activation(dst, g.out_h * g.out_w, 0.0f, act);
     }
   };
   if (ctx)
@@ -510,14 +513,18 @@ void conv_gemm_batch(const PackedA& weights, const float* images, int64_t count,
   thread_local std::vector<float> wide;
   const size_t size = static_cast<size_t>(rows * count * cols);
   if (wide.size() < size) wide.resize(size);
+  // An activation reading another tensor at the output's positions runs after the copy.
+  const bool after = act.reads_numerator();
   f32_gemm_packed(weights, count * cols, Im2colSource(images, g, image_stride), 0.0f, wide.data(),
-                  count * cols, Epilogue{bias, act}, ctx);
+                  count * cols, after ? Epilogue{bias, Activation{}} : Epilogue{bias, act}, ctx);
   const float* result = wide.data();
   auto scatter = [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
       for (int64_t o = 0; o < rows; ++o) {
         const float* src = result + o * count * cols + b * cols;
-        std::copy(src, src + cols, out + b * out_stride + o * cols);
+        float* dst = out + b * out_stride + o * cols;
+        std::copy(src, src + cols, dst);
+        if (after) apply_bias_activation(dst, cols, 0.0f, act);
       }
     }
   };

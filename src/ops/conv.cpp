@@ -120,7 +120,7 @@ class Conv : public Op {
   // Depthwise layers run the direct kernel; the others a packed GEMM over the implicit im2col
   // matrix, with weights packed once (tests/unit/kernels_test.cpp checks both kernels).
   Tensors forward_fused(const Tensors& in, const ExecContext& ctx,
-                        const Activation& act) const override {
+                        const Activation& activation) const override {
     const Tensor& x = in[0];
     const Tensor& w = in[1];
     const float* bias = in.size() > 2 && in[2].defined() ? in[2].f32() : nullptr;
@@ -132,6 +132,11 @@ class Conv : public Op {
     Shape out_shape = {batch, cout};
     for (int64_t d : p.spatial_out()) out_shape.push_back(d);
     Tensor out = Tensor::uninitialized(out_shape);
+    Activation act = activation;
+    if (act.reads_numerator()) {
+      if (!act.numerator) error("the ratio epilogue has no numerator");
+      act.output = out.f32();  // the numerator is shaped like this output
+    }
     if (cg == 1 && og == 1) {
       for (int64_t b = 0; b < batch; ++b) {
         depthwise_conv(x.f32() + b * cin * g.in_h * g.in_w, w.f32(), bias, g, cin, act,

@@ -286,6 +286,61 @@ TEST_CASE("LRP's layer sum of the first layer is the sum of the input relevance,
   }
 }
 
+TEST_CASE("a convolution's ratio epilogue equals the ratio of its output, on every kernel path",
+          "[explain][lrp]") {
+  struct Case {
+    const char* what;
+    heatlens::Shape x, w;
+    int64_t group, stride, dilation, pad;
+    bool winograd;
+  };
+  const Case cases[] = {
+      {"pointwise", {1, 5, 9, 7}, {6, 5, 1, 1}, 1, 1, 1, 0, false},
+      {"phases, straight out", {1, 3, 36, 40}, {4, 3, 3, 3}, 1, 1, 1, 1, false},
+      {"phases, wide rows", {1, 3, 9, 10}, {4, 3, 3, 3}, 1, 2, 1, 1, false},
+      {"runs", {1, 3, 17, 15}, {4, 3, 3, 3}, 1, 1, 3, 2, false},
+      {"a batch in one GEMM", {2, 3, 9, 10}, {4, 3, 3, 3}, 1, 1, 1, 1, false},
+      {"Winograd", {1, 8, 14, 13}, {8, 8, 3, 3}, 1, 1, 1, 1, true},
+      {"depthwise, channels in vectors", {1, 17, 7, 7}, {17, 1, 3, 3}, 17, 1, 1, 1, false},
+      {"depthwise, rows", {1, 5, 20, 21}, {5, 1, 3, 3}, 5, 1, 1, 1, false},
+      {"depthwise, split rows", {1, 5, 20, 21}, {5, 1, 3, 3}, 5, 2, 1, 1, false},
+      {"depthwise, dilated", {1, 5, 20, 21}, {5, 1, 3, 3}, 5, 1, 2, 2, false}};
+  heatlens::ThreadPool pool(2);
+  for (const Case& c : cases) {
+    INFO(c.what);
+    OnnxBuilder b(13);
+    b.input("x", c.x);
+    b.initializer("w", random_tensor(c.w, 71));
+    b.initializer("b", random_tensor({c.w[0]}, 72));
+    b.node("Conv", {"x", "w", "b"}, {"y"},
+           {OnnxBuilder::ints("pads", {c.pad, c.pad, c.pad, c.pad}),
+            OnnxBuilder::ints("strides", {c.stride, c.stride}),
+            OnnxBuilder::ints("dilations", {c.dilation, c.dilation}),
+            OnnxBuilder::int_attr("group", c.group)});
+    b.output("y");
+    Engine e = load(b);
+    const heatlens::Node& conv = e.graph().nodes[0];
+    heatlens::ExecContext ctx;
+    ctx.pool = &pool;
+    ctx.transformed_weights = c.winograd;
+    const heatlens::Tensors in = {random_tensor(c.x, 73), random_tensor(c.w, 71),
+                                  random_tensor({c.w[0]}, 72)};
+    const Tensor z = conv.op->forward(in, ctx)[0];
+    const Tensor r = random_tensor(z.shape(), 74);
+    // A zero input with no bias and ε = 0: every denominator is 0, and the ratio 0.
+    heatlens::Tensors zero = in;
+    zero[0] = Tensor(c.x);
+    zero[2] = Tensor(zero[2].shape());
+    for (const auto& [inputs, eps] : {std::make_pair(in, 0.25f), std::make_pair(zero, 0.0f)}) {
+      const Tensor want = heatlens::stabilized_ratio(r, conv.op->forward(inputs, ctx)[0], eps, ctx);
+      const Tensor got =
+          conv.op->forward_fused(inputs, ctx, heatlens::Activation::ratio(r.f32(), eps))[0];
+      REQUIRE(got.shape() == want.shape());
+      CHECK(max_abs_diff(got, want) == 0.0);
+    }
+  }
+}
+
 TEST_CASE("LRP-γ approaches α1β0 (z+) as γ → ∞", "[explain][lrp]") {
   Engine e = load(bias_free_cnn(31));
   Tensor x = random_tensor({1, 2, 6, 6}, 7, 1.0f, true);
