@@ -272,11 +272,76 @@ std::shared_ptr<const PackedConvWeights> PackedWeights::get(const Tensor& weight
   return packed;
 }
 
+// From this many channels up col2im splits evenly over the threads and the whole GEMM's column
+// matrix is smaller than a stem's: bands measured 15-20% slower there (ResNet's stride-2 3×3
+// layers, 2 threads) but 14-24% faster on stems of 3 channels (7×7 and 3×3, stride 2).
+constexpr int64_t kWholeInputGradientChannels = 8;
+
+int64_t input_gradient_band_rows(const ConvGeometry& g, int64_t m, int64_t band_floats) {
+  // A band's scatter reaches (k_h − 1)·dilation rows below its last row's first input row; the
+  // band two on starts (rows + 1)·stride rows below that row.
+  const int64_t reach = (g.k_h - 1) * g.dilation_h;
+  const int64_t fewest = std::max<int64_t>(1, (reach + g.stride_h) / g.stride_h - 1);
+  return std::max(fewest, band_floats / std::max<int64_t>(1, m * g.out_w));
+}
+
+namespace {
+
+// Whether an input gradient with a Wᵀ of m rows runs by bands (input_gradient_by_bands).
+bool by_bands(const ConvGeometry& g, int64_t m, int64_t band_floats) {
+  return !is_pointwise(g) && g.channels < kWholeInputGradientChannels &&
+         m * g.out_h * g.out_w > band_floats;
+}
+
+// dx += col2im(Wᵀ·dy) by bands of output rows. An input layer's column matrix (a ResNet stem's
+// is 7 MiB) went out to memory and came back for col2im, which splits over channels: three. By
+// bands instead, each band's columns are made and scattered on one thread while in its cache.
+// Bands two apart touch disjoint rows of dx, so the even bands run, then the odd ones.
+void input_gradient_by_bands(const PackedA& weights_t, const float* dy, const ConvGeometry& g,
+                             float* dx, const ExecContext* ctx, int64_t band_floats) {
+  const int64_t cols = g.out_h * g.out_w;
+  // At least eight bands where the map allows, so that each round has work for every thread.
+  const int64_t rows =
+      std::min(input_gradient_band_rows(g, weights_t.m, band_floats),
+               std::max(input_gradient_band_rows(g, weights_t.m, 1), (g.out_h + 7) / 8));
+  const int64_t bands = (g.out_h + rows - 1) / rows;
+  const auto band = [&](int64_t b) {
+    const int64_t oy0 = b * rows, n = std::min(rows, g.out_h - oy0) * g.out_w;
+    thread_local std::vector<float> col;  // reused: a fresh one would be page-faulted per band
+    if (col.size() < static_cast<size_t>(weights_t.m * n))
+      col.resize(static_cast<size_t>(weights_t.m * n));
+    f32_gemm_packed(weights_t, n, false, dy + oy0 * g.out_w, cols, 0.0f, col.data(), n, Epilogue{},
+                    nullptr);
+    ConvGeometry part = g;  // the band as a convolution of its own, shifted up by oy0 rows
+    part.out_h = n / g.out_w;
+    part.pad_top = g.pad_top - oy0 * g.stride_h;
+    col2im(col.data(), part, dx, nullptr);
+  };
+  for (int64_t parity = 0; parity < 2; ++parity) {
+    const int64_t count = (bands - parity + 1) / 2;
+    const auto body = [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) band(2 * i + parity);
+    };
+    if (ctx)
+      ctx->parallel_for(count, body);
+    else
+      body(0, count);
+  }
+}
+
+}  // namespace
+
 void conv_input_gradient(const float* weights, int64_t out_channels, const float* dy,
                          const ConvGeometry& g, float* dx, const ExecContext* ctx,
-                         int64_t block_floats) {
+                         int64_t block_floats, int64_t band_floats) {
   const int64_t taps = g.k_h * g.k_w, kdim = g.channels * taps, cols = g.out_h * g.out_w;
   const bool pointwise = is_pointwise(g);
+  if (by_bands(g, kdim, band_floats)) {
+    // An input layer: its whole Wᵀ is small (a ResNet stem's 147 × 64), its column matrix not.
+    const PackedA wt = pack_a(gemm_kernel(), true, kdim, out_channels, 1.0f, weights, kdim, ctx);
+    input_gradient_by_bands(wt, dy, g, dx, ctx, band_floats);
+    return;
+  }
   if (pointwise && cols == 1) {
     // A 1×1 map (squeeze-and-excitation): dxᵀ = dyᵀ·W, row updates of W with nothing packed.
     f32_gemm(false, false, 1, kdim, out_channels, 1.0f, dy, out_channels, weights, kdim, 0.0f, dx,
@@ -307,19 +372,6 @@ void conv_input_gradient(const float* weights, int64_t out_channels, const float
   }
 }
 
-// From this many channels up col2im splits evenly over the threads and the whole GEMM's column
-// matrix is smaller than a stem's: bands measured 15-20% slower there (ResNet's stride-2 3×3
-// layers, 2 threads) but 14-24% faster on stems of 3 channels (7×7 and 3×3, stride 2).
-constexpr int64_t kWholeInputGradientChannels = 8;
-
-int64_t input_gradient_band_rows(const ConvGeometry& g, int64_t m, int64_t band_floats) {
-  // A band's scatter reaches (k_h − 1)·dilation rows below its last row's first input row; the
-  // band two on starts (rows + 1)·stride rows below that row.
-  const int64_t reach = (g.k_h - 1) * g.dilation_h;
-  const int64_t fewest = std::max<int64_t>(1, (reach + g.stride_h) / g.stride_h - 1);
-  return std::max(fewest, band_floats / std::max<int64_t>(1, m * g.out_w));
-}
-
 void conv_input_gradient_packed(const PackedA& weights_t, const float* dy, const ConvGeometry& g,
                                 float* dx, const ExecContext* ctx, int64_t band_floats) {
   const int64_t cols = g.out_h * g.out_w;
@@ -327,44 +379,14 @@ void conv_input_gradient_packed(const PackedA& weights_t, const float* dy, const
     f32_gemm_packed(weights_t, cols, false, dy, cols, 0.0f, dx, cols, Epilogue{}, ctx);
     return;
   }
-  if (weights_t.m * cols <= band_floats || g.channels >= kWholeInputGradientChannels) {
-    // Overwritten by the GEMM (beta = 0), so left uninitialised.
-    std::unique_ptr<float[]> col(new float[static_cast<size_t>(weights_t.m * cols)]);
-    f32_gemm_packed(weights_t, cols, false, dy, cols, 0.0f, col.get(), cols, Epilogue{}, ctx);
-    col2im(col.get(), g, dx, ctx);
+  if (by_bands(g, weights_t.m, band_floats)) {
+    input_gradient_by_bands(weights_t, dy, g, dx, ctx, band_floats);
     return;
   }
-  // An input layer's column matrix (a ResNet stem's is 7 MiB) went out to memory and came back
-  // for col2im, which splits over channels: three. By bands of output rows instead, each band's
-  // columns are made and scattered on one thread while in its cache. Bands two apart touch
-  // disjoint rows of dx, so the even bands run, then the odd ones.
-  // At least eight bands where the map allows, so that each round has work for every thread.
-  const int64_t rows =
-      std::min(input_gradient_band_rows(g, weights_t.m, band_floats),
-               std::max(input_gradient_band_rows(g, weights_t.m, 1), (g.out_h + 7) / 8));
-  const int64_t bands = (g.out_h + rows - 1) / rows;
-  const auto band = [&](int64_t b) {
-    const int64_t oy0 = b * rows, n = std::min(rows, g.out_h - oy0) * g.out_w;
-    thread_local std::vector<float> col;  // reused: a fresh one would be page-faulted per band
-    if (col.size() < static_cast<size_t>(weights_t.m * n))
-      col.resize(static_cast<size_t>(weights_t.m * n));
-    f32_gemm_packed(weights_t, n, false, dy + oy0 * g.out_w, cols, 0.0f, col.data(), n, Epilogue{},
-                    nullptr);
-    ConvGeometry part = g;  // the band as a convolution of its own, shifted up by oy0 rows
-    part.out_h = n / g.out_w;
-    part.pad_top = g.pad_top - oy0 * g.stride_h;
-    col2im(col.data(), part, dx, nullptr);
-  };
-  for (int64_t parity = 0; parity < 2; ++parity) {
-    const int64_t count = (bands - parity + 1) / 2;
-    const auto body = [&](int64_t i0, int64_t i1) {
-      for (int64_t i = i0; i < i1; ++i) band(2 * i + parity);
-    };
-    if (ctx)
-      ctx->parallel_for(count, body);
-    else
-      body(0, count);
-  }
+  // Overwritten by the GEMM (beta = 0), so left uninitialised.
+  std::unique_ptr<float[]> col(new float[static_cast<size_t>(weights_t.m * cols)]);
+  f32_gemm_packed(weights_t, cols, false, dy, cols, 0.0f, col.get(), cols, Epilogue{}, ctx);
+  col2im(col.get(), g, dx, ctx);
 }
 
 bool flips_input_gradient(const ConvGeometry& g) {

@@ -76,9 +76,12 @@ void conv_gemm_batch(const PackedA& weights, const float* images, int64_t count,
 // `block_floats` at a time: a block of input channels is packed, multiplied and scattered
 // before the next, so neither a whole packed Wᵀ nor a whole column matrix is ever held (ResNet's
 // 512-channel 3×3 layers would hold 9 MiB of each). Tests make the blocks small.
+// An input layer (fewer than 8 channels) whose column matrix exceeds `band_floats` packs its
+// whole Wᵀ and runs by bands of output rows, as conv_input_gradient_packed does.
 void conv_input_gradient(const float* weights, int64_t out_channels, const float* dy,
                          const ConvGeometry& g, float* dx, const ExecContext* ctx,
-                         int64_t block_floats = int64_t{1} << 19);
+                         int64_t block_floats = int64_t{1} << 19,
+                         int64_t band_floats = int64_t{1} << 18);
 
 // The same with the whole Wᵀ packed beforehand (WeightLayout::transposed); dx is accumulated
 // into (col2im) or, pointwise, written. For an image of few channels (an input layer), a column

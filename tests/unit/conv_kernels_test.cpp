@@ -350,16 +350,19 @@ TEST_CASE("conv input gradient, a block of channels at a time, matches the plain
                     dy[static_cast<size_t>(o * cols + oy * g.out_w + ox)];
               }
     const int64_t per_channel = taps * (out_channels + (is_pointwise(g) ? 0 : cols));
-    for (int64_t channels_per_block : {int64_t{1}, int64_t{2}, g.channels}) {
-      for (const ExecContext* c : std::vector<const ExecContext*>{nullptr, &ctx}) {
-        // Pointwise writes dx; the others add to it, so it starts at zero.
-        std::vector<float> dx(static_cast<size_t>(in_n), is_pointwise(g) ? std::nanf("") : 0.0f);
-        conv_input_gradient(w.data(), out_channels, dy.data(), g, dx.data(), c,
-                            channels_per_block * per_channel);
-        for (size_t i = 0; i < want.size(); ++i) {
-          INFO("k" << g.k_h << " s" << g.stride_h << " block " << channels_per_block << " at "
-                   << i);
-          REQUIRE(std::fabs(dx[i] - want[i]) <= 1e-4 * (1 + std::fabs(want[i])));
+    // By blocks of channels, and (fewer than 8 channels) by bands of the fewest output rows.
+    for (int64_t band_floats : {int64_t{1} << 40, int64_t{1}}) {
+      for (int64_t channels_per_block : {int64_t{1}, int64_t{2}, g.channels}) {
+        for (const ExecContext* c : std::vector<const ExecContext*>{nullptr, &ctx}) {
+          // Pointwise writes dx; the others add to it, so it starts at zero.
+          std::vector<float> dx(static_cast<size_t>(in_n), is_pointwise(g) ? std::nanf("") : 0.0f);
+          conv_input_gradient(w.data(), out_channels, dy.data(), g, dx.data(), c,
+                              channels_per_block * per_channel, band_floats);
+          for (size_t i = 0; i < want.size(); ++i) {
+            INFO("k" << g.k_h << " s" << g.stride_h << " block " << channels_per_block
+                     << ", bands of " << band_floats << " floats, at " << i);
+            REQUIRE(std::fabs(dx[i] - want[i]) <= 1e-4 * (1 + std::fabs(want[i])));
+          }
         }
       }
     }
