@@ -199,9 +199,11 @@ void depthwise_conv(const float* image, const float* weights, const float* bias,
     const float b = bias ? bias[c] : 0.0f;
     if (b != 0.0f || !act.none()) apply_bias_activation(out + c * out_plane, out_plane, b, act);
   };
-  // Maps of at most 8×8 outputs: sixteen channels interleaved per vector (on 7×7 maps 3×3 and
-  // 5×5 filters took 0.75-0.85 of the row kernel's time; on 14×14 the transposes cost more).
-  if (depthwise_channels_fits(g) && g.out_h <= 8 && g.out_w <= 8) {
+  // Maps of at most 16×16 outputs: sixteen channels interleaved per vector (on 7×7 maps 3×3 and
+  // 5×5 filters took 0.75-0.85 of the row kernel's time; with vector transposes, on 14×14 maps
+  // 3×3 layers 0.6 and 5×5 ones 0.7 of it, 28 → 14 at stride 2 about half; on 28×28 it is
+  // slower).
+  if (depthwise_channels_fits(g) && g.out_h <= 16 && g.out_w <= 16) {
     depthwise_channels(image, weights, bias, g, channels, act, out, ctx);
     return;
   }

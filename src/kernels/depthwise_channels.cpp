@@ -1,9 +1,9 @@
 // Depthwise convolution sixteen channels at a time, interleaved: each pixel of a block of
 // sixteen planes becomes one vector (the NCHWc layout of ONNX Runtime's MLAS, here only inside
 // the kernel), so a filter tap is one vector FMA with the tap's sixteen weights, whatever the
-// width of the map. On 7×7 maps a plane at a time spends more on row set-up and vector tails
-// than on arithmetic; interleaving costs a transpose in and one out instead (which on 14×14
-// maps already cost more than they saved: depthwise_conv's size rule).
+// width of the map. On 7×7 and 14×14 maps a plane at a time spends more on row set-up and
+// vector tails than on arithmetic; interleaving costs a transpose in and one out instead, 16 × 16
+// at a time in vectors (on 28×28 maps that costs more than it saves: depthwise_conv's size rule).
 #include "kernels/depthwise_channels.h"
 
 #include <algorithm>
@@ -26,6 +26,35 @@ inline __attribute__((always_inline)) void store(float* p, Lanes v) {
   row_sweep::store_vector(p, v);
 }
 
+typedef int32_t LaneIndices __attribute__((vector_size(kLanes * sizeof(int32_t))));
+
+// Transposes the 16 × 16 matrix whose rows are v[0..15], in place: at each scale h = 1, 2, 4, 8
+// the off-diagonal h × h blocks of every 2h × 2h block swap (two-vector shuffles: vpermt2ps
+// with AVX-512), where element-by-element copies had cost most of a 7 × 7 layer's time.
+inline __attribute__((always_inline)) void transpose16(Lanes* v) {
+  static constexpr LaneIndices kLow[4] = {
+      {0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30},
+      {0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29},
+      {0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27},
+      {0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23}};
+  static constexpr LaneIndices kHigh[4] = {
+      {1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31},
+      {2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31},
+      {4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31},
+      {8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31}};
+#pragma GCC unroll 4
+  for (int k = 0; k < 4; ++k) {
+    const int h = 1 << k;
+#pragma GCC unroll 16
+    for (int i = 0; i < kLanes; ++i) {
+      if (i & h) continue;
+      const Lanes a = v[i], b = v[i + h];
+      v[i] = __builtin_shuffle(a, b, kLow[k]);
+      v[i + h] = __builtin_shuffle(a, b, kHigh[k]);
+    }
+  }
+}
+
 // The interleaved copy's size: every row and column a window reads, padding included.
 struct Block {
   int64_t rows, cols;
@@ -46,12 +75,22 @@ inline __attribute__((always_inline)) void block_kernel(const float* image, cons
                                                         float lo, float hi, float* copy,
                                                         float* result, float* out) {
   const int64_t in_plane = g.in_h * g.in_w, out_plane = g.out_h * g.out_w;
-  for (int64_t c = 0; c < count; ++c) {
-    const float* src = image + (c0 + c) * in_plane;
-    for (int64_t y = 0; y < g.in_h; ++y) {
-      float* row = copy + ((y + g.pad_top) * blk.cols + g.pad_left) * kLanes + c;
-      for (int64_t x = 0; x < g.in_w; ++x) row[x * kLanes] = src[y * g.in_w + x];
-    }
+  const auto at = [&](int64_t p) {  // input position p's vector in the padded copy
+    return copy + ((p / g.in_w + g.pad_top) * blk.cols + p % g.in_w + g.pad_left) * kLanes;
+  };
+  // Sixteen positions at a time by a transpose (channels past `count` read as 0), the rest one
+  // by one.
+  Lanes v[kLanes];
+  int64_t p0 = 0;
+  for (; p0 + kLanes <= in_plane; p0 += kLanes) {
+    for (int c = 0; c < kLanes; ++c)
+      v[c] = c < count ? load(image + (c0 + c) * in_plane + p0) : Lanes{};
+    transpose16(v);
+    for (int j = 0; j < kLanes; ++j) store(at(p0 + j), v[j]);
+  }
+  for (int64_t p = p0; p < in_plane; ++p) {
+    float* dst = at(p);
+    for (int64_t c = 0; c < count; ++c) dst[c] = image[(c0 + c) * in_plane + p];
   }
   Lanes w[K * K], b = {};
   for (int t = 0; t < K * K; ++t) {
@@ -75,9 +114,15 @@ inline __attribute__((always_inline)) void block_kernel(const float* image, cons
       store(dst + ox * kLanes, acc);
     }
   }
+  int64_t q0 = 0;
+  for (; q0 + kLanes <= out_plane; q0 += kLanes) {
+    for (int j = 0; j < kLanes; ++j) v[j] = load(result + (q0 + j) * kLanes);
+    transpose16(v);
+    for (int64_t c = 0; c < count; ++c) store(out + (c0 + c) * out_plane + q0, v[c]);
+  }
   for (int64_t c = 0; c < count; ++c) {
     float* dst = out + (c0 + c) * out_plane;
-    for (int64_t q = 0; q < out_plane; ++q) dst[q] = result[q * kLanes + c];
+    for (int64_t q = q0; q < out_plane; ++q) dst[q] = result[q * kLanes + c];
   }
 }
 

@@ -222,8 +222,9 @@ TEST_CASE("depthwise kernel matches the reference convolution, borders and odd s
       {2, 1, 3, 2, 1, 1},  {1, 2, 3, 2, 1, 1},   {40, 37, 3, 2, 1, 1}, {9, 17, 3, 1, 1, 1},
       {5, 33, 5, 1, 1, 2}, {12, 16, 5, 2, 1, 2}, {11, 11, 5, 2, 1, 2}, {10, 40, 3, 3, 1, 1},
       {3, 8, 3, 1, 1, 0},  {4, 16, 3, 1, 1, 1},  {13, 34, 5, 2, 1, 1}, {6, 6, 5, 1, 1, 2}};
-  // 21 channels: maps of at most 8×8 outputs take the interleaved kernel, sixteen channels to a
-  // vector, so one whole block and one of five.
+  // 21 channels: maps of at most 16×16 outputs take the interleaved kernel, sixteen channels to
+  // a vector, so one whole block and one of five; planes of 1 to 182 pixels, sixteen at a time
+  // by a transpose and the rest one by one.
   const int64_t channels = 21;
   for (const Case& t : cases) {
     const ConvGeometry g = geometry(1, t.h, t.w, t.k, t.s, t.d, t.pad);
@@ -252,10 +253,11 @@ TEST_CASE("depthwise kernel matches the reference convolution, borders and odd s
     }
   }
   // 3×3 stride 2 with padding 1 before and 0 or 2 after: the split-row path's bottom and right
-  // edges with no padding and with output columns past the image.
+  // edges with no padding and with output columns past the image (maps past 16 × 16 outputs).
   for (const int64_t after : {0, 2}) {
-    const ConvGeometry g = geometry(1, 9, 10, 3, 3, 2, 2, 1, 1, 1, 1, after, after);
-    const int64_t in_plane = 90, out_plane = g.out_h * g.out_w;
+    const ConvGeometry g = geometry(1, 35, 36, 3, 3, 2, 2, 1, 1, 1, 1, after, after);
+    REQUIRE(g.out_w > 16);
+    const int64_t in_plane = 35 * 36, out_plane = g.out_h * g.out_w;
     const std::vector<float> image = random_vector(channels * in_plane, 7);
     const std::vector<float> w = random_vector(channels * 9, 8);
     std::vector<float> ref(static_cast<size_t>(channels * out_plane)), fast(ref.size());
@@ -264,7 +266,7 @@ TEST_CASE("depthwise kernel matches the reference convolution, borders and odd s
                      ref.data() + c * out_plane);
     }
     depthwise_conv(image.data(), w.data(), nullptr, g, channels, Activation{}, fast.data(), &ctx);
-    require_close(fast, ref, 1e-5f, "depthwise 9x10 k3 s2 padded after " + std::to_string(after));
+    require_close(fast, ref, 1e-5f, "depthwise 35x36 k3 s2 padded after " + std::to_string(after));
   }
 }
 
