@@ -26,33 +26,51 @@ inline __attribute__((always_inline)) void store(float* p, Lanes v) {
   row_sweep::store_vector(p, v);
 }
 
+// Two-vector shuffles: GCC's builtin takes a vector of indices, Clang's (the wasm builds) the
+// indices themselves.
+#if defined(__clang__)
+#define HEATLENS_SHUFFLE(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
+#else
 typedef int32_t LaneIndices __attribute__((vector_size(kLanes * sizeof(int32_t))));
+#define HEATLENS_SHUFFLE(a, b, ...) __builtin_shuffle(a, b, LaneIndices{__VA_ARGS__})
+#endif
+
+// The off-diagonal h × h blocks of the 2h × 2h block of rows a and b swap: a keeps its even
+// h-runs and takes b's, b the other way round (vpermt2ps with AVX-512).
+template <int H>
+inline __attribute__((always_inline)) void swap_blocks(Lanes& a, Lanes& b) {
+  const Lanes x = a, y = b;
+  if constexpr (H == 1) {
+    a = HEATLENS_SHUFFLE(x, y, 0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30);
+    b = HEATLENS_SHUFFLE(x, y, 1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31);
+  } else if constexpr (H == 2) {
+    a = HEATLENS_SHUFFLE(x, y, 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29);
+    b = HEATLENS_SHUFFLE(x, y, 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31);
+  } else if constexpr (H == 4) {
+    a = HEATLENS_SHUFFLE(x, y, 0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27);
+    b = HEATLENS_SHUFFLE(x, y, 4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31);
+  } else {
+    a = HEATLENS_SHUFFLE(x, y, 0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23);
+    b = HEATLENS_SHUFFLE(x, y, 8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31);
+  }
+}
+
+template <int H>
+inline __attribute__((always_inline)) void swap_all(Lanes* v) {
+#pragma GCC unroll 16
+  for (int i = 0; i < kLanes; ++i) {
+    if (!(i & H)) swap_blocks<H>(v[i], v[i + H]);
+  }
+}
 
 // Transposes the 16 × 16 matrix whose rows are v[0..15], in place: at each scale h = 1, 2, 4, 8
-// the off-diagonal h × h blocks of every 2h × 2h block swap (two-vector shuffles: vpermt2ps
-// with AVX-512), where element-by-element copies had cost most of a 7 × 7 layer's time.
+// the off-diagonal h × h blocks of every 2h × 2h block swap, where element-by-element copies had
+// cost most of a 7 × 7 layer's time.
 inline __attribute__((always_inline)) void transpose16(Lanes* v) {
-  static constexpr LaneIndices kLow[4] = {
-      {0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30},
-      {0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29},
-      {0, 1, 2, 3, 16, 17, 18, 19, 8, 9, 10, 11, 24, 25, 26, 27},
-      {0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23}};
-  static constexpr LaneIndices kHigh[4] = {
-      {1, 17, 3, 19, 5, 21, 7, 23, 9, 25, 11, 27, 13, 29, 15, 31},
-      {2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31},
-      {4, 5, 6, 7, 20, 21, 22, 23, 12, 13, 14, 15, 28, 29, 30, 31},
-      {8, 9, 10, 11, 12, 13, 14, 15, 24, 25, 26, 27, 28, 29, 30, 31}};
-#pragma GCC unroll 4
-  for (int k = 0; k < 4; ++k) {
-    const int h = 1 << k;
-#pragma GCC unroll 16
-    for (int i = 0; i < kLanes; ++i) {
-      if (i & h) continue;
-      const Lanes a = v[i], b = v[i + h];
-      v[i] = __builtin_shuffle(a, b, kLow[k]);
-      v[i + h] = __builtin_shuffle(a, b, kHigh[k]);
-    }
-  }
+  swap_all<1>(v);
+  swap_all<2>(v);
+  swap_all<4>(v);
+  swap_all<8>(v);
 }
 
 // The interleaved copy's size: every row and column a window reads, padding included.
