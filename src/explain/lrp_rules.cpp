@@ -138,7 +138,7 @@ class HostLayerMath {
   }
   Tensor split_forward(const Tensor& x, const Tensor& u, const Tensor& v, const Tensor& b) {
     if (!stacks_signs())
-      return combine_plain(forward(positive(x), u, b), forward(negative(x), v, Tensor()));
+      return combine(1.0f, forward(positive(x), u, b), 1.0f, forward(negative(x), v, Tensor()));
     return forward(sign_halves(x), stacked(u, v), b);
   }
   // A convolution divides as each output tile completes (Activation::ratio); other layers in a
@@ -187,7 +187,6 @@ class HostLayerMath {
     });
   }
   Tensor mul(const Tensor& a, const Tensor& b) const { return multiply(a, b, ctx_); }
-  Tensor combine_plain(const Tensor& a, const Tensor& b) const { return add(a, b, ctx_); }
   Tensor split_mul(const Tensor& x, const Tensor& a, const Tensor& c) const {
     return split_product(x, a, c, ctx_);
   }

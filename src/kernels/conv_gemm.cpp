@@ -307,15 +307,15 @@ void input_gradient_by_bands(const PackedA& weights_t, const float* dy, const Co
   const int64_t bands = (g.out_h + rows - 1) / rows;
   const auto band = [&](int64_t b) {
     const int64_t oy0 = b * rows, n = std::min(rows, g.out_h - oy0) * g.out_w;
-    thread_local std::vector<float> col;  // reused: a fresh one would be page-faulted per band
-    if (col.size() < static_cast<size_t>(weights_t.m * n))
-      col.resize(static_cast<size_t>(weights_t.m * n));
-    f32_gemm_packed(weights_t, n, false, dy + oy0 * g.out_w, cols, 0.0f, col.data(), n, Epilogue{},
+    // Not kept between calls (a gradient's peak would carry it): the heap hands the same block
+    // back band after band. Overwritten by the GEMM (beta = 0), so left uninitialised.
+    std::unique_ptr<float[]> col(new float[static_cast<size_t>(weights_t.m * n)]);
+    f32_gemm_packed(weights_t, n, false, dy + oy0 * g.out_w, cols, 0.0f, col.get(), n, Epilogue{},
                     nullptr);
     ConvGeometry part = g;  // the band as a convolution of its own, shifted up by oy0 rows
     part.out_h = n / g.out_w;
     part.pad_top = g.pad_top - oy0 * g.stride_h;
-    col2im(col.data(), part, dx, nullptr);
+    col2im(col.get(), part, dx, nullptr);
   };
   for (int64_t parity = 0; parity < 2; ++parity) {
     const int64_t count = (bands - parity + 1) / 2;
