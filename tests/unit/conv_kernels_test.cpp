@@ -24,7 +24,8 @@ TEST_CASE("conv as a packed GEMM over the implicit im2col matches im2col + refer
     int64_t c, h, w, k, s, d, pad, out_c;
   };
   // Strips of 16 (or 8) columns that straddle output rows, padding on every side, strides,
-  // dilation, 1×1 (pointwise, read in place) and 1×1 with stride, channel counts around a
+  // dilation, 1×1 (pointwise, read in place), 1×1 with strides 2 and 3 (the picked pixels
+  // multiplied as a pointwise layer's) and 1×1 with padding, channel counts around a
   // K block (256 = 64·2·2, 28·3·3 = 252 → 259 with 37·7); output rows of 35 and 40 columns,
   // at least a strip, which the stride phases read as the output's own columns (a strip of 32
   // is then one or two runs), 30·3·3 = 270 rows crossing a K block there.
@@ -32,7 +33,8 @@ TEST_CASE("conv as a packed GEMM over the implicit im2col matches im2col + refer
       {3, 7, 9, 3, 1, 1, 1, 5},   {1, 1, 1, 1, 1, 1, 0, 1},   {4, 17, 5, 3, 2, 1, 1, 7},
       {2, 11, 13, 5, 1, 2, 3, 6}, {64, 5, 6, 2, 1, 1, 0, 13}, {37, 9, 9, 1, 1, 1, 0, 97},
       {29, 9, 10, 3, 1, 1, 1, 8}, {8, 15, 15, 1, 2, 1, 0, 9}, {3, 23, 19, 7, 2, 1, 3, 16},
-      {16, 3, 3, 3, 1, 1, 2, 4},  {3, 9, 70, 3, 2, 1, 1, 7},  {30, 5, 40, 3, 1, 1, 1, 5}};
+      {16, 3, 3, 3, 1, 1, 2, 4},  {3, 9, 70, 3, 2, 1, 1, 7},  {30, 5, 40, 3, 1, 1, 1, 5},
+      {5, 10, 14, 1, 3, 1, 0, 6}, {3, 6, 7, 1, 1, 1, 1, 4}};
   for (const Case& t : cases) {
     const ConvGeometry g = geometry(t.c, t.h, t.w, t.k, t.s, t.d, t.pad);
     const int64_t kdim = t.c * t.k * t.k, cols = g.out_h * g.out_w;
@@ -75,6 +77,7 @@ TEST_CASE("conv by stride phases and by runs: uneven pads, rectangular kernels, 
                         {3, 11, 10, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 6, 3},
                         {4, 13, 12, 7, 5, 2, 3, 1, 2, 3, 2, 2, 1, 5, 2},
                         {5, 9, 8, 1, 1, 2, 2, 1, 1, 0, 0, 0, 0, 8, 4},
+                        {6, 11, 13, 1, 1, 3, 2, 1, 1, 0, 0, 0, 0, 7, 2},
                         {2, 12, 12, 4, 4, 4, 4, 1, 1, 0, 0, 0, 0, 3, 2}};
   for (const Case& t : cases) {
     const ConvGeometry g = geometry(t.c, t.h, t.w, t.kh, t.kw, t.sh, t.sw, t.dh, t.dw, t.top,
