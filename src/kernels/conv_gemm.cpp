@@ -515,23 +515,11 @@ void conv_gemm(const PackedA& weights, const float* image, const ConvGeometry& g
     f32_gemm_packed(weights, cols, false, image, cols, 0.0f, out, cols, epilogue, ctx);
   } else if (path == ConvPath::automatic && g.k_h == 1 && g.k_w == 1 && g.pad_top == 0 &&
              g.pad_left == 0) {
-    // A strided 1×1 layer (ResNet's downsampling) reads one pixel in stride² of the image: those
-    // are copied out and multiplied as a pointwise layer's, where the stride phases had copied
-    // the whole image and compacted the result.
+    // A strided 1×1 layer (ResNet's downsampling) reads one pixel in stride² of the image: its
+    // im2col matrix is those pixels, multiplied as a pointwise layer's, where the stride phases
+    // had copied the whole image and compacted the result.
     std::unique_ptr<float[]> picked(new float[static_cast<size_t>(g.channels * cols)]);
-    const auto pick = [&](int64_t c0, int64_t c1) {
-      for (int64_t c = c0; c < c1; ++c) {
-        for (int64_t y = 0; y < g.out_h; ++y) {
-          const float* src = image + (c * g.in_h + y * g.stride_h) * g.in_w;
-          float* dst = picked.get() + c * cols + y * g.out_w;
-          for (int64_t x = 0; x < g.out_w; ++x) dst[x] = src[x * g.stride_w];
-        }
-      }
-    };
-    if (ctx)
-      ctx->parallel_for(g.channels, pick, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, cols)));
-    else
-      pick(0, g.channels);
+    im2col(image, g, picked.get(), ctx);
     f32_gemm_packed(weights, cols, false, picked.get(), cols, 0.0f, out, cols, epilogue, ctx);
   } else if (uses_phases(g, 1, weights.kernel->nr, path)) {
     conv_gemm_phases(weights, image, 1, 0, g, bias, act, out, 0, ctx);

@@ -23,8 +23,13 @@ void im2col(const float* image, const ConvGeometry& g, float* col, const ExecCon
         }
         const float* src = img + y * g.in_w;
         const int64_t x0 = j * g.dilation_w - g.pad_left;
-        if (g.stride_w == 1 && x0 >= 0 && x0 + g.out_w <= g.in_w) {
-          std::copy(src + x0, src + x0 + g.out_w, out);
+        if (x0 >= 0 && x0 + (g.out_w - 1) * g.stride_w < g.in_w) {
+          // The whole row inside the image: no bounds test per pixel.
+          if (g.stride_w == 1) {
+            std::copy(src + x0, src + x0 + g.out_w, out);
+          } else {
+            for (int64_t ox = 0; ox < g.out_w; ++ox) out[ox] = src[ox * g.stride_w + x0];
+          }
           continue;
         }
         for (int64_t ox = 0; ox < g.out_w; ++ox) {
