@@ -137,9 +137,11 @@ class HostLayerMath {
            weight().rank() == x.rank() && weight().dim(1) == x.dim(1);
   }
   Tensor split_forward(const Tensor& x, const Tensor& u, const Tensor& v, const Tensor& b) {
+    const Tensor& halves = sign_halves(x);
     if (!stacks_signs())
-      return combine(1.0f, forward(positive(x), u, b), 1.0f, forward(negative(x), v, Tensor()));
-    return forward(sign_halves(x), stacked(u, v), b);
+      return combine(1.0f, forward(halves.view(0, x.shape()), u, b), 1.0f,
+                     forward(halves.view(x.numel(), x.shape()), v, Tensor()));
+    return forward(halves.reshaped(doubled_channels(x)), stacked(u, v), b);
   }
   // A convolution divides as each output tile completes (Activation::ratio); other layers in a
   // pass of their own.
@@ -152,12 +154,11 @@ class HostLayerMath {
   Tensor split_forward_ratio(const Tensor& x, const Tensor& u, const Tensor& v, const Tensor& b,
                              const Tensor& r, double epsilon) {
     if (!stacks_signs()) return stabilized_ratio(r, split_forward(x, u, v, b), epsilon, ctx_);
-    return fused_ratio(sign_halves(x), stacked(u, v), b, r, epsilon);
+    return fused_ratio(sign_halves(x).reshaped(doubled_channels(x)), stacked(u, v), b, r, epsilon);
   }
   Tensor split_transposed(const Tensor& x, const Tensor& u, const Tensor& v, const Tensor& s) {
     if (!stacks_signs()) return split_mul(x, transposed(u, s), transposed(v, s));
-    Shape doubled = x.shape();
-    doubled[1] *= 2;
+    const Shape doubled = doubled_channels(x);
     const Tensor t = transposed(stacked(u, v), s, &doubled);
     return split_mul(x, t.view(0, x.shape()), t.view(x.numel(), x.shape()));
   }
@@ -212,14 +213,20 @@ class HostLayerMath {
     const Activation ratio = Activation::ratio(r.f32(), static_cast<float>(epsilon));
     return node_.op->forward_fused(with(x, w, b), ctx_, ratio)[0];
   }
-  // [x⁺; x⁻] along channels (one image).
-  Tensor sign_halves(const Tensor& x) const {
+  static Shape doubled_channels(const Tensor& x) {
     Shape doubled = x.shape();
     doubled[1] *= 2;
-    Tensor out = Tensor::uninitialized(doubled);
+    return doubled;
+  }
+  // x⁺ then x⁻, flat (for one image, [x⁺; x⁻] along channels), made once per layer: αβ and γ
+  // take two signed products of the same input.
+  const Tensor& sign_halves(const Tensor& x) {
+    if (halves_.defined() && halves_source_ == x.f32()) return halves_;
     const int64_t n = x.numel();
+    halves_ = Tensor::uninitialized({2 * n});
+    halves_source_ = x.f32();
     const float* px = x.f32();
-    float* o = out.f32();
+    float* o = halves_.f32();
     ctx_.parallel_for(
         n,
         [&](int64_t lo, int64_t hi) {
@@ -229,7 +236,7 @@ class HostLayerMath {
           }
         },
         kElementChunk);
-    return out;
+    return halves_;
   }
   // [u | v]: each output channel's u then v filter, as one filter over twice the channels.
   Tensor stacked(const Tensor& u, const Tensor& v) {
@@ -276,6 +283,8 @@ class HostLayerMath {
   const ExecContext& ctx_;
   const ConstantCache& cache_;
   std::map<const float*, std::string> keys_;  // constant-derived tensors by storage
+  Tensor halves_;                             // sign_halves of the tensor at halves_source_
+  const float* halves_source_ = nullptr;
 };
 
 }  // namespace
