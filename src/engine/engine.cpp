@@ -170,6 +170,18 @@ std::vector<bool> tie_free_steps(const Graph& g, const Plan& p) {
   return free;
 }
 
+// A value with a slot in a Concat's output (engine/concat_slots.h) is that slice of it; the
+// whole is made with its first part, itself a slice where that Concat's output has a slot in
+// another. Undefined: the value has its own storage.
+Tensor concat_slice_of(const Plan& p, Tensors& values, int id) {
+  if (id < 0 || p.concat_slots[id].concat < 0) return Tensor();
+  const int whole_id = p.concat_slots[id].concat;
+  Tensor& whole = values[whole_id];
+  if (!whole.defined()) whole = concat_slice_of(p, values, whole_id);
+  if (!whole.defined()) whole = Tensor::uninitialized(p.types[whole_id].shape);
+  return whole.view(p.concat_slots[id].offset, p.types[id].shape);
+}
+
 }  // namespace
 
 ForwardResult Engine::forward_on_cpu(const std::shared_ptr<const Plan>& p, const Tensors& inputs,
@@ -215,6 +227,14 @@ ForwardResult Engine::forward_on_cpu(const std::shared_ptr<const Plan>& p, const
       for (int n : p->steps) g.nodes[n].op->prepare(node_input_types(g.nodes[n], *p), keeping);
     });
   }
+  auto concat_slice = [&](int id) { return concat_slice_of(*p, values, id); };
+  // Moves a value just made into its slice when the op did not write it there.
+  auto place = [&](int id) {
+    Tensor slice = concat_slice(id);
+    if (!slice.defined() || values[id].f32() == slice.f32()) return;
+    apply_activation(values[id].f32(), slice.numel(), Activation{}, slice.f32(), &ctx);
+    values[id] = std::move(slice);
+  };
   std::vector<bool> absorbed(p->steps.size(), false);
   const std::vector<bool> tie_free = options.record && options.transforms_where_tie_free
                                          ? tie_free_steps(g, *p)
@@ -222,7 +242,8 @@ ForwardResult Engine::forward_on_cpu(const std::shared_ptr<const Plan>& p, const
   for (size_t s = 0; s < p->steps.size(); ++s) {
     const Node& node = g.nodes[p->steps[s]];
     if (!tie_free.empty()) ctx.transformed_weights = tie_free[s];
-    if (absorbed[s]) {
+    if (absorbed[s] || p->concat_in_place[s]) {
+      // A Concat in place has its output whole already: each part was written into it.
       release_inputs(node, s);
       continue;
     }
@@ -240,8 +261,12 @@ ForwardResult Engine::forward_on_cpu(const std::shared_ptr<const Plan>& p, const
     // pass, with no sigmoid tensor.
     const bool silu_after = plain && fusion.activation.kind == Activation::Kind::silu &&
                             keep[fusion.intermediates[0]] && !keep[fusion.intermediates[1]];
+    ctx.output = concat_slice(fuse                       ? fusion.result
+                              : node.outputs.size() == 1 ? node.outputs[0]
+                                                         : -1);
     Tensors out =
         fuse ? node.op->forward_fused(in, ctx, fusion.activation) : node.op->forward(in, ctx);
+    ctx.output = Tensor();
     if (options.op_times) {
       (*options.op_times)[node.op_type] +=
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
@@ -250,6 +275,7 @@ ForwardResult Engine::forward_on_cpu(const std::shared_ptr<const Plan>& p, const
       HEATLENS_CHECK(out.size() == 1 && out[0].shape() == p->types[fusion.result].shape,
                      node.label << ": fused output has the wrong shape");
       values[fusion.result] = std::move(out[0]);
+      place(fusion.result);
       for (int step : fusion.absorbed) absorbed[step] = true;
       release_inputs(node, s);
       continue;
@@ -263,10 +289,12 @@ ForwardResult Engine::forward_on_cpu(const std::shared_ptr<const Plan>& p, const
                      node.label << ": computed shape " << shape_str(out[k].shape())
                                 << " differs from the inferred " << shape_str(p->types[id].shape));
       values[id] = std::move(out[k]);
+      place(id);
     }
     if (silu_after) {
       const Tensor& pre = values[fusion.intermediates[0]];
-      Tensor y = Tensor::uninitialized(pre.shape());
+      Tensor y = concat_slice(fusion.result);
+      if (!y.defined()) y = Tensor::uninitialized(pre.shape());
       apply_activation(pre.f32(), pre.numel(), fusion.activation, y.f32(), &ctx);
       values[fusion.result] = std::move(y);
       for (int step : fusion.absorbed) absorbed[step] = true;

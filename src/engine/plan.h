@@ -24,13 +24,21 @@ struct Fusion {
   std::vector<int> absorbed;       // steps that the fused step replaces
 };
 
+// Where a value is written in place in a Concat's output (engine/concat_slots.h).
+struct ConcatSlot {
+  int concat = -1;     // the Concat's output value; -1: the value has its own storage
+  int64_t offset = 0;  // first element of this value there
+};
+
 struct Plan {
   std::vector<Shape> input_shapes;
-  std::vector<ValueType> types;  // by value id; `constant` set for folded values
-  std::vector<int> steps;        // node indices to run, in order
-  std::vector<int> last_use;     // by value id: last step that reads it (-1: none)
-  std::vector<Fusion> fusions;   // by step: activations to fuse (engine/fusion.h)
-  int64_t activation_bytes = 0;  // every computed float value of one run, together
+  std::vector<ValueType> types;          // by value id; `constant` set for folded values
+  std::vector<int> steps;                // node indices to run, in order
+  std::vector<int> last_use;             // by value id: last step that reads it (-1: none)
+  std::vector<Fusion> fusions;           // by step: activations to fuse (engine/fusion.h)
+  std::vector<ConcatSlot> concat_slots;  // by value id (engine/concat_slots.h)
+  std::vector<bool> concat_in_place;     // by step: a Concat whose inputs are all slots
+  int64_t activation_bytes = 0;          // every computed float value of one run, together
   // Op::prepare runs for every step once, on the plan's first CPU run, and once more with
   // ExecContext::keep_transposed_weights on its first recorded run where gradients keep them.
   std::shared_ptr<std::once_flag> prepared = std::make_shared<std::once_flag>();

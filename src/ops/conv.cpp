@@ -131,7 +131,9 @@ class Conv : public Op {
     const int64_t cols = g.out_h * g.out_w;
     Shape out_shape = {batch, cout};
     for (int64_t d : p.spatial_out()) out_shape.push_back(d);
-    Tensor out = Tensor::uninitialized(out_shape);
+    Tensor out = ctx.output.defined() && ctx.output.shape() == out_shape
+                     ? ctx.output
+                     : Tensor::uninitialized(out_shape);
     Activation act = activation;
     if (act.reads_numerator()) {
       if (!act.numerator) error("the ratio epilogue has no numerator");

@@ -55,6 +55,10 @@ struct ExecContext {
   // Engine::vjp_on_cpu). LRP's pass says yes: its rules' products only divide and scale; so
   // does its forward in layers upstream of no max pooling (Engine::forward_on_cpu).
   bool transformed_weights = true;
+  // Where the op may write its one output (its slice of a Concat's output, engine/
+  // concat_slots.h); undefined: it allocates. The engine copies the output of an op that does
+  // not write there.
+  Tensor output{};
   void parallel_for(int64_t n, const ThreadPool::RangeFn& body, int64_t min_chunk = 1) const {
     if (pool)
       pool->parallel_for(n, body, min_chunk);
