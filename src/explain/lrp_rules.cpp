@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <set>
 
@@ -287,11 +288,9 @@ class HostLayerMath {
   const float* halves_source_ = nullptr;
 };
 
-}  // namespace
-
-Tensor apply_rule(const Node& node, const Rule& rule, const Tensors& inputs, int data_index,
-                  const Tensor& r, const ExecContext& ctx, const ConstantCache& cache,
-                  bool data_nonnegative) {
+Tensor rule_on_host(const Node& node, const Rule& rule, const Tensors& inputs, int data_index,
+                    const Tensor& r, const ExecContext& ctx, const ConstantCache& cache,
+                    bool data_nonnegative) {
   HostLayerMath m(node, inputs, data_index, ctx, cache, data_nonnegative);
   const Tensor& x = m.data();
   Tensor low, high;
@@ -303,6 +302,112 @@ Tensor apply_rule(const Node& node, const Rule& rule, const Tensors& inputs, int
     high = rule.high.reshaped(x.shape());
   }
   return rule_relevance(m, rule, x, m.weight(), m.bias(), r, low, high);
+}
+
+// Whether any of n floats is not ±0, a block of 64 at a time (each block's test is one
+// vectorised OR of the bits; relevance maps often start with long runs of zeros).
+bool any_nonzero(const float* x, int64_t n) {
+  constexpr int64_t kBlock = 64;
+  int64_t i = 0;
+  for (; i + kBlock <= n; i += kBlock) {
+    uint32_t bits = 0;
+    for (int64_t j = 0; j < kBlock; ++j) {
+      uint32_t b;
+      std::memcpy(&b, x + i + j, sizeof b);
+      bits |= b << 1;  // the sign bit dropped: −0 is zero
+    }
+    if (bits != 0) return true;
+  }
+  for (; i < n; ++i) {
+    if (x[i] != 0.0f) return true;
+  }
+  return false;
+}
+
+// `t` with only `keep`'s indices along `axis`, in order.
+Tensor pick(const Tensor& t, int axis, const std::vector<int64_t>& keep) {
+  Shape shape = t.shape();
+  int64_t outer = 1, inner = 1;
+  for (int d = 0; d < axis; ++d) outer *= shape[d];
+  for (size_t d = axis + 1; d < shape.size(); ++d) inner *= shape[d];
+  const int64_t n = shape[axis];
+  shape[axis] = static_cast<int64_t>(keep.size());
+  Tensor out = Tensor::uninitialized(shape);
+  float* o = out.f32();
+  for (int64_t a = 0; a < outer; ++a) {
+    for (int64_t c : keep) {
+      const float* src = t.f32() + (a * n + c) * inner;
+      o = std::copy(src, src + inner, o);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+ConfinedChannels confined_channels(const Node& node, const Tensors& inputs, int data_index,
+                                   const Tensor& r, double fraction) {
+  ConfinedChannels none, found;
+  const bool conv = node.op_type == "Conv", gemm = node.op_type == "Gemm";
+  if ((!conv && !gemm) || data_index != 0 || inputs.size() < 2 || r.rank() < 2) return none;
+  const Tensor& x = inputs[0];
+  const Tensor& w = inputs[1];
+  const int64_t channels = r.dim(1);
+  if (conv && (w.rank() != r.rank() || w.dim(0) != channels || w.dim(1) != x.dim(1)))
+    return none;  // grouped
+  // A Gemm's B is [N, K] (transB) or [K, N]; a square one says nothing, so it stays whole.
+  if (gemm) {
+    if (w.rank() != 2 || w.dim(0) == w.dim(1)) return none;
+    if (w.dim(1) == channels)
+      found.weight_axis = 1;
+    else if (w.dim(0) != channels)
+      return none;
+  }
+  // Only where the weights outweigh the output relevance (a classifier's): elsewhere the
+  // look for reached channels would read much of a large map for filters that are cheap.
+  if (r.numel() > w.numel()) return none;
+  const Tensor bias = inputs.size() > 2 ? inputs[2] : Tensor();
+  if (bias.defined() &&
+      (bias.rank() == 0 || bias.numel() != channels || bias.shape().back() != channels))
+    return none;
+  // The channels reached, looked for plane by plane until more than the fraction are.
+  int64_t inner = 1;
+  for (int d = 2; d < r.rank(); ++d) inner *= r.dim(d);
+  const auto most = static_cast<size_t>(fraction * static_cast<double>(channels));
+  std::vector<bool> reached(static_cast<size_t>(channels), false);
+  std::vector<int64_t>& keep = found.channels;
+  for (int64_t a = 0; a < r.dim(0) && keep.size() <= most; ++a) {
+    for (int64_t c = 0; c < channels && keep.size() <= most; ++c) {
+      const float* plane = r.f32() + (a * channels + c) * inner;
+      if (!reached[static_cast<size_t>(c)] && any_nonzero(plane, inner)) {
+        reached[static_cast<size_t>(c)] = true;
+        keep.push_back(c);
+      }
+    }
+  }
+  if (keep.empty() || keep.size() > most) return none;
+  std::sort(keep.begin(), keep.end());
+  return found;
+}
+
+Tensor apply_rule(const Node& node, const Rule& rule, const Tensors& inputs, int data_index,
+                  const Tensor& r, const ExecContext& ctx, const ConstantCache& cache,
+                  bool data_nonnegative, double confined_fraction) {
+  // Every rule's shares of channels without relevance are exactly zero (each is their
+  // relevance times something finite), so a classifier's target channels' filters alone give
+  // the whole layer's result: SqueezeNet's classifier (a 1×1 Conv of 1000 filters) had
+  // multiplied all of them, twice.
+  const ConfinedChannels confined =
+      confined_channels(node, inputs, data_index, r, confined_fraction);
+  if (confined.channels.empty())
+    return rule_on_host(node, rule, inputs, data_index, r, ctx, cache, data_nonnegative);
+  Tensors picked = inputs;
+  picked[1] = pick(inputs[1], confined.weight_axis, confined.channels);
+  if (inputs.size() > 2 && inputs[2].defined())
+    picked[2] = pick(inputs[2], inputs[2].rank() - 1, confined.channels);
+  // The picked filters' modified copies are not the model's constants: no cache.
+  return rule_on_host(node, rule, picked, data_index, pick(r, 1, confined.channels), ctx, {},
+                      data_nonnegative);
 }
 
 std::vector<bool> nonnegative_values(const Graph& g, const Plan& p) {

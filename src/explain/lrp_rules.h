@@ -45,9 +45,23 @@ using ConstantCache =
 // cache, the rule's modified weights are made once per model.
 // `data_nonnegative`: the data input is known to have no negative element (as the graph says:
 // nonnegative_values), so the rules need not look.
+// Where the output relevance lies in at most `confined_fraction` of a Conv's (one group) or
+// Gemm's output channels (a classifier's target), only those channels' filters multiply;
+// tests pass 0 to compare with the whole layer.
 Tensor apply_rule(const Node& node, const Rule& rule, const Tensors& inputs, int data_index,
                   const Tensor& relevance_out, const ExecContext& ctx,
-                  const ConstantCache& cache = {}, bool data_nonnegative = false);
+                  const ConstantCache& cache = {}, bool data_nonnegative = false,
+                  double confined_fraction = 0.25);
+
+// The output channels that a Conv's (one group) or Gemm's output relevance reaches, where they
+// are at most `fraction` of all and the layer's weights outweigh that relevance (a classifier
+// and its target); empty otherwise. apply_rule then multiplies by those filters alone.
+struct ConfinedChannels {
+  std::vector<int64_t> channels;  // ascending
+  int weight_axis = 0;  // the weight's axis of output channels (a Gemm's B: 1 unless transB)
+};
+ConfinedChannels confined_channels(const Node& node, const Tensors& inputs, int data_index,
+                                   const Tensor& relevance_out, double fraction);
 
 // Per value of the plan, whether the graph guarantees it has no negative element: outputs of
 // ReLU, Sigmoid and Clip with a lower bound ≥ 0, and of pooling, data movement, Add and Mul over
