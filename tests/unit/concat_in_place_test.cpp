@@ -3,25 +3,17 @@
 // ineligible (every part also a model output), bit for bit, forward and through gradients.
 #include <catch2/catch.hpp>
 
-#include <cmath>
-
 #include "engine/engine.h"
-#include "onnx_builder.h"
+#include "test_models.h"
 
 using heatlens::Engine;
 using heatlens::ForwardOptions;
 using heatlens::Shape;
 using heatlens::Tensor;
 using heatlens::test::OnnxBuilder;
+using heatlens::test::random_tensor;
 
 namespace {
-
-Tensor wave(const Shape& s, float step, float scale = 1.0f) {
-  Tensor t(s);
-  for (int64_t i = 0; i < t.numel(); ++i)
-    t.f32()[i] = scale * std::sin(static_cast<float>(i) * step + 0.2f);
-  return t;
-}
 
 // x → [Conv + Relu (fused), Conv, MaxPool(Conv) (a part no kernel writes in place)] → Concat
 // "cat" → Concat with Conv + Relu "cat2" (cat nested in it) → Conv → y; beside it a Concat
@@ -31,12 +23,12 @@ Engine concat_model(bool parts_out, int threads) {
   OnnxBuilder b(13);
   b.input("x", {-1, 3, 13, 11});
   const auto pads = OnnxBuilder::ints("pads", {1, 1, 1, 1});
-  b.initializer("w1", wave({4, 3, 3, 3}, 0.71f, 0.4f));
-  b.initializer("b1", wave({4}, 1.3f, 0.1f));
-  b.initializer("w2", wave({2, 3, 1, 1}, 0.37f, 0.5f));
-  b.initializer("w3", wave({3, 3, 3, 3}, 0.53f, 0.3f));
-  b.initializer("w4", wave({5, 3, 3, 3}, 0.23f, 0.3f));
-  b.initializer("w5", wave({3, 14, 3, 3}, 0.19f, 0.2f));
+  b.initializer("w1", random_tensor({4, 3, 3, 3}, 91, 0.4f));
+  b.initializer("b1", random_tensor({4}, 92, 0.1f));
+  b.initializer("w2", random_tensor({2, 3, 1, 1}, 93, 0.5f));
+  b.initializer("w3", random_tensor({3, 3, 3, 3}, 94, 0.3f));
+  b.initializer("w4", random_tensor({5, 3, 3, 3}, 95, 0.3f));
+  b.initializer("w5", random_tensor({3, 14, 3, 3}, 96, 0.2f));
   b.node("Conv", {"x", "w1", "b1"}, {"c1"}, {pads}, "conv1");
   b.node("Relu", {"c1"}, {"r1"});
   b.node("Conv", {"x", "w2"}, {"c2"}, {}, "conv2");
@@ -89,7 +81,7 @@ TEST_CASE("a channel Concat of one image is made in place, as the copying one", 
     CHECK(in_place(e, {2, 3, 13, 11}).empty());
     CHECK(in_place(ref, {1, 3, 13, 11}).empty());
     for (int64_t batch : {1, 2}) {
-      const Tensor x = wave({batch, 3, 13, 11}, 0.37f);
+      const Tensor x = random_tensor({batch, 3, 13, 11}, 97);
       const auto got = e.forward({x}).outputs;
       const auto want = ref.forward({x}).outputs;
       for (size_t k = 0; k < 3; ++k) require_same(got[k], want[k]);
@@ -108,7 +100,7 @@ TEST_CASE("a channel Concat of one image is made in place, as the copying one", 
 TEST_CASE("gradients through a Concat made in place are those through the copying one",
           "[engine]") {
   Engine e = concat_model(false, 2), ref = concat_model(true, 2);
-  const Tensor x = wave({1, 3, 13, 11}, 0.29f);
+  const Tensor x = random_tensor({1, 3, 13, 11}, 98);
   for (int mode = 0; mode < 3; ++mode) {
     ForwardOptions recorded;
     recorded.record = true;
@@ -116,7 +108,7 @@ TEST_CASE("gradients through a Concat made in place are those through the copyin
     recorded.keep_all = mode == 2;
     const auto f = e.forward({x}, recorded);
     const auto fr = ref.forward({x}, recorded);
-    const Tensor seed = wave(f.outputs[0].shape(), 0.13f);
+    const Tensor seed = random_tensor(f.outputs[0].shape(), 99);
     const auto g = e.vjp_from(f, {{"y", seed}}, {"cat"});
     const auto gr = ref.vjp_from(fr, {{"y", seed}}, {"cat"});
     require_same(g.input_grads[0], gr.input_grads[0]);
