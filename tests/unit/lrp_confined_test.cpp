@@ -111,7 +111,9 @@ TEST_CASE("LRP's rules on a classifier's target channels alone give the whole la
           scale = std::max(scale, static_cast<double>(std::fabs(want.f32()[i])));
           diff = std::max(diff, static_cast<double>(std::fabs(got.f32()[i] - want.f32()[i])));
         }
-        CHECK(scale > 0.01);
+        // Something to compare (the flat rule spreads one output's relevance thin, and the
+        // seeded draws differ between C++ libraries), and the same to rounding.
+        CHECK(scale > 1e-5);
         CHECK(diff <= 1e-5 * scale);
       }
     }
