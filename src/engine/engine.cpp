@@ -252,11 +252,16 @@ ForwardResult Engine::forward_on_cpu(const std::shared_ptr<const Plan>& p, const
     for (int id : node.inputs) in.push_back(id >= 0 ? values[id] : Tensor());
     const auto t0 = options.op_times ? std::chrono::steady_clock::now()
                                      : std::chrono::steady_clock::time_point();
-    // Fuse the activation that follows when nothing needs the value before it.
-    const Fusion& fusion = p->fusions[s];
+    // Fuse the activation that follows when nothing needs the value before it; in forward-only
+    // runs, a residual Add and its activation into the convolution before it.
+    const bool residual = !options.record && p->residual_fusions[s].addend >= 0;
+    const Fusion& fusion = residual ? p->residual_fusions[s] : p->fusions[s];
     const bool chosen_keep = options.record && !options.keep_all && !options.keep_values.empty();
-    bool fuse = (!options.record || chosen_keep || plain) && !fusion.activation.none();
+    bool fuse =
+        (!options.record || chosen_keep || plain) && (residual || !fusion.activation.none());
     for (int id : fusion.intermediates) fuse = fuse && !keep[id];
+    Activation activation = fusion.activation;
+    if (residual) activation.addend = values[fusion.addend].f32();
     // A plain gradient's SiLU keeps the convolution's output and applies the SiLU to it in one
     // pass, with no sigmoid tensor.
     const bool silu_after = plain && fusion.activation.kind == Activation::Kind::silu &&
@@ -264,8 +269,7 @@ ForwardResult Engine::forward_on_cpu(const std::shared_ptr<const Plan>& p, const
     ctx.output = concat_slice(fuse                       ? fusion.result
                               : node.outputs.size() == 1 ? node.outputs[0]
                                                          : -1);
-    Tensors out =
-        fuse ? node.op->forward_fused(in, ctx, fusion.activation) : node.op->forward(in, ctx);
+    Tensors out = fuse ? node.op->forward_fused(in, ctx, activation) : node.op->forward(in, ctx);
     ctx.output = Tensor();
     if (options.op_times) {
       (*options.op_times)[node.op_type] +=

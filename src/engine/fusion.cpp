@@ -63,4 +63,65 @@ std::vector<Fusion> find_fusions(const Graph& graph, const Plan& plan) {
   return fusions;
 }
 
+std::vector<Fusion> find_residual_fusions(const Graph& graph, const Plan& plan) {
+  std::vector<Fusion> fusions(plan.steps.size());
+  // Which steps read each value, and which step makes it (-1: an input or a constant).
+  std::vector<std::vector<int>> readers(graph.values.size());
+  std::vector<int> made_at(graph.values.size(), -1);
+  for (size_t s = 0; s < plan.steps.size(); ++s) {
+    const Node& node = graph.nodes[plan.steps[s]];
+    for (int id : node.inputs) {
+      if (id >= 0) readers[id].push_back(static_cast<int>(s));
+    }
+    for (int id : node.outputs) {
+      if (id >= 0) made_at[id] = static_cast<int>(s);
+    }
+  }
+  std::vector<bool> is_output(graph.values.size(), false);
+  for (int id : graph.outputs) is_output[id] = true;
+  auto node_at = [&](int step) -> const Node& { return graph.nodes[plan.steps[step]]; };
+
+  for (size_t s = 0; s < plan.steps.size(); ++s) {
+    const Node& conv = node_at(static_cast<int>(s));
+    if (conv.op_type != "Conv" || conv.outputs.size() != 1 || conv.outputs[0] < 0) continue;
+    const int pre = conv.outputs[0];
+    if (is_output[pre] || plan.types[pre].dtype != DType::f32 || readers[pre].size() != 1) continue;
+    // An Add of this output and a value of its shape made before it (no broadcast).
+    const int add_step = readers[pre][0];
+    const Node& add = node_at(add_step);
+    if (add.op_type != "Add" || add.inputs.size() != 2 || add.outputs.size() != 1 ||
+        add.outputs[0] < 0)
+      continue;
+    const int other = add.inputs[0] == pre ? add.inputs[1] : add.inputs[0];
+    const int sum = add.outputs[0];
+    if (other < 0 || other == pre || made_at[other] >= static_cast<int>(s) ||
+        plan.types[other].dtype != DType::f32 || plan.types[other].shape != plan.types[pre].shape ||
+        plan.types[sum].shape != plan.types[pre].shape)
+      continue;
+    Fusion f;
+    f.addend = other;
+    f.result = sum;
+    f.intermediates = {pre};
+    f.absorbed = {add_step};
+    // The activation reading only the sum, when there is one.
+    if (!is_output[sum] && readers[sum].size() == 1) {
+      const Node& act = node_at(readers[sum][0]);
+      Activation a;
+      bool reads_once = !act.inputs.empty() && act.inputs[0] == sum && act.outputs.size() == 1 &&
+                        act.outputs[0] >= 0;
+      for (size_t k = 1; k < act.inputs.size(); ++k)
+        reads_once = reads_once && act.inputs[k] != sum;
+      if (reads_once && act.op->as_activation(node_input_types(act, plan), a) &&
+          plan.types[act.outputs[0]].shape == plan.types[sum].shape) {
+        f.activation = a;
+        f.result = act.outputs[0];
+        f.intermediates.push_back(sum);
+        f.absorbed.push_back(readers[sum][0]);
+      }
+    }
+    fusions[s] = f;
+  }
+  return fusions;
+}
+
 }  // namespace heatlens

@@ -121,6 +121,7 @@ Plan make_plan(const Graph& graph, const std::vector<Shape>& input_shapes,
       plan.activation_bytes += shape_numel(t.shape) * 4;
   }
   plan.fusions = find_fusions(graph, plan);
+  plan.residual_fusions = find_residual_fusions(graph, plan);
   find_concat_slots(graph, plan);
   return plan;
 }

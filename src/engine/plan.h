@@ -22,6 +22,7 @@ struct Fusion {
   int result = -1;                 // value the fused step produces (the activation's output)
   std::vector<int> intermediates;  // values that are never computed (pre-activation, sigmoid)
   std::vector<int> absorbed;       // steps that the fused step replaces
+  int addend = -1;                 // residual fusions: the value the Add adds to this output
 };
 
 // Where a value is written in place in a Concat's output (engine/concat_slots.h).
@@ -36,6 +37,7 @@ struct Plan {
   std::vector<int> steps;                // node indices to run, in order
   std::vector<int> last_use;             // by value id: last step that reads it (-1: none)
   std::vector<Fusion> fusions;           // by step: activations to fuse (engine/fusion.h)
+  std::vector<Fusion> residual_fusions;  // by step: an Add into the Conv before it (the same)
   std::vector<ConcatSlot> concat_slots;  // by value id (engine/concat_slots.h)
   std::vector<bool> concat_in_place;     // by step: a Concat whose inputs are all slots
   int64_t activation_bytes = 0;          // every computed float value of one run, together

@@ -78,6 +78,13 @@ std::string Activation::name() const {
 
 HEATLENS_CPU_CLONES void apply_bias_activation(float* x, int64_t n, float bias,
                                                const Activation& act) {
+  if (act.addend) {
+    // (x + bias) + addend, as the convolution's output and then the Add node round it.
+    HEATLENS_CHECK(act.output, "the residual epilogue needs its output's start");
+    const float* a = act.addend + (x - act.output);
+    for (int64_t i = 0; i < n; ++i) x[i] = (x[i] + bias) + a[i];
+    bias = 0.0f;
+  }
   // One simple loop per case so the compiler vectorises each.
   switch (act.kind) {
     case Activation::Kind::none:

@@ -19,6 +19,9 @@ struct Activation {
   // output): the element of R for output element p is numerator + (p − output).
   const float* numerator = nullptr;
   const float* output = nullptr;
+  // A tensor shaped like the output added to it after the bias, before the activation (a
+  // residual sum fused into the convolution before it: ResNet's blocks), read as numerator is.
+  const float* addend = nullptr;
 
   static Activation relu() { return {Kind::relu, 0, 0}; }
   static Activation clip(float lo, float hi) { return {Kind::clip, lo, hi}; }
@@ -33,8 +36,8 @@ struct Activation {
   }
   // Whether it reads another tensor at the output's positions: then it must be applied where
   // the output finally lies, not in a kernel's temporary.
-  bool reads_numerator() const { return kind == Kind::ratio; }
-  bool none() const { return kind == Kind::none; }
+  bool reads_at_output() const { return kind == Kind::ratio || addend != nullptr; }
+  bool none() const { return kind == Kind::none && addend == nullptr; }
   std::string name() const;
 };
 

@@ -484,7 +484,7 @@ void conv_gemm_phases(const PackedA& weights, const float* images, int64_t count
   const size_t wide_size = static_cast<size_t>(rows * n);
   if (wide.size() < wide_size) wide.resize(wide_size);
   // An activation reading another tensor at the output's positions runs after the copy.
-  const bool after = act.reads_numerator();
+  const bool after = act.reads_at_output();
   f32_gemm_packed(weights, n, PhaseRowSource(phases, g, layout), 0.0f, wide.data(), n,
                   after ? Epilogue{bias, Activation{}} : Epilogue{bias, act}, ctx);
   const float* result = wide.data();
@@ -544,7 +544,7 @@ void conv_gemm_batch(const PackedA& weights, const float* images, int64_t count,
   const size_t size = static_cast<size_t>(rows * count * cols);
   if (wide.size() < size) wide.resize(size);
   // An activation reading another tensor at the output's positions runs after the copy.
-  const bool after = act.reads_numerator();
+  const bool after = act.reads_at_output();
   f32_gemm_packed(weights, count * cols, Im2colSource(images, g, image_stride), 0.0f, wide.data(),
                   count * cols, after ? Epilogue{bias, Activation{}} : Epilogue{bias, act}, ctx);
   const float* result = wide.data();

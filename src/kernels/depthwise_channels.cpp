@@ -178,14 +178,16 @@ void depthwise_channels(const float* image, const float* weights, const float* b
   const Block blk = block_of(g);
   // Relu and Clip in the vectors; any other activation afterwards, plane by plane.
   const float inf = std::numeric_limits<float>::infinity();
+  // A residual addend is read at the output's positions, after the block is in place.
+  const bool in_vectors =
+      act.addend == nullptr &&
+      (act.none() || act.kind == Activation::Kind::relu || act.kind == Activation::Kind::clip);
   float lo = -inf, hi = inf;
-  if (act.kind == Activation::Kind::relu) lo = 0.0f;
-  if (act.kind == Activation::Kind::clip) {
+  if (in_vectors && act.kind == Activation::Kind::relu) lo = 0.0f;
+  if (in_vectors && act.kind == Activation::Kind::clip) {
     lo = act.lo;
     hi = act.hi;
   }
-  const bool in_vectors =
-      act.none() || act.kind == Activation::Kind::relu || act.kind == Activation::Kind::clip;
   const int64_t blocks = (channels + kLanes - 1) / kLanes, out_plane = g.out_h * g.out_w;
   auto body = [&](int64_t b0, int64_t b1) {
     // Per thread, reused: the padding is zeroed once and no block writes it.

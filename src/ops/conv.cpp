@@ -135,9 +135,10 @@ class Conv : public Op {
                      ? ctx.output
                      : Tensor::uninitialized(out_shape);
     Activation act = activation;
-    if (act.reads_numerator()) {
-      if (!act.numerator) error("the ratio epilogue has no numerator");
-      act.output = out.f32();  // the numerator is shaped like this output
+    if (act.reads_at_output()) {
+      if (act.kind == Activation::Kind::ratio && !act.numerator)
+        error("the ratio epilogue has no numerator");
+      act.output = out.f32();  // the numerator and addend are shaped like this output
     }
     if (cg == 1 && og == 1) {
       for (int64_t b = 0; b < batch; ++b) {

@@ -286,8 +286,9 @@ TEST_CASE("LRP's layer sum of the first layer is the sum of the input relevance,
   }
 }
 
-TEST_CASE("a convolution's ratio epilogue equals the ratio of its output, on every kernel path",
-          "[explain][lrp]") {
+TEST_CASE(
+    "a convolution's ratio and residual epilogues equal their passes apart, every kernel path",
+    "[explain][lrp]") {
   struct Case {
     const char* what;
     heatlens::Shape x, w;
@@ -335,6 +336,19 @@ TEST_CASE("a convolution's ratio epilogue equals the ratio of its output, on eve
       const Tensor want = heatlens::stabilized_ratio(r, conv.op->forward(inputs, ctx)[0], eps, ctx);
       const Tensor got =
           conv.op->forward_fused(inputs, ctx, heatlens::Activation::ratio(r.f32(), eps))[0];
+      REQUIRE(got.shape() == want.shape());
+      CHECK(max_abs_diff(got, want) == 0.0);
+    }
+    // The residual epilogue (engine/fusion.h): conv + a, then the activation, as the Add and
+    // the activation apart round them.
+    const Tensor a = random_tensor(z.shape(), 75);
+    for (heatlens::Activation act : {heatlens::Activation{}, heatlens::Activation::relu(),
+                                     heatlens::Activation::clip(0.0f, 0.5f)}) {
+      INFO("residual, then " << act.name());
+      Tensor want = heatlens::add(z, a, ctx);
+      heatlens::apply_bias_activation(want.f32(), want.numel(), 0.0f, act);
+      act.addend = a.f32();
+      const Tensor got = conv.op->forward_fused(in, ctx, act)[0];
       REQUIRE(got.shape() == want.shape());
       CHECK(max_abs_diff(got, want) == 0.0);
     }
