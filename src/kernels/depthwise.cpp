@@ -175,6 +175,113 @@ void depthwise_by_rows(const float* image, const float* weights, const ConvGeome
   });
 }
 
+// The input gradient of a stride-2 plane (no dilation), an input row at a time. With
+// u = ix + pad_left, input column ix takes filter column kx from dy column (u − kx) / 2, so even
+// u take the even taps and odd u the odd ones, each from dy columns j, j − 1, … with j = ⌊u/2⌋:
+// one sweep over the dy rows of the input row's parity makes both halves, stored interleaved
+// into `line` (u = 2j, 2j + 1). The phase layout's planes took every tap at every position, four
+// times the work. `d[r]` points into a dy row with zeros before it and past out_w; `w[r]` is its
+// filter row; n is a multiple of the vector width, so no sweep ends in scalar code.
+template <int Kw, int Rows>
+inline __attribute__((always_inline)) void stride2_backward_row(const float* const* d,
+                                                                const float* const* w, int64_t kw,
+                                                                int64_t rows, int64_t n,
+                                                                float* __restrict line) {
+  const int64_t k_w = Kw > 0 ? Kw : kw, count = Rows > 0 ? Rows : rows;
+  for (int64_t j = 0; j < n; ++j) {
+    float e = 0.0f, o = 0.0f;
+#pragma GCC unroll 3
+    for (int64_t r = 0; r < count; ++r) {
+#pragma GCC unroll 5
+      for (int64_t kx = 0; kx < k_w; kx += 2) e += w[r][kx] * d[r][j - kx / 2];
+#pragma GCC unroll 5
+      for (int64_t kx = 1; kx < k_w; kx += 2) o += w[r][kx] * d[r][j - kx / 2];
+    }
+    line[2 * j] = e;
+    line[2 * j + 1] = o;
+  }
+}
+
+using Stride2RowFn = void (*)(const float* const*, const float* const*, int64_t, int64_t, int64_t,
+                              float*);
+// Compiled for the CPU's widest vectors (cpu_clones.h): 3- and 5-wide filters over one to three
+// dy rows unrolled, any other count at run time.
+#define HEATLENS_STRIDE2_ROW(KW, ROWS)                                                             \
+  HEATLENS_CPU_CLONES void stride2_row_##KW##_##ROWS(const float* const* d, const float* const* w, \
+                                                     int64_t kw, int64_t rows, int64_t n,          \
+                                                     float* line) {                                \
+    stride2_backward_row<KW, ROWS>(d, w, kw, rows, n, line);                                       \
+  }
+HEATLENS_STRIDE2_ROW(3, 1)
+HEATLENS_STRIDE2_ROW(3, 2)
+HEATLENS_STRIDE2_ROW(3, 3)
+HEATLENS_STRIDE2_ROW(5, 1)
+HEATLENS_STRIDE2_ROW(5, 2)
+HEATLENS_STRIDE2_ROW(5, 3)
+HEATLENS_STRIDE2_ROW(0, 0)
+#undef HEATLENS_STRIDE2_ROW
+
+Stride2RowFn stride2_row_kernel(int64_t kw, int64_t rows) {
+  static const Stride2RowFn by_width[2][3] = {{stride2_row_3_1, stride2_row_3_2, stride2_row_3_3},
+                                              {stride2_row_5_1, stride2_row_5_2, stride2_row_5_3}};
+  if ((kw == 3 || kw == 5) && rows >= 1 && rows <= 3) return by_width[kw == 5][rows - 1];
+  return stride2_row_0_0;
+}
+
+bool is_stride2_undilated(const ConvGeometry& g) {
+  return g.stride_h == 2 && g.stride_w == 2 && g.dilation_h == 1 && g.dilation_w == 1;
+}
+
+// depthwise_conv_backward for is_stride2_undilated, channels split over the threads.
+void depthwise_backward_stride2(const float* dy, const float* weights, const ConvGeometry& g,
+                                int64_t channels, float* dx, const ExecContext* ctx) {
+  constexpr int64_t kVector = 16;
+  // Half rows cover u = ix + pad_left for every input column (rounded up to whole vectors);
+  // they read dy columns down to j − ⌊(k_w − 1)/2⌋ (the `lead` zeros) and up to the last j
+  // (zeros past out_w).
+  const int64_t halves = ((g.pad_left + g.in_w + 1) / 2 + kVector - 1) / kVector * kVector;
+  const int64_t lead = (g.k_w - 1) / 2, row_len = lead + std::max(halves, g.out_w);
+  const int64_t taps = g.k_h * g.k_w, in_plane = g.in_h * g.in_w, out_plane = g.out_h * g.out_w;
+  const int64_t most_rows = (g.k_h + 1) / 2;
+  auto body = [&](int64_t c0, int64_t c1) {
+    thread_local std::vector<float> rows, line;
+    const size_t rows_size = static_cast<size_t>(g.out_h * row_len);
+    if (rows.size() < rows_size) rows.resize(rows_size);
+    if (line.size() < static_cast<size_t>(2 * halves)) line.resize(static_cast<size_t>(2 * halves));
+    // Zeroed once: the leading zeros and the columns past out_w stay so.
+    std::fill(rows.data(), rows.data() + rows_size, 0.0f);
+    std::vector<const float*> d(static_cast<size_t>(most_rows)), w(d.size());
+    for (int64_t c = c0; c < c1; ++c) {
+      for (int64_t oy = 0; oy < g.out_h; ++oy) {
+        std::memcpy(rows.data() + oy * row_len + lead, dy + c * out_plane + oy * g.out_w,
+                    static_cast<size_t>(g.out_w) * sizeof(float));
+      }
+      float* dxc = dx + c * in_plane;
+      for (int64_t iy = 0; iy < g.in_h; ++iy) {
+        // The filter rows of this input row's parity whose dy row exists.
+        int64_t count = 0;
+        for (int64_t ky = (iy + g.pad_top) % 2; ky < g.k_h; ky += 2) {
+          const int64_t oy = (iy + g.pad_top - ky) / 2;
+          if (iy + g.pad_top < ky || oy >= g.out_h) continue;
+          d[static_cast<size_t>(count)] = rows.data() + oy * row_len + lead;
+          w[static_cast<size_t>(count++)] = weights + c * taps + ky * g.k_w;
+        }
+        float* out = dxc + iy * g.in_w;
+        if (count == 0) {
+          std::fill(out, out + g.in_w, 0.0f);
+          continue;
+        }
+        stride2_row_kernel(g.k_w, count)(d.data(), w.data(), g.k_w, count, halves, line.data());
+        std::memcpy(out, line.data() + g.pad_left, static_cast<size_t>(g.in_w) * sizeof(float));
+      }
+    }
+  };
+  if (ctx)
+    ctx->parallel_for(channels, body, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, in_plane)));
+  else
+    body(0, channels);
+}
+
 bool is_3x3_stride2_pad1(const ConvGeometry& g) {
   return g.k_h == 3 && g.k_w == 3 && g.stride_h == 2 && g.stride_w == 2 && g.dilation_h == 1 &&
          g.dilation_w == 1 && g.pad_top == 1 && g.pad_left == 1;
@@ -260,9 +367,14 @@ void depthwise_conv(const float* image, const float* weights, const float* bias,
 // grad[p] = Σ_t w[t]·dy[p − off[t]]: the same flat loop over dy laid out on extended rows (zero
 // in the dropped columns) behind max(off) zeros, at offsets max(off) − off[t]. The copy's
 // gradient is then moved back to the input positions it was copied from (the padding's
-// gradient is dropped).
+// gradient is dropped). Stride 2 (the downsampling layers) takes half rows instead
+// (depthwise_backward_stride2): 0.98 → 0.35 ms for 96 channels of 112 × 112 at one thread.
 void depthwise_conv_backward(const float* dy, const float* weights, const ConvGeometry& g,
                              int64_t channels, float* dx, const ExecContext* ctx) {
+  if (is_stride2_undilated(g)) {
+    depthwise_backward_stride2(dy, weights, g, channels, dx, ctx);
+    return;
+  }
   ConvGeometry one = g;
   one.channels = 1;
   const PhaseLayout layout(one);

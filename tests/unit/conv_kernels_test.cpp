@@ -275,11 +275,25 @@ TEST_CASE("depthwise kernel matches the reference convolution, borders and odd s
 
 TEST_CASE("depthwise backward is the adjoint of the depthwise kernel", "[kernels]") {
   // Strides past the filter's reach (1×1 stride 3: inputs no tap reads), dilation, 3×3, 5×5
-  // and 7×7 (the general taps loop), one thread and two.
-  const ConvGeometry shapes[] = {geometry(1, 9, 7, 3, 1, 1, 1),  geometry(1, 10, 11, 3, 2, 1, 1),
-                                 geometry(1, 7, 7, 5, 2, 1, 2),  geometry(1, 8, 6, 3, 1, 2, 1),
-                                 geometry(1, 10, 9, 1, 3, 1, 0), geometry(1, 11, 12, 7, 2, 1, 3),
-                                 geometry(1, 9, 9, 3, 3, 1, 1)};
+  // and 7×7 (the general taps loop), one thread and two. Stride 2 has a kernel of its own
+  // (half rows by column parity): 3- and 5-wide filters and others (1, 4, 7), odd and even
+  // sizes, half rows longer than a vector, pads of 0, past the filter's reach and uneven
+  // (top 0, left 1: TensorFlow's "same"), and a filter taller than wide.
+  const ConvGeometry shapes[] = {geometry(1, 9, 7, 3, 1, 1, 1),
+                                 geometry(1, 10, 11, 3, 2, 1, 1),
+                                 geometry(1, 7, 7, 5, 2, 1, 2),
+                                 geometry(1, 8, 6, 3, 1, 2, 1),
+                                 geometry(1, 10, 9, 1, 3, 1, 0),
+                                 geometry(1, 11, 12, 7, 2, 1, 3),
+                                 geometry(1, 9, 9, 3, 3, 1, 1),
+                                 geometry(1, 37, 35, 3, 2, 1, 1),
+                                 geometry(1, 36, 40, 5, 2, 1, 2),
+                                 geometry(1, 9, 10, 4, 2, 1, 1),
+                                 geometry(1, 8, 9, 1, 2, 1, 0),
+                                 geometry(1, 12, 13, 3, 2, 1, 0),
+                                 geometry(1, 9, 9, 3, 2, 1, 3),
+                                 geometry(1, 14, 15, 3, 3, 2, 2, 1, 1, 0, 1, 1, 0),
+                                 geometry(1, 13, 34, 5, 3, 2, 2, 1, 1, 2, 1, 2, 1)};
   const int64_t channels = 5;
   ThreadPool pool(2);
   ExecContext ctx{&pool};
