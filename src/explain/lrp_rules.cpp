@@ -111,6 +111,16 @@ class HostLayerMath {
   }
   // `data_shape`: the data input's shape, when not the layer's own (a stacked product).
   Tensor transposed(const Tensor& w, const Tensor& s, const Shape* data_shape = nullptr) const {
+    return transposed_times(w, s, data_shape, nullptr);
+  }
+  // a · Wᵀs: multiplied as the op's kernels write Wᵀs where they can (Conv), apart otherwise.
+  Tensor times_transposed(const Tensor& a, const Tensor& w, const Tensor& s) const {
+    const Tensor fused = transposed_times(w, s, nullptr, &a);
+    return fused.defined() ? fused : mul(a, transposed(w, s));
+  }
+  // Wᵀs, or, with `factor`, the op's scaled_input_gradient (undefined where it has none).
+  Tensor transposed_times(const Tensor& w, const Tensor& s, const Shape* data_shape,
+                          const Tensor* factor) const {
     Tensors in = with(data(), w, Tensor());
     std::vector<ValueType> types;
     for (const Tensor& t : in) {
@@ -126,7 +136,9 @@ class HostLayerMath {
     std::vector<bool> need(in.size(), false);
     need[data_] = true;
     Tensors outputs(1), grads = {s};
-    return node_.op->vjp(VjpArgs{types, in, outputs, grads, need, ctx_})[data_];
+    const VjpArgs args{types, in, outputs, grads, need, ctx_};
+    if (factor) return node_.op->scaled_input_gradient(args, data_, *factor);
+    return node_.op->vjp(args)[data_];
   }
   // A convolution of one group over one image takes x⁺ and x⁻ as the two halves of one input
   // of twice the channels, against [u | v] stacked along input channels: one product where there

@@ -76,6 +76,7 @@ Tensor stabilized_ratio(const Tensor& r, const Tensor& z, double epsilon,
 //   M::T                          a tensor (default-constructed = absent)
 //   forward(x, w, b)              f with the data, weight and bias replaced (b absent: no bias)
 //   transposed(w, s)              Wᵀs, the VJP of x ↦ f(x, w, ·) at s
+//   times_transposed(a, w, s)     a · transposed(w, s) (a shaped like x)
 //   positive(t), negative(t)      max(t, 0), min(t, 0)
 //   ones(t), square(t)            1 and t² element-wise
 //   combine(p, a, q, b)           p·a + q·b
@@ -106,7 +107,7 @@ typename M::T rule_relevance(M& m, const Rule& rule, const typename M::T& x, con
       // Bach et al. 2015, "On Pixel-Wise Explanations ... by Layer-Wise Relevance Propagation".
       const double eps = rule.kind == RuleKind::zero ? 0.0 : rule.epsilon;
       const T s = m.forward_ratio(x, w, b, r, eps);
-      return m.mul(x, m.transposed(w, s));
+      return m.times_transposed(x, w, s);
     }
     case RuleKind::zplus: {
       // Montavon et al. 2017, "Explaining nonlinear classification decisions with deep Taylor
@@ -116,7 +117,7 @@ typename M::T rule_relevance(M& m, const Rule& rule, const typename M::T& x, con
       // After a ReLU the input has no negative part: x⁺ = x, and the x⁻ terms are exactly zero.
       if (m.nonnegative(x)) {
         const T s = m.forward_ratio(x, wp, bp, r, kStab);
-        return m.mul(x, m.transposed(wp, s));
+        return m.times_transposed(x, wp, s);
       }
       const T wn = m.negative(w);
       const T s = m.split_forward_ratio(x, wp, wn, bp, r, kStab);
@@ -152,8 +153,8 @@ typename M::T rule_relevance(M& m, const Rule& rule, const typename M::T& x, con
       T z = sub(m.forward(x, w, b), m.forward(low, wp, bp));
       z = sub(z, m.forward(high, wn, bn));
       const T s = m.ratio(r, z, kStab, none, 0);
-      const T out = sub(m.mul(x, m.transposed(w, s)), m.mul(low, m.transposed(wp, s)));
-      return sub(out, m.mul(high, m.transposed(wn, s)));
+      const T out = sub(m.times_transposed(x, w, s), m.times_transposed(low, wp, s));
+      return sub(out, m.times_transposed(high, wn, s));
     }
     case RuleKind::flat:
     case RuleKind::wsquare: {

@@ -34,6 +34,7 @@ class DeviceLayerMath {
     need[0] = true;
     return gpu_backward(c_, node_, desc_, in_types_, in, out, s, need)[0];
   }
+  T times_transposed(const T& a, const T& w, const T& s) const { return mul(a, transposed(w, s)); }
   T positive(const T& t) const { return positive_part(c_, t); }
   T negative(const T& t) const { return negative_part(c_, t); }
   T ones(const T& t) const { return ones_like(c_, t); }

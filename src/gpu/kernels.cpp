@@ -43,7 +43,8 @@ uint32_t activation_code(const Activation& act) {
     case Activation::Kind::sigmoid:
       return 4;
     case Activation::Kind::ratio:
-      break;  // LRP's CPU pass only (device_lrp.cpp divides apart)
+    case Activation::Kind::scale:
+      break;  // LRP's CPU pass only (device_lrp.cpp divides and multiplies apart)
   }
   fail("the GPU has no epilogue for " + act.name());
   return 0;

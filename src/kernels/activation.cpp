@@ -70,6 +70,8 @@ std::string Activation::name() const {
       return "Sigmoid";
     case Kind::ratio:
       return "ratio";
+    case Kind::scale:
+      return "scale";
     case Kind::none:
       break;
   }
@@ -126,6 +128,15 @@ HEATLENS_CPU_CLONES void apply_bias_activation(float* x, int64_t n, float bias,
         const float s = 1.0f / (1.0f + exp_approx(-v, lo, hi));
         x[i] = v < cut ? 0.0f : s;
       }
+      break;
+    }
+    case Activation::Kind::scale: {
+      // As multiply after the product: fused and apart agree bit for bit.
+      HEATLENS_CHECK(act.output && act.factor, "the scale epilogue needs its output's start");
+      const float* f = act.factor + (x - act.output);
+      if (bias != 0.0f)
+        for (int64_t i = 0; i < n; ++i) x[i] += bias;
+      for (int64_t i = 0; i < n; ++i) x[i] *= f[i];
       break;
     }
     case Activation::Kind::ratio: {

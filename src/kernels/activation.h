@@ -12,7 +12,9 @@ struct Activation {
   // ratio: LRP's ε-stabilised ratio R / (z + ε·sign z) (0 where that denominator is 0, as
   // stabilized_divide) of a relevance R shaped like the output, made as each output tile of a
   // rule's product completes rather than in a pass of its own over z and R (only Conv takes it).
-  enum class Kind { none, relu, clip, silu, sigmoid, ratio };
+  // scale: x · factor[p], a tensor shaped like the output (LRP's x ⊙ Wᵀs, made as the
+  // transposed product's tiles complete rather than in a pass of its own).
+  enum class Kind { none, relu, clip, silu, sigmoid, ratio, scale };
   Kind kind = Kind::none;
   float lo = 0, hi = 0;  // clip bounds; ratio: lo is ε
   // ratio: R, and where the output it is shaped like starts (set by the op that allocates the
@@ -22,6 +24,7 @@ struct Activation {
   // A tensor shaped like the output added to it after the bias, before the activation (a
   // residual sum fused into the convolution before it: ResNet's blocks), read as numerator is.
   const float* addend = nullptr;
+  const float* factor = nullptr;  // scale: read as numerator is
 
   static Activation relu() { return {Kind::relu, 0, 0}; }
   static Activation clip(float lo, float hi) { return {Kind::clip, lo, hi}; }
@@ -34,9 +37,17 @@ struct Activation {
     a.numerator = numerator;
     return a;
   }
+  static Activation scale(const float* factor) {
+    Activation a;
+    a.kind = Kind::scale;
+    a.factor = factor;
+    return a;
+  }
   // Whether it reads another tensor at the output's positions: then it must be applied where
   // the output finally lies, not in a kernel's temporary.
-  bool reads_at_output() const { return kind == Kind::ratio || addend != nullptr; }
+  bool reads_at_output() const {
+    return kind == Kind::ratio || kind == Kind::scale || addend != nullptr;
+  }
   bool none() const { return kind == Kind::none && addend == nullptr; }
   std::string name() const;
 };

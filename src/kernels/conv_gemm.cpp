@@ -287,6 +287,18 @@ int64_t input_gradient_band_rows(const ConvGeometry& g, int64_t m, int64_t band_
 
 namespace {
 
+// act over n floats of out (an epilogue applied after the output is complete), in chunks
+// split over the threads.
+void apply_in_chunks(float* out, int64_t n, const Activation& act, const ExecContext* ctx) {
+  const auto body = [&](int64_t lo, int64_t hi) {
+    apply_bias_activation(out + lo, hi - lo, 0.0f, act);
+  };
+  if (ctx)
+    ctx->parallel_for(n, body, int64_t{1} << 14);
+  else
+    body(0, n);
+}
+
 // Whether an input gradient with a Wᵀ of m rows runs by bands (input_gradient_by_bands).
 bool by_bands(const ConvGeometry& g, int64_t m, int64_t band_floats) {
   return !is_pointwise(g) && g.channels < kWholeInputGradientChannels &&
@@ -373,20 +385,22 @@ void conv_input_gradient(const float* weights, int64_t out_channels, const float
 }
 
 void conv_input_gradient_packed(const PackedA& weights_t, const float* dy, const ConvGeometry& g,
-                                float* dx, const ExecContext* ctx, int64_t band_floats) {
+                                float* dx, const Activation& act, const ExecContext* ctx,
+                                int64_t band_floats) {
   const int64_t cols = g.out_h * g.out_w;
   if (is_pointwise(g)) {
-    f32_gemm_packed(weights_t, cols, false, dy, cols, 0.0f, dx, cols, Epilogue{}, ctx);
+    f32_gemm_packed(weights_t, cols, false, dy, cols, 0.0f, dx, cols, Epilogue{nullptr, act}, ctx);
     return;
   }
   if (by_bands(g, weights_t.m, band_floats)) {
     input_gradient_by_bands(weights_t, dy, g, dx, ctx, band_floats);
-    return;
+  } else {
+    // Overwritten by the GEMM (beta = 0), so left uninitialised.
+    std::unique_ptr<float[]> col(new float[static_cast<size_t>(weights_t.m * cols)]);
+    f32_gemm_packed(weights_t, cols, false, dy, cols, 0.0f, col.get(), cols, Epilogue{}, ctx);
+    col2im(col.get(), g, dx, ctx);
   }
-  // Overwritten by the GEMM (beta = 0), so left uninitialised.
-  std::unique_ptr<float[]> col(new float[static_cast<size_t>(weights_t.m * cols)]);
-  f32_gemm_packed(weights_t, cols, false, dy, cols, 0.0f, col.get(), cols, Epilogue{}, ctx);
-  col2im(col.get(), g, dx, ctx);
+  if (!act.none()) apply_in_chunks(dx, g.channels * g.in_h * g.in_w, act, ctx);
 }
 
 bool flips_input_gradient(const ConvGeometry& g) {
@@ -400,10 +414,11 @@ bool flips_input_gradient(const ConvGeometry& g) {
 }
 
 void conv_input_gradient_flipped(const PackedA& weights_flipped, const float* dy,
-                                 const ConvGeometry& g, float* dx, const ExecContext* ctx) {
+                                 const ConvGeometry& g, float* dx, const Activation& act,
+                                 const ExecContext* ctx) {
   HEATLENS_CHECK(flips_input_gradient(g), "conv_input_gradient_flipped: unsupported geometry");
   conv_gemm(weights_flipped, dy, flipped_geometry(g, weights_flipped.k / (g.k_h * g.k_w)), nullptr,
-            Activation{}, dx, ctx);
+            act, dx, ctx);
 }
 
 ConvGeometry flipped_geometry(const ConvGeometry& g, int64_t out_channels) {

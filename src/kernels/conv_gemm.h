@@ -87,8 +87,10 @@ void conv_input_gradient(const float* weights, int64_t out_channels, const float
 // into (col2im) or, pointwise, written. For an image of few channels (an input layer), a column
 // matrix over `band_floats` is made and scattered a band of output rows at a time
 // (input_gradient_band_rows), a band per thread; tests make the bands small.
+// `act` (with no bias) is applied to dx as it is made where dx is written (pointwise), after
+// col2im otherwise; one that reads at the output's positions needs act.output set.
 void conv_input_gradient_packed(const PackedA& weights_t, const float* dy, const ConvGeometry& g,
-                                float* dx, const ExecContext* ctx,
+                                float* dx, const Activation& act, const ExecContext* ctx,
                                 int64_t band_floats = int64_t{1} << 18);
 // Output rows per band for a Wᵀ of m rows: as many as fit `band_floats` of columns, and at least
 // enough that bands two apart scatter to disjoint rows of dx.
@@ -103,8 +105,10 @@ bool flips_input_gradient(const ConvGeometry& g);
 ConvGeometry flipped_geometry(const ConvGeometry& g, int64_t out_channels);
 // dx = the convolution of dy (padded) with the flipped filter (WeightLayout::flipped), run as a
 // forward conv_gemm: no column matrix and no col2im. dx is written, not accumulated into.
+// `act` is applied as conv_gemm applies it.
 void conv_input_gradient_flipped(const PackedA& weights_flipped, const float* dy,
-                                 const ConvGeometry& g, float* dx, const ExecContext* ctx);
+                                 const ConvGeometry& g, float* dx, const Activation& act,
+                                 const ExecContext* ctx);
 
 // Depthwise convolution (one input channel per group, any channel multiplier of 1):
 // out[c] = act(w[c] ⋆ image[c] + bias[c]) for `channels` planes, split over planes.
@@ -114,8 +118,10 @@ void depthwise_conv(const float* image, const float* weights, const float* bias,
 
 // The input gradient of depthwise_conv: dx[c] = Σ taps w[c]·dy[c] moved back to the input
 // positions (the adjoint, so ⟨dy, conv(x)⟩ = ⟨dx, x⟩; tests check exactly that).
+// `act` (LRP's scale) is applied to each row or plane of dx as it is made.
 void depthwise_conv_backward(const float* dy, const float* weights, const ConvGeometry& g,
-                             int64_t channels, float* dx, const ExecContext* ctx);
+                             int64_t channels, float* dx, const ExecContext* ctx,
+                             const Activation& act = Activation{});
 
 // One image, `out_channels` filters over g.channels input channels, the plain way.
 void conv_reference(const float* weights, int64_t out_channels, const float* image,

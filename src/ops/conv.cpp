@@ -176,10 +176,85 @@ class Conv : public Op {
     return {out};
   }
 
-  Tensors vjp(const VjpArgs& a) const override {
+  // The data input's gradient, times `factor` (shaped like the input) where given: the kernels
+  // multiply as they write where they can, otherwise the finished gradient is multiplied.
+  Tensor input_gradient(const VjpArgs& a, const Tensor* factor) const {
     const Shape& xs = a.input_types[0].shape;
     const Shape& ws = a.input_types[1].shape;
     const Tensor& w = a.inputs[1];
+    const Tensor& dy = a.grad_outputs[0];
+    WindowPlan p = window(xs, ws);
+    const int64_t batch = xs[0], cin = xs[1], cout = ws[0];
+    const int64_t cg = cin / group_, og = cout / group_;
+    ConvGeometry g = p.geometry(cg);
+    const int64_t kdim = cg * g.k_h * g.k_w, cols = g.out_h * g.out_w;
+    if (factor && factor->shape() != xs)
+      error("a factor shaped " + shape_str(factor->shape()) + " for an input shaped " +
+            shape_str(xs));
+    const auto scaling = [&](const Tensor& dx) {
+      Activation act = factor ? Activation::scale(factor->f32()) : Activation{};
+      act.output = dx.f32();
+      return act;
+    };
+    if (cg == 1 && og == 1) {
+      Tensor dx = Tensor::uninitialized(xs);
+      const Activation act = scaling(dx);
+      for (int64_t b = 0; b < batch; ++b) {
+        depthwise_conv_backward(dy.f32() + b * cout * cols, w.f32(), g, cin,
+                                dx.f32() + b * cin * g.in_h * g.in_w, &a.ctx, act);
+      }
+      return dx;
+    }
+    // Wᵀ is packed per call, a block at a time, unless the context keeps it: a second packed
+    // copy of every weight costs as much memory as the model itself. LRP, which asks for the
+    // same transposes on every run, keeps them, and so do gradient runs of models whose
+    // activations dwarf their weights (ExecContext::keep_transposed_weights,
+    // Engine::set_transposed_weights).
+    // Kept, the packing is input_gradient_packing's.
+    PackedWeights* packing =
+        a.ctx.keep_transposed_weights ? &input_gradient_packing(g, og, a.ctx) : nullptr;
+    const bool flip = packing != nullptr && packing != &packed_t_;
+    const bool by_winograd = packing == &winograd_f_;
+    const bool written = flip || is_pointwise(g);  // dx is written, not added to
+    Tensor dx = written ? Tensor::uninitialized(xs) : Tensor(xs);
+    const Activation act = scaling(dx);
+    std::shared_ptr<const PackedConvWeights> kept;
+    if (packing) kept = packing->get(w, group_, &a.ctx);
+    const ConvGeometry flipped = flip ? flipped_geometry(g, og) : ConvGeometry{};
+    for (int64_t b = 0; b < batch; ++b) {
+      for (int64_t gi = 0; gi < group_; ++gi) {
+        const float* dyg = dy.f32() + (b * cout + gi * og) * cols;
+        float* dxg = dx.f32() + (b * cin + gi * cg) * g.in_h * g.in_w;
+        if (by_winograd) {
+          winograd_conv(*kept, dyg, flipped, nullptr, act, dxg, &a.ctx);
+        } else if (flip) {
+          conv_input_gradient_flipped(kept->groups[gi], dyg, g, dxg, act, &a.ctx);
+        } else if (kept) {
+          conv_input_gradient_packed(kept->groups[gi], dyg, g, dxg, act, &a.ctx);
+        } else {
+          conv_input_gradient(w.f32() + gi * og * kdim, og, dyg, g, dxg, &a.ctx);
+          if (factor) {
+            const int64_t n = cg * g.in_h * g.in_w;
+            a.ctx.parallel_for(
+                n,
+                [&](int64_t lo, int64_t hi) {
+                  apply_bias_activation(dxg + lo, hi - lo, 0.0f, act);
+                },
+                int64_t{1} << 14);
+          }
+        }
+      }
+    }
+    return dx;
+  }
+
+  Tensor scaled_input_gradient(const VjpArgs& a, int input, const Tensor& factor) const override {
+    return input == 0 ? input_gradient(a, &factor) : Tensor();
+  }
+
+  Tensors vjp(const VjpArgs& a) const override {
+    const Shape& xs = a.input_types[0].shape;
+    const Shape& ws = a.input_types[1].shape;
     const Tensor& dy = a.grad_outputs[0];
     WindowPlan p = window(xs, ws);
     const int64_t batch = xs[0], cin = xs[1], cout = ws[0];
@@ -194,45 +269,7 @@ class Conv : public Op {
       if (!col) col.reset(new float[static_cast<size_t>(std::max<int64_t>(kdim * cols, 1))]);
       return col.get();
     };
-    if (a.need[0] && cg == 1 && og == 1) {
-      Tensor dx = Tensor::uninitialized(xs);
-      for (int64_t b = 0; b < batch; ++b) {
-        depthwise_conv_backward(dy.f32() + b * cout * cols, w.f32(), g, cin,
-                                dx.f32() + b * cin * g.in_h * g.in_w, &a.ctx);
-      }
-      grads[0] = dx;
-    } else if (a.need[0]) {
-      // Wᵀ is packed per call, a block at a time, unless the context keeps it: a second packed
-      // copy of every weight costs as much memory as the model itself. LRP, which asks for the
-      // same transposes on every run, keeps them, and so do gradient runs of models whose
-      // activations dwarf their weights (ExecContext::keep_transposed_weights,
-      // Engine::set_transposed_weights).
-      // Kept, the packing is input_gradient_packing's.
-      PackedWeights* packing =
-          a.ctx.keep_transposed_weights ? &input_gradient_packing(g, og, a.ctx) : nullptr;
-      const bool flip = packing != nullptr && packing != &packed_t_;
-      const bool by_winograd = packing == &winograd_f_;
-      const bool written = flip || is_pointwise(g);  // dx is written, not added to
-      Tensor dx = written ? Tensor::uninitialized(xs) : Tensor(xs);
-      std::shared_ptr<const PackedConvWeights> kept;
-      if (packing) kept = packing->get(w, group_, &a.ctx);
-      const ConvGeometry flipped = flip ? flipped_geometry(g, og) : ConvGeometry{};
-      for (int64_t b = 0; b < batch; ++b) {
-        for (int64_t gi = 0; gi < group_; ++gi) {
-          const float* dyg = dy.f32() + (b * cout + gi * og) * cols;
-          float* dxg = dx.f32() + (b * cin + gi * cg) * g.in_h * g.in_w;
-          if (by_winograd)
-            winograd_conv(*kept, dyg, flipped, nullptr, Activation{}, dxg, &a.ctx);
-          else if (flip)
-            conv_input_gradient_flipped(kept->groups[gi], dyg, g, dxg, &a.ctx);
-          else if (kept)
-            conv_input_gradient_packed(kept->groups[gi], dyg, g, dxg, &a.ctx);
-          else
-            conv_input_gradient(w.f32() + gi * og * kdim, og, dyg, g, dxg, &a.ctx);
-        }
-      }
-      grads[0] = dx;
-    }
+    if (a.need[0]) grads[0] = input_gradient(a, nullptr);
     if (a.need[1]) {
       const Tensor& x = a.inputs[0];
       Tensor dw(ws);

@@ -88,6 +88,12 @@ class Op {
   virtual Tensors forward(const Tensors& inputs, const ExecContext& ctx) const = 0;
   // Gradients for the inputs marked in `need` (others may stay undefined).
   virtual Tensors vjp(const VjpArgs& args) const;
+  // The gradient of input `input` times `factor` (shaped like that input), element by element,
+  // multiplied as the kernels write it (LRP's x ⊙ Wᵀs without a pass of its own); undefined
+  // where this op cannot, and the caller multiplies. Reads `args` as vjp does.
+  virtual Tensor scaled_input_gradient(const VjpArgs& args, int input, const Tensor& factor) const {
+    return Tensor();
+  }
   // Forward-only runs may fold the activation that follows into this op's kernel (the engine
   // decides where the graph allows it, engine/fusion.h). Ops that can override both.
   virtual bool fuses_activation() const { return false; }

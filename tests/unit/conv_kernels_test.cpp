@@ -403,7 +403,7 @@ TEST_CASE("conv input gradient, a block of channels at a time, matches the plain
             m * cols / 3}) {
         for (const ExecContext* c : std::vector<const ExecContext*>{nullptr, &ctx}) {
           std::vector<float> dx(static_cast<size_t>(in_n), is_pointwise(g) ? std::nanf("") : 0.0f);
-          conv_input_gradient_packed(wt, dy.data(), g, dx.data(), c, band_floats);
+          conv_input_gradient_packed(wt, dy.data(), g, dx.data(), Activation{}, c, band_floats);
           for (size_t i = 0; i < want.size(); ++i) {
             INFO("k" << g.k_h << " s" << g.stride_h << " packed Wᵀ, bands of " << band_floats
                      << " floats, at " << i);
@@ -422,7 +422,7 @@ TEST_CASE("conv input gradient, a block of channels at a time, matches the plain
     for (const PackedA& wf : kept_flipped->groups) {
       for (const ExecContext* c : std::vector<const ExecContext*>{nullptr, &ctx}) {
         std::vector<float> dx(static_cast<size_t>(in_n), std::nanf(""));
-        conv_input_gradient_flipped(wf, dy.data(), g, dx.data(), c);
+        conv_input_gradient_flipped(wf, dy.data(), g, dx.data(), Activation{}, c);
         for (size_t i = 0; i < want.size(); ++i) {
           INFO("k" << g.k_h << " pad " << g.pad_top << " flipped filter at " << i);
           REQUIRE(std::fabs(dx[i] - want[i]) <= 1e-4 * (1 + std::fabs(want[i])));

@@ -301,7 +301,7 @@ TEST_CASE(
       {"phases, wide rows", {1, 3, 9, 10}, {4, 3, 3, 3}, 1, 2, 1, 1, false},
       {"runs", {1, 3, 17, 15}, {4, 3, 3, 3}, 1, 1, 3, 2, false},
       {"a batch in one GEMM", {2, 3, 9, 10}, {4, 3, 3, 3}, 1, 1, 1, 1, false},
-      {"Winograd", {1, 8, 14, 13}, {8, 8, 3, 3}, 1, 1, 1, 1, true},
+      {"Winograd", {1, 32, 14, 13}, {32, 32, 3, 3}, 1, 1, 1, 1, true},
       {"depthwise, channels in vectors", {1, 17, 7, 7}, {17, 1, 3, 3}, 17, 1, 1, 1, false},
       {"depthwise, rows", {1, 5, 20, 21}, {5, 1, 3, 3}, 5, 1, 1, 1, false},
       {"depthwise, split rows", {1, 5, 20, 21}, {5, 1, 3, 3}, 5, 2, 1, 1, false},
