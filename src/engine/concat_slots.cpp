@@ -2,22 +2,9 @@
 
 namespace heatlens {
 
-void find_concat_slots(const Graph& graph, Plan& plan) {
+void find_concat_slots(const Graph& graph, Plan& plan, const ValueUses& uses) {
   plan.concat_slots.assign(graph.values.size(), ConcatSlot{});
   plan.concat_in_place.assign(plan.steps.size(), false);
-  // How many node inputs and model outputs read each value, and which node makes it.
-  std::vector<int> reads(graph.values.size(), 0), maker(graph.values.size(), -1);
-  for (const Node& node : graph.nodes) {
-    for (int id : node.inputs) {
-      if (id >= 0) ++reads[id];
-    }
-  }
-  for (int id : graph.outputs) ++reads[id];
-  for (size_t n = 0; n < graph.nodes.size(); ++n) {
-    for (int id : graph.nodes[n].outputs) {
-      if (id >= 0) maker[id] = static_cast<int>(n);
-    }
-  }
   for (size_t s = 0; s < plan.steps.size(); ++s) {
     const Node& node = graph.nodes[plan.steps[s]];
     if (node.op_type != "Concat" || node.outputs.size() != 1 || node.outputs[0] < 0) continue;
@@ -37,9 +24,10 @@ void find_concat_slots(const Graph& graph, Plan& plan) {
     for (int id : node.inputs) {
       // A value made by a one-output node (not a model input or constant), read only here,
       // once, and not empty.
-      fits = fits && id >= 0 && reads[id] == 1 && maker[id] >= 0 &&
-             graph.nodes[maker[id]].outputs.size() == 1 && plan.types[id].dtype == DType::f32 &&
-             !plan.types[id].constant.defined() && shape_numel(plan.types[id].shape) > 0;
+      fits = fits && id >= 0 && uses.reads(id) == 1 && uses.made_at[id] >= 0 &&
+             graph.nodes[plan.steps[uses.made_at[id]]].outputs.size() == 1 &&
+             plan.types[id].dtype == DType::f32 && !plan.types[id].constant.defined() &&
+             shape_numel(plan.types[id].shape) > 0;
     }
     if (!fits) continue;
     int64_t offset = 0;

@@ -17,6 +17,6 @@ namespace heatlens {
 
 // Fills Plan::concat_slots (by value id) and Plan::concat_in_place (by step) for the Concats
 // whose every input qualifies; make_plan calls it after find_fusions.
-void find_concat_slots(const Graph& graph, Plan& plan);
+void find_concat_slots(const Graph& graph, Plan& plan, const ValueUses& uses);
 
 }  // namespace heatlens

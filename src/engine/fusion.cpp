@@ -2,18 +2,10 @@
 
 namespace heatlens {
 
-std::vector<Fusion> find_fusions(const Graph& graph, const Plan& plan) {
+std::vector<Fusion> find_fusions(const Graph& graph, const Plan& plan, const ValueUses& uses) {
   std::vector<Fusion> fusions(plan.steps.size());
-  // Which steps read each value.
-  std::vector<std::vector<int>> readers(graph.values.size());
-  for (size_t s = 0; s < plan.steps.size(); ++s) {
-    for (int id : graph.nodes[plan.steps[s]].inputs) {
-      if (id >= 0 && (readers[id].empty() || readers[id].back() != static_cast<int>(s)))
-        readers[id].push_back(static_cast<int>(s));
-    }
-  }
-  std::vector<bool> is_output(graph.values.size(), false);
-  for (int id : graph.outputs) is_output[id] = true;
+  const std::vector<std::vector<int>>& readers = uses.readers;
+  const std::vector<bool>& is_output = uses.is_output;
   auto node_at = [&](int step) -> const Node& { return graph.nodes[plan.steps[step]]; };
 
   for (size_t s = 0; s < plan.steps.size(); ++s) {
@@ -24,14 +16,10 @@ std::vector<Fusion> find_fusions(const Graph& graph, const Plan& plan) {
     const std::vector<int>& r = readers[pre];
     Fusion f;
     if (r.size() == 1) {
-      // Relu or Clip reading only this value.
+      // Relu or Clip reading only this value, once (a node reading it twice is two readers).
       const Node& act = node_at(r[0]);
       if (act.inputs.empty() || act.inputs[0] != pre || act.outputs.size() != 1) continue;
-      bool reads_twice = false;
-      for (size_t k = 1; k < act.inputs.size(); ++k)
-        reads_twice = reads_twice || act.inputs[k] == pre;
-      if (reads_twice || !act.op->as_activation(node_input_types(act, plan), f.activation))
-        continue;
+      if (!act.op->as_activation(node_input_types(act, plan), f.activation)) continue;
       f.result = act.outputs[0];
       f.intermediates = {pre};
       f.absorbed = {r[0]};
@@ -63,22 +51,12 @@ std::vector<Fusion> find_fusions(const Graph& graph, const Plan& plan) {
   return fusions;
 }
 
-std::vector<Fusion> find_residual_fusions(const Graph& graph, const Plan& plan) {
+std::vector<Fusion> find_residual_fusions(const Graph& graph, const Plan& plan,
+                                          const ValueUses& uses) {
   std::vector<Fusion> fusions(plan.steps.size());
-  // Which steps read each value, and which step makes it (-1: an input or a constant).
-  std::vector<std::vector<int>> readers(graph.values.size());
-  std::vector<int> made_at(graph.values.size(), -1);
-  for (size_t s = 0; s < plan.steps.size(); ++s) {
-    const Node& node = graph.nodes[plan.steps[s]];
-    for (int id : node.inputs) {
-      if (id >= 0) readers[id].push_back(static_cast<int>(s));
-    }
-    for (int id : node.outputs) {
-      if (id >= 0) made_at[id] = static_cast<int>(s);
-    }
-  }
-  std::vector<bool> is_output(graph.values.size(), false);
-  for (int id : graph.outputs) is_output[id] = true;
+  const std::vector<std::vector<int>>& readers = uses.readers;
+  const std::vector<int>& made_at = uses.made_at;
+  const std::vector<bool>& is_output = uses.is_output;
   auto node_at = [&](int step) -> const Node& { return graph.nodes[plan.steps[step]]; };
 
   for (size_t s = 0; s < plan.steps.size(); ++s) {

@@ -16,7 +16,7 @@
 namespace heatlens {
 
 // One entry per plan step (make_plan stores them in Plan::fusions).
-std::vector<Fusion> find_fusions(const Graph& graph, const Plan& plan);
+std::vector<Fusion> find_fusions(const Graph& graph, const Plan& plan, const ValueUses& uses);
 
 // A residual Add and the activation after it run in the epilogue of the convolution that makes
 // the Add's last-computed input (Activation::addend): the sum and its activation are written as
@@ -24,6 +24,7 @@ std::vector<Fusion> find_fusions(const Graph& graph, const Plan& plan);
 // (ResNet-50's first stage: 0.6 ms each at 2 threads). For forward-only runs only, so they are
 // kept apart from Plan::fusions (which recorded runs and the WebGPU pass also read); one entry
 // per plan step (make_plan stores them in Plan::residual_fusions).
-std::vector<Fusion> find_residual_fusions(const Graph& graph, const Plan& plan);
+std::vector<Fusion> find_residual_fusions(const Graph& graph, const Plan& plan,
+                                          const ValueUses& uses);
 
 }  // namespace heatlens

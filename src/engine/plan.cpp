@@ -120,10 +120,29 @@ Plan make_plan(const Graph& graph, const std::vector<Shape>& input_shapes,
     if (!t.constant.defined() && t.dtype == DType::f32)
       plan.activation_bytes += shape_numel(t.shape) * 4;
   }
-  plan.fusions = find_fusions(graph, plan);
-  plan.residual_fusions = find_residual_fusions(graph, plan);
-  find_concat_slots(graph, plan);
+  const ValueUses uses = value_uses(graph, plan);
+  plan.fusions = find_fusions(graph, plan, uses);
+  plan.residual_fusions = find_residual_fusions(graph, plan, uses);
+  find_concat_slots(graph, plan, uses);
   return plan;
+}
+
+ValueUses value_uses(const Graph& graph, const Plan& plan) {
+  ValueUses u;
+  u.readers.resize(graph.values.size());
+  u.made_at.assign(graph.values.size(), -1);
+  u.is_output.assign(graph.values.size(), false);
+  for (size_t s = 0; s < plan.steps.size(); ++s) {
+    const Node& node = graph.nodes[plan.steps[s]];
+    for (int id : node.inputs) {
+      if (id >= 0) u.readers[id].push_back(static_cast<int>(s));
+    }
+    for (int id : node.outputs) {
+      if (id >= 0) u.made_at[id] = static_cast<int>(s);
+    }
+  }
+  for (int id : graph.outputs) u.is_output[id] = true;
+  return u;
 }
 
 }  // namespace heatlens

@@ -50,6 +50,17 @@ struct Plan {
 Plan make_plan(const Graph& graph, const std::vector<Shape>& input_shapes,
                const std::vector<DType>& input_dtypes);
 
+// Who reads and who makes each value among a plan's steps: what the fusion and Concat passes
+// (engine/fusion.h, engine/concat_slots.h) decide by.
+struct ValueUses {
+  std::vector<std::vector<int>> readers;  // by value id: the steps reading it, once per input
+  std::vector<int> made_at;               // by value id: the step making it (-1: input, constant)
+  std::vector<bool> is_output;            // by value id: a model output
+  // Node inputs and model outputs reading the value.
+  size_t reads(int id) const { return readers[id].size() + (is_output[id] ? 1 : 0); }
+};
+ValueUses value_uses(const Graph& graph, const Plan& plan);
+
 // The planned types of a node's inputs (omitted optional inputs marked `omitted`), as VjpArgs
 // and other callers that run an operator themselves need them.
 std::vector<ValueType> node_input_types(const Node& node, const Plan& plan);

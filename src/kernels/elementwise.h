@@ -67,6 +67,9 @@ void combine_floats(float p, const float* a, float q, const float* b, int64_t n,
 void split_multiply(const float* x, const float* a, const float* c, int64_t n, float* out);
 bool any_negative(const float* x, int64_t n);
 
+// y = x over n elements, in chunks on ctx's threads (a Concat part moved into its slice).
+void copy_floats(const float* x, int64_t n, float* y, const ExecContext* ctx);
+
 // y = act(x) over n elements, in cache-sized chunks on ctx's threads (the Relu, Clip, Sigmoid
 // and SiLU nodes, and a plain gradient's SiLU after its kept convolution output).
 void apply_activation(const float* x, int64_t n, const Activation& act, float* y,

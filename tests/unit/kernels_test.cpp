@@ -44,7 +44,10 @@ TEST_CASE("max pooling and its gradient match the window scan, NaN, ties and emp
       {4, 16, 3, 1, 1, 1, false},
       {20, 66, 3, 2, 1, 1, false},
       {3, 5, 2, 2, 1, 0, true},
-      {10, 10, 5, 1, 1, 2, false}};
+      {10, 10, 5, 1, 1, 2, false},
+      // Stride 2 with a 5×5 window (its taps counted at run time) and a 4×4 one.
+      {13, 40, 5, 2, 1, 2, false},
+      {9, 37, 4, 2, 1, 1, false}};
   ThreadPool pool(2);
   ExecContext ctx{&pool};
   for (const Case& t : cases) {
