@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "kernels/elementwise.h"
 #include "kernels/phase_layout.h"
 #include "kernels/winograd.h"
 
@@ -287,18 +288,6 @@ int64_t input_gradient_band_rows(const ConvGeometry& g, int64_t m, int64_t band_
 
 namespace {
 
-// act over n floats of out (an epilogue applied after the output is complete), in chunks
-// split over the threads.
-void apply_in_chunks(float* out, int64_t n, const Activation& act, const ExecContext* ctx) {
-  const auto body = [&](int64_t lo, int64_t hi) {
-    apply_bias_activation(out + lo, hi - lo, 0.0f, act);
-  };
-  if (ctx)
-    ctx->parallel_for(n, body, int64_t{1} << 14);
-  else
-    body(0, n);
-}
-
 // Whether an input gradient with a Wᵀ of m rows runs by bands (input_gradient_by_bands).
 bool by_bands(const ConvGeometry& g, int64_t m, int64_t band_floats) {
   return !is_pointwise(g) && g.channels < kWholeInputGradientChannels &&
@@ -400,7 +389,8 @@ void conv_input_gradient_packed(const PackedA& weights_t, const float* dy, const
     f32_gemm_packed(weights_t, cols, false, dy, cols, 0.0f, col.get(), cols, Epilogue{}, ctx);
     col2im(col.get(), g, dx, ctx);
   }
-  if (!act.none()) apply_in_chunks(dx, g.channels * g.in_h * g.in_w, act, ctx);
+  // After col2im, over all of dx.
+  if (!act.none()) apply_in_place(dx, g.channels * g.in_h * g.in_w, act, ctx);
 }
 
 bool flips_input_gradient(const ConvGeometry& g) {

@@ -67,6 +67,10 @@ void combine_floats(float p, const float* a, float q, const float* b, int64_t n,
 void split_multiply(const float* x, const float* a, const float* c, int64_t n, float* out);
 bool any_negative(const float* x, int64_t n);
 
+// x = act(x) over n elements, in chunks on ctx's threads (an epilogue applied to a finished
+// output: LRP's scale after col2im).
+void apply_in_place(float* x, int64_t n, const Activation& act, const ExecContext* ctx);
+
 // y = x over n elements, in chunks on ctx's threads (a Concat part moved into its slice).
 void copy_floats(const float* x, int64_t n, float* y, const ExecContext* ctx);
 

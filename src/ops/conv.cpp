@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "kernels/conv_gemm.h"
+#include "kernels/elementwise.h"
 #include "kernels/gemm.h"
 #include "kernels/im2col.h"
 #include "kernels/winograd.h"
@@ -233,15 +234,7 @@ class Conv : public Op {
           conv_input_gradient_packed(kept->groups[gi], dyg, g, dxg, act, &a.ctx);
         } else {
           conv_input_gradient(w.f32() + gi * og * kdim, og, dyg, g, dxg, &a.ctx);
-          if (factor) {
-            const int64_t n = cg * g.in_h * g.in_w;
-            a.ctx.parallel_for(
-                n,
-                [&](int64_t lo, int64_t hi) {
-                  apply_bias_activation(dxg + lo, hi - lo, 0.0f, act);
-                },
-                int64_t{1} << 14);
-          }
+          if (factor) apply_in_place(dxg, cg * g.in_h * g.in_w, act, &a.ctx);
         }
       }
     }

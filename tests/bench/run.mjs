@@ -15,6 +15,10 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const cache = path.join(root, 'tests/bench/.cache');
 const cli = path.join(root, 'build/native/heatlens');
 const iters = Number(process.env.BENCH_ITERS || 10);
+// Each model's cells are measured in this many rounds, one after the other, and each cell is the
+// median of its rounds: on a host whose speed drifts over minutes (a shared VM's second core
+// comes and goes), heatlens and ONNX Runtime then see the same conditions in every round.
+const rounds = Number(process.env.BENCH_ROUNDS || 3);
 fs.mkdirSync(cache, { recursive: true });
 
 function heatlens(args) {
@@ -59,24 +63,33 @@ const input = new Float32Array(3 * 224 * 224).map((_, i) => Math.sin(i));
 const rows = [];
 for (const [name, t] of Object.entries(torch)) {
   console.error(`bench: ${name}`);
-  const row = { name };
+  const ort = {};
   for (const threads of [1, 2]) {
     const session = await ortNode.InferenceSession.create(t.onnx, { intraOpNumThreads: threads, interOpNumThreads: 1 });
-    const feeds = { [session.inputNames[0]]: new ortNode.Tensor('float32', input, [1, 3, 224, 224]) };
-    row[`ort${threads}`] = await timeAsync(() => session.run(feeds));
-    row[`hl${threads}`] = heatlens([t.onnx, '--threads', String(threads)]).median_ms;
+    ort[threads] = { session, feeds: { [session.inputNames[0]]: new ortNode.Tensor('float32', input, [1, 3, 224, 224]) } };
   }
   const webSession = await ortWeb.InferenceSession.create(fs.readFileSync(t.onnx), { executionProviders: ['wasm'] });
   const webFeeds = { [webSession.inputNames[0]]: new ortWeb.Tensor('float32', input, [1, 3, 224, 224]) };
-  row.ortWeb = await timeAsync(() => webSession.run(webFeeds));
   const loaded = wasm.loadModel(fs.readFileSync(t.onnx), '');
   if (loaded.error) throw new Error(loaded.error);
-  row.hlWasm = await timeAsync(() => { const r = wasm.forwardOutput(input, [1, 3, 224, 224]); if (r.error) throw new Error(r.error); });
-  const grad = heatlens([t.onnx, '--method', 'gradient', '--threads', '2']);
-  row.grad = grad.median_ms;
-  row.gradMem = grad.peak_rss_mib;
-  row.weightsActs = grad.parameters_mib + grad.activations_mib;
-  row.lrp = heatlens([t.onnx, '--method', 'lrp', '--threads', '2']).median_ms;
+  const measured = [];
+  for (let round = 0; round < rounds; round++) {
+    const m = {};
+    for (const threads of [1, 2]) {
+      m[`ort${threads}`] = await timeAsync(() => ort[threads].session.run(ort[threads].feeds));
+      m[`hl${threads}`] = heatlens([t.onnx, '--threads', String(threads)]).median_ms;
+    }
+    m.ortWeb = await timeAsync(() => webSession.run(webFeeds));
+    m.hlWasm = await timeAsync(() => { const r = wasm.forwardOutput(input, [1, 3, 224, 224]); if (r.error) throw new Error(r.error); });
+    const grad = heatlens([t.onnx, '--method', 'gradient', '--threads', '2']);
+    m.grad = grad.median_ms;
+    m.gradMem = grad.peak_rss_mib;
+    m.weightsActs = grad.parameters_mib + grad.activations_mib;
+    m.lrp = heatlens([t.onnx, '--method', 'lrp', '--threads', '2']).median_ms;
+    measured.push(m);
+  }
+  const row = { name };
+  for (const key of Object.keys(measured[0])) row[key] = median(measured.map((m) => m[key]));
   row.torchFwd = t.torch_forward_ms;
   row.torchGrad = t.torch_gradient_ms;
   rows.push(row);
@@ -98,7 +111,7 @@ for (const x of rows) {
   console.log(`| ${x.name} | ${f(x.ort1)} | ${f(x.hl1)} | ${r(x.hl1, x.ort1)} | ${f(x.ort2)} | ${f(x.hl2)} | ${r(x.hl2, x.ort2)} | ${f(x.ortWeb)} | ${f(x.hlWasm)} | ${r(x.hlWasm, x.ortWeb)} | ${f(x.grad)} | ${r(x.grad, x.hl2)} | ${f(x.lrp)} | ${r(x.lrp, x.hl2)} | ${f(x.torchGrad)} | ${r(x.grad, x.torchGrad)} | ${r(x.lrp, x.torchGrad)} | ${f(x.gradMem)} / ${f(x.weightsActs)} = ${r(x.gradMem, x.weightsActs)} |`);
 }
 const pct = (g, p) => (p ? ` = ${((100 * g.gflops) / p.gflops).toFixed(0)}% of the measured FMA peak ${p.gflops.toFixed(1)}` : ' (no AVX2+FMA peak to compare)');
-console.log(`\nMilliseconds are medians of ${iters} runs; batch 1, 224×224; gradient, LRP and PyTorch on 2 threads; heatlens wasm is the single-thread SIMD128 build.`);
+console.log(`\nMilliseconds are medians of ${iters} runs (per model, the median of ${rounds} rounds taken one after the other); batch 1, 224×224; gradient, LRP and PyTorch on 2 threads; heatlens wasm is the single-thread SIMD128 build.`);
 console.log(`GEMM 1024³ (${gemm[0].kernel}): 1 thread ${gemm[0].gflops.toFixed(1)} GFLOP/s${pct(gemm[0], peak[0])}; 2 threads ${gemm[1].gflops.toFixed(1)} GFLOP/s${pct(gemm[1], peak[1])}.`);
 console.log(`Batched forward (cifar10-resnet, 2 threads): batch 1 ${batch[0].median_ms.toFixed(2)} ms/image, batch 32 ${(batch[1].median_ms / 32).toFixed(2)} ms/image.`);
 
