@@ -238,9 +238,8 @@ HEATLENS_CPU_CLONES void silu_grad_rows(const float* __restrict g, const float* 
 }  // namespace
 
 void apply_in_place(float* x, int64_t n, const Activation& act, const ExecContext* ctx) {
-  split(n, 16384, ctx, [&](int64_t o0, int64_t o1) {
-    apply_bias_activation(x + o0, o1 - o0, 0.0f, act);
-  });
+  split(n, 16384, ctx,
+        [&](int64_t o0, int64_t o1) { apply_bias_activation(x + o0, o1 - o0, 0.0f, act); });
 }
 
 void copy_floats(const float* x, int64_t n, float* y, const ExecContext* ctx) {

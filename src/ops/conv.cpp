@@ -177,18 +177,32 @@ class Conv : public Op {
     return {out};
   }
 
+  // The sizes a backward pass over this layer works with, from its input and weight shapes.
+  struct Sizes {
+    int64_t batch, cin, cout, cg, og;  // per group: cg input and og output channels
+    ConvGeometry g;                    // of one group
+    int64_t kdim, cols;                // a filter's weights; output positions per channel
+  };
+  Sizes sizes(const Shape& xs, const Shape& ws) const {
+    Sizes z;
+    z.batch = xs[0];
+    z.cin = xs[1];
+    z.cout = ws[0];
+    z.cg = z.cin / group_;
+    z.og = z.cout / group_;
+    z.g = window(xs, ws).geometry(z.cg);
+    z.kdim = z.cg * z.g.k_h * z.g.k_w;
+    z.cols = z.g.out_h * z.g.out_w;
+    return z;
+  }
+
   // The data input's gradient, times `factor` (shaped like the input) where given: the kernels
   // multiply as they write where they can, otherwise the finished gradient is multiplied.
   Tensor input_gradient(const VjpArgs& a, const Tensor* factor) const {
     const Shape& xs = a.input_types[0].shape;
-    const Shape& ws = a.input_types[1].shape;
     const Tensor& w = a.inputs[1];
     const Tensor& dy = a.grad_outputs[0];
-    WindowPlan p = window(xs, ws);
-    const int64_t batch = xs[0], cin = xs[1], cout = ws[0];
-    const int64_t cg = cin / group_, og = cout / group_;
-    ConvGeometry g = p.geometry(cg);
-    const int64_t kdim = cg * g.k_h * g.k_w, cols = g.out_h * g.out_w;
+    const auto [batch, cin, cout, cg, og, g, kdim, cols] = sizes(xs, a.input_types[1].shape);
     if (factor && factor->shape() != xs)
       error("a factor shaped " + shape_str(factor->shape()) + " for an input shaped " +
             shape_str(xs));
@@ -246,20 +260,16 @@ class Conv : public Op {
   }
 
   Tensors vjp(const VjpArgs& a) const override {
-    const Shape& xs = a.input_types[0].shape;
     const Shape& ws = a.input_types[1].shape;
     const Tensor& dy = a.grad_outputs[0];
-    WindowPlan p = window(xs, ws);
-    const int64_t batch = xs[0], cin = xs[1], cout = ws[0];
-    const int64_t cg = cin / group_, og = cout / group_;
-    ConvGeometry g = p.geometry(cg);
-    const int64_t kdim = cg * g.k_h * g.k_w, cols = g.out_h * g.out_w;
+    const auto [batch, cin, cout, cg, og, g, kdim, cols] = sizes(a.input_types[0].shape, ws);
     Tensors grads(a.input_types.size());
     // The column matrix, made when a path needs it; the GEMMs overwrite it (beta = 0), so it is
     // left uninitialised.
     std::unique_ptr<float[]> col;
+    const size_t col_floats = static_cast<size_t>(std::max<int64_t>(kdim * cols, 1));
     const auto column_buffer = [&] {
-      if (!col) col.reset(new float[static_cast<size_t>(std::max<int64_t>(kdim * cols, 1))]);
+      if (!col) col.reset(new float[col_floats]);
       return col.get();
     };
     if (a.need[0]) grads[0] = input_gradient(a, nullptr);

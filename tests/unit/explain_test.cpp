@@ -309,17 +309,9 @@ TEST_CASE(
   heatlens::ThreadPool pool(2);
   for (const Case& c : cases) {
     INFO(c.what);
-    OnnxBuilder b(13);
-    b.input("x", c.x);
-    b.initializer("w", random_tensor(c.w, 71));
-    b.initializer("b", random_tensor({c.w[0]}, 72));
-    b.node("Conv", {"x", "w", "b"}, {"y"},
-           {OnnxBuilder::ints("pads", {c.pad, c.pad, c.pad, c.pad}),
-            OnnxBuilder::ints("strides", {c.stride, c.stride}),
-            OnnxBuilder::ints("dilations", {c.dilation, c.dilation}),
-            OnnxBuilder::int_attr("group", c.group)});
-    b.output("y");
-    Engine e = load(b);
+    Engine e =
+        load(heatlens::test::conv_model(c.x, random_tensor(c.w, 71), random_tensor({c.w[0]}, 72),
+                                        c.group, c.stride, c.dilation, c.pad));
     const heatlens::Node& conv = e.graph().nodes[0];
     heatlens::ExecContext ctx;
     ctx.pool = &pool;

@@ -11,7 +11,6 @@
 using heatlens::Engine;
 using heatlens::Tensor;
 using heatlens::test::load;
-using heatlens::test::OnnxBuilder;
 using heatlens::test::random_tensor;
 
 TEST_CASE("a convolution's scaled input gradient equals its input gradient times the factor",
@@ -46,16 +45,8 @@ TEST_CASE("a convolution's scaled input gradient equals its input gradient times
   heatlens::ThreadPool pool(2);
   for (const Case& c : cases) {
     INFO(c.what);
-    OnnxBuilder b(13);
-    b.input("x", c.x);
-    b.initializer("w", random_tensor(c.w, 81));
-    b.node("Conv", {"x", "w"}, {"y"},
-           {OnnxBuilder::ints("pads", {c.pad, c.pad, c.pad, c.pad}),
-            OnnxBuilder::ints("strides", {c.stride, c.stride}),
-            OnnxBuilder::ints("dilations", {c.dilation, c.dilation}),
-            OnnxBuilder::int_attr("group", c.group)});
-    b.output("y");
-    Engine e = load(b);
+    Engine e = load(heatlens::test::conv_model(c.x, random_tensor(c.w, 81), Tensor(), c.group,
+                                               c.stride, c.dilation, c.pad));
     const heatlens::Node& conv = e.graph().nodes[0];
     heatlens::ExecContext ctx;
     ctx.pool = &pool;

@@ -33,6 +33,27 @@ inline Tensor random_tensor(const Shape& s, unsigned seed, float scale = 1.0f,
   return t;
 }
 
+// A model of one Conv, x → y, with weights `w` and bias `b` (undefined: none); pads, strides and
+// dilations alike along both axes.
+inline OnnxBuilder conv_model(const Shape& x, const Tensor& w, const Tensor& b, int64_t group,
+                              int64_t stride, int64_t dilation, int64_t pad) {
+  OnnxBuilder m(13);
+  m.input("x", x);
+  m.initializer("w", w);
+  std::vector<std::string> inputs = {"x", "w"};
+  if (b.defined()) {
+    m.initializer("b", b);
+    inputs.push_back("b");
+  }
+  m.node("Conv", inputs, {"y"},
+         {OnnxBuilder::ints("pads", {pad, pad, pad, pad}),
+          OnnxBuilder::ints("strides", {stride, stride}),
+          OnnxBuilder::ints("dilations", {dilation, dilation}),
+          OnnxBuilder::int_attr("group", group)});
+  m.output("y");
+  return m;
+}
+
 inline Attribution run(Engine& e, const Tensor& x, const std::string& method,
                        std::map<std::string, std::string> params = {}, int64_t target = -1) {
   ExplainModel m(e, ModelCard{});
