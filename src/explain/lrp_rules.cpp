@@ -111,16 +111,17 @@ class HostLayerMath {
   }
   // `data_shape`: the data input's shape, when not the layer's own (a stacked product).
   Tensor transposed(const Tensor& w, const Tensor& s, const Shape* data_shape = nullptr) const {
-    return transposed_times(w, s, data_shape, nullptr);
+    return vjp_of_data(w, s, data_shape, nullptr);
   }
   // a · Wᵀs: multiplied as the op's kernels write Wᵀs where they can (Conv), apart otherwise.
   Tensor times_transposed(const Tensor& a, const Tensor& w, const Tensor& s) const {
-    const Tensor fused = transposed_times(w, s, nullptr, &a);
+    const Tensor fused = vjp_of_data(w, s, nullptr, &a);
     return fused.defined() ? fused : mul(a, transposed(w, s));
   }
-  // Wᵀs, or, with `factor`, the op's scaled_input_gradient (undefined where it has none).
-  Tensor transposed_times(const Tensor& w, const Tensor& s, const Shape* data_shape,
-                          const Tensor* factor) const {
+  // The op's VJP at s for the data input (Wᵀs), or, with `factor`, its scaled_input_gradient
+  // (undefined where it has none): what transposed and times_transposed both ask the op for.
+  Tensor vjp_of_data(const Tensor& w, const Tensor& s, const Shape* data_shape,
+                     const Tensor* factor) const {
     Tensors in = with(data(), w, Tensor());
     std::vector<ValueType> types;
     for (const Tensor& t : in) {
