@@ -195,7 +195,7 @@ ForwardResult Engine::forward_on_cpu(const std::shared_ptr<const Plan>& p, const
   std::vector<bool> keep = kept_values(g, *p, options);
   if (plain) keep_for_plain_gradient(*p, captured_ids, keep);
 
-  Tensors values(g.values.size());
+  Tensors values(g.values.size()), saved(options.record ? g.values.size() : 0);
   for (size_t i = 0; i < g.values.size(); ++i) {
     if (p->types[i].constant.defined()) values[i] = p->types[i].constant;
   }
@@ -269,7 +269,12 @@ ForwardResult Engine::forward_on_cpu(const std::shared_ptr<const Plan>& p, const
     ctx.output = concat_slice(fuse                       ? fusion.result
                               : node.outputs.size() == 1 ? node.outputs[0]
                                                          : -1);
-    Tensors out = fuse ? node.op->forward_fused(in, ctx, activation) : node.op->forward(in, ctx);
+    Tensor kept_for_backward;
+    Tensors out = fuse             ? node.op->forward_fused(in, ctx, activation)
+                  : options.record ? node.op->forward_recorded(in, ctx, kept_for_backward)
+                                   : node.op->forward(in, ctx);
+    if (kept_for_backward.defined() && !node.outputs.empty() && node.outputs[0] >= 0)
+      saved[node.outputs[0]] = std::move(kept_for_backward);
     ctx.output = Tensor();
     if (options.op_times) {
       (*options.op_times)[node.op_type] +=
@@ -319,6 +324,7 @@ ForwardResult Engine::forward_on_cpu(const std::shared_ptr<const Plan>& p, const
       if (!keep[i] && !p->types[i].constant.defined()) values[i] = Tensor();
     }
     tape->values = std::move(values);
+    tape->saved = std::move(saved);
     result.tape = std::move(tape);
   }
   return result;
@@ -360,9 +366,9 @@ VjpResult Engine::vjp_from(const ForwardResult& forward, const std::map<std::str
   if (tape.backend) {
     if (!hook) return tape.backend->vjp(*this, tape, seeds, wrt);
     // Hooks (DeepLIFT, guided backprop, LRP rules) work on host tensors.
-    return vjp_on_cpu(*tape.plan, tape.backend->host_values(tape), seeds, wrt, hook);
+    return vjp_on_cpu(*tape.plan, tape.backend->host_values(tape), Tensors(), seeds, wrt, hook);
   }
-  return vjp_on_cpu(*tape.plan, tape.values, seeds, wrt, hook);
+  return vjp_on_cpu(*tape.plan, tape.values, tape.saved, seeds, wrt, hook);
 }
 
 std::vector<bool> differentiable_values(const Graph& g, const Plan& p) {
@@ -406,7 +412,7 @@ bool Engine::keeps_transposed_weights(const Plan& p) const {
           graph_->parameter_count() * int64_t{sizeof(float)} <= p.activation_bytes / 2);
 }
 
-VjpResult Engine::vjp_on_cpu(const Plan& p, const Tensors& values,
+VjpResult Engine::vjp_on_cpu(const Plan& p, const Tensors& values, const Tensors& saved,
                              const std::map<std::string, Tensor>& seeds,
                              const std::vector<std::string>& wrt, const VjpHook& hook) {
   const Graph& g = *graph_;
@@ -488,7 +494,10 @@ VjpResult Engine::vjp_on_cpu(const Plan& p, const Tensors& values,
     Tensors in, out;
     for (int id : node.inputs) in.push_back(id >= 0 ? values[id] : Tensor());
     for (int id : node.outputs) out.push_back(id >= 0 ? values[id] : Tensor());
-    const VjpArgs args{in_types, in, out, grad_out, need, ctx};
+    VjpArgs args{in_types, in, out, grad_out, need, ctx};
+    if (!node.outputs.empty() && node.outputs[0] >= 0 &&
+        static_cast<size_t>(node.outputs[0]) < saved.size())
+      args.saved = &saved[node.outputs[0]];
     Tensors grad_in;
     if (!hook || !hook(node, args, grad_in)) grad_in = node.op->vjp(args);
     for (size_t k = 0; k < node.inputs.size(); ++k) {

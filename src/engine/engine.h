@@ -48,6 +48,9 @@ struct ForwardOptions {
 struct Tape {
   std::shared_ptr<const Plan> plan;
   Tensors values;  // by value id; only those the backward needs (and captured ones)
+  // By the value id of each node's first output: what its op's forward_recorded kept for its
+  // backward (VjpArgs::saved); mostly undefined.
+  Tensors saved;
   // Set when an accelerator backend recorded the pass: its values stay on the device.
   Backend* backend = nullptr;
   std::shared_ptr<void> device_values;
@@ -118,7 +121,8 @@ class Engine {
   size_t derived_constant_count() const;
 
  private:
-  VjpResult vjp_on_cpu(const Plan& p, const Tensors& values,
+  // `saved`: Tape::saved (empty where the forward kept nothing, an accelerator's).
+  VjpResult vjp_on_cpu(const Plan& p, const Tensors& values, const Tensors& saved,
                        const std::map<std::string, Tensor>& seeds,
                        const std::vector<std::string>& wrt, const VjpHook& hook);
   std::shared_ptr<Graph> graph_;

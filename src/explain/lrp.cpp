@@ -90,6 +90,7 @@ class HostPass {
   HostPass(const Engine& engine, const Tape& tape)
       : plan_(*tape.plan),
         values_(tape.backend ? tape.backend->host_values(tape) : tape.values),
+        saved_(tape.saved),
         ctx_(engine.exec_context()),
         cache_([&engine](const std::string& key, const std::function<Tensor()>& make) {
           return engine.derived_constant(key, make);
@@ -116,8 +117,11 @@ class HostPass {
   Tensors vjp(const Node& node, const Tensors& r_out, const std::vector<bool>& dynamic) const {
     Tensors out_vals;
     for (int id : node.outputs) out_vals.push_back(id >= 0 ? values_[id] : Tensor());
-    return node.op->vjp(
-        VjpArgs{node_input_types(node, plan_), inputs(node), out_vals, r_out, dynamic, ctx_});
+    VjpArgs args{node_input_types(node, plan_), inputs(node), out_vals, r_out, dynamic, ctx_};
+    if (!node.outputs.empty() && node.outputs[0] >= 0 &&
+        static_cast<size_t>(node.outputs[0]) < saved_.size())
+      args.saved = &saved_[node.outputs[0]];
+    return node.op->vjp(args);
   }
   const Tensor& value(int id) const { return values_[id]; }
   Tensor ratio(const Tensor& r, const Tensor& z, double eps) const {
@@ -143,6 +147,7 @@ class HostPass {
   }
   const Plan& plan_;
   Tensors values_;
+  Tensors saved_;  // Tape::saved (max pooling's winners)
   ExecContext ctx_;
   ConstantCache cache_;
   std::vector<bool> nonnegative_;  // by value id (nonnegative_values)

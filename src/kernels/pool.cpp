@@ -1,6 +1,7 @@
 #include "kernels/pool.h"
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <vector>
 
@@ -182,6 +183,97 @@ HEATLENS_CPU_CLONES void max_rows_any(const float* in, const row_sweep::RowGeome
   max_rows<0, 0>(in, g, rows, out, spill);
 }
 
+// The row sweep's max with each output's winning tap beside it (the first maximum; a later NaN
+// wins; −1 where nothing beats −∞) as its offset in the input plane from the window's corner,
+// ki·in_w + kj, NV vectors of one output row: the max is max_rows' own (the same select), so y
+// is written as the forward writes it.
+typedef int32_t Ints8 __attribute__((vector_size(32)));
+template <int NV, int K, int S, bool kNan>
+inline __attribute__((always_inline)) void argmax_block(const float* base,
+                                                        const row_sweep::RowGeometry& g,
+                                                        int64_t first, int64_t kernel_rows,
+                                                        float* out, int32_t* arg) {
+  using row_sweep::Floats8;
+  const int64_t k = K ? K : g.k, s = S ? S : g.stride;
+  Floats8 best[NV];
+  Ints8 at[NV];
+  for (int v = 0; v < NV; ++v) {
+    best[v] = Floats8{} - __builtin_inff();
+    at[v] = Ints8{} - 1;
+  }
+  for (int64_t r = 0; r < kernel_rows; ++r) {
+    const float* row = base + r * s * g.width;
+    const int64_t tap0 = (first + r) * g.in_w;
+#pragma GCC unroll 5
+    for (int64_t kj = 0; kj < k; ++kj) {
+      const float* p = row + (kj % s) * g.width + kj / s;
+      const Ints8 tap = Ints8{} + static_cast<int32_t>(tap0 + kj);
+      for (int v = 0; v < NV; ++v) {
+        const Floats8 x = row_sweep::load8(p + 8 * v);
+        const Ints8 take = kNan ? ((x > best[v]) | (x != x)) : (x > best[v]);
+        best[v] = take ? x : best[v];
+        at[v] = take ? tap : at[v];
+      }
+    }
+  }
+  for (int v = 0; v < NV; ++v) {
+    row_sweep::store8(out + 8 * v, best[v]);
+    std::memcpy(arg + 8 * v, &at[v], sizeof at[v]);
+  }
+}
+
+// One plane's outputs and winning taps a row at a time, as sweep_rows: a
+// row whose last vector would run past the plane goes through the spills.
+template <int K, int S, bool kNan>
+inline __attribute__((always_inline)) void argmax_plane(const float* rows,
+                                                        const row_sweep::RowGeometry& g, float* out,
+                                                        int32_t* arg, float* spill,
+                                                        int32_t* arg_spill) {
+  const int64_t k = K ? K : g.k, s = S ? S : g.stride;
+  const int64_t vectors = (g.out_w + 7) / 8, plane = g.out_h * g.out_w;
+  for (int64_t y = 0; y < g.out_h; ++y) {
+    const int64_t top = y * s - g.pad_top;
+    const int64_t ki0 = std::max<int64_t>(0, -top), ki1 = std::min<int64_t>(k, g.in_h - top);
+    const bool direct = y * g.out_w + vectors * 8 <= plane;
+    float* o = direct ? out + y * g.out_w : spill;
+    int32_t* a = direct ? arg + y * g.out_w : arg_spill;
+    const float* base = rows + (top + ki0) * s * g.width;
+    const int64_t n = std::max<int64_t>(0, ki1 - ki0);
+    int64_t v = 0;
+    for (; v + 2 <= vectors; v += 2)
+      argmax_block<2, K, S, kNan>(base + 8 * v, g, ki0, n, o + 8 * v, a + 8 * v);
+    if (v < vectors) argmax_block<1, K, S, kNan>(base + 8 * v, g, ki0, n, o + 8 * v, a + 8 * v);
+    if (!direct) {
+      std::memcpy(out + y * g.out_w, spill, static_cast<size_t>(g.out_w) * sizeof(float));
+      std::memcpy(arg + y * g.out_w, arg_spill, static_cast<size_t>(g.out_w) * sizeof(int32_t));
+    }
+  }
+}
+
+using ArgmaxKernel = void (*)(const float*, const row_sweep::RowGeometry&, float*, float*, int32_t*,
+                              float*, int32_t*);
+template <int K, int S>
+inline __attribute__((always_inline)) void argmax_rows(const float* in,
+                                                       const row_sweep::RowGeometry& g, float* rows,
+                                                       float* out, int32_t* arg, float* spill,
+                                                       int32_t* arg_spill) {
+  row_sweep::copy_rows(in, g, rows);
+  if (row_sweep::any_nan(in, g.in_h * g.in_w))
+    argmax_plane<K, S, true>(rows, g, out, arg, spill, arg_spill);
+  else
+    argmax_plane<K, S, false>(rows, g, out, arg, spill, arg_spill);
+}
+HEATLENS_CPU_CLONES void argmax_rows_3x3_s2(const float* in, const row_sweep::RowGeometry& g,
+                                            float* rows, float* out, int32_t* arg, float* spill,
+                                            int32_t* arg_spill) {
+  argmax_rows<3, 2>(in, g, rows, out, arg, spill, arg_spill);
+}
+HEATLENS_CPU_CLONES void argmax_rows_any(const float* in, const row_sweep::RowGeometry& g,
+                                         float* rows, float* out, int32_t* arg, float* spill,
+                                         int32_t* arg_spill) {
+  argmax_rows<0, 0>(in, g, rows, out, arg, spill, arg_spill);
+}
+
 void max_pool_by_rows(const float* x, int64_t planes, const ConvGeometry& g, float* y,
                       const ExecContext* ctx) {
   const row_sweep::RowGeometry rg = row_sweep::row_geometry(g, row_sweep::MaxTaps::lanes);
@@ -318,6 +410,79 @@ void max_pool_backward_planes_reference(const float* x, const float* dy, int64_t
       }
     }
   }
+}
+
+void max_pool_planes_with_winners(const float* x, int64_t planes, const ConvGeometry& g, float* y,
+                                  int64_t* winners, const ExecContext* ctx) {
+  const int64_t in_plane = g.in_h * g.in_w, out_plane = g.out_h * g.out_w;
+  if (row_sweep::sweeps(g)) {
+    const row_sweep::RowGeometry rg = row_sweep::row_geometry(g, row_sweep::MaxTaps::lanes);
+    const ArgmaxKernel kernel = rg.k == 3 && rg.stride == 2 ? argmax_rows_3x3_s2 : argmax_rows_any;
+    const size_t copy_size = row_sweep::copy_size(rg), spill_size = static_cast<size_t>(rg.width);
+    auto body = [&](int64_t q0, int64_t q1) {
+      thread_local std::vector<float> copy, spill;
+      thread_local std::vector<int32_t> arg, arg_spill;
+      if (copy.size() < copy_size) copy.resize(copy_size);
+      if (spill.size() < spill_size) spill.resize(spill_size);
+      if (arg_spill.size() < spill_size) arg_spill.resize(spill_size);
+      if (arg.size() < static_cast<size_t>(out_plane)) arg.resize(static_cast<size_t>(out_plane));
+      // The padding is −∞, filled once, as max_pool_by_rows.
+      std::fill(copy.data(), copy.data() + copy_size, -std::numeric_limits<float>::infinity());
+      for (int64_t q = q0; q < q1; ++q) {
+        const float* plane = x + q * in_plane;
+        kernel(plane, rg, copy.data(), y + q * out_plane, arg.data(), spill.data(),
+               arg_spill.data());
+        // The window's corner plus the winning tap's offset from it; where nothing beat −∞,
+        // the scan's first pixel.
+        int64_t* w = winners + q * out_plane;
+        for (int64_t oy = 0; oy < g.out_h; ++oy) {
+          const int64_t row_corner = (oy * g.stride_h - g.pad_top) * g.in_w - g.pad_left;
+          const int32_t* a = arg.data() + oy * g.out_w;
+          for (int64_t ox = 0; ox < g.out_w; ++ox)
+            w[oy * g.out_w + ox] =
+                a[ox] >= 0 ? row_corner + ox * g.stride_w + a[ox] : window_argmax(plane, g, oy, ox);
+        }
+      }
+    };
+    if (ctx)
+      ctx->parallel_for(planes, body,
+                        std::max<int64_t>(1, 16384 / std::max<int64_t>(1, out_plane)));
+    else
+      body(0, planes);
+    return;
+  }
+  // Other windows (dilated, unequal): the forward, then each window's scan.
+  max_pool_planes(x, planes, g, y, ctx);
+  auto scan = [&](int64_t q0, int64_t q1) {
+    for (int64_t q = q0; q < q1; ++q)
+      for (int64_t oy = 0; oy < g.out_h; ++oy)
+        for (int64_t ox = 0; ox < g.out_w; ++ox)
+          winners[q * out_plane + oy * g.out_w + ox] = window_argmax(x + q * in_plane, g, oy, ox);
+  };
+  if (ctx)
+    ctx->parallel_for(planes, scan);
+  else
+    scan(0, planes);
+}
+
+void max_pool_backward_from_winners(const int64_t* winners, const float* dy, int64_t planes,
+                                    const ConvGeometry& g, float* dx, const ExecContext* ctx) {
+  const int64_t in_plane = g.in_h * g.in_w, out_plane = g.out_h * g.out_w;
+  auto body = [&](int64_t q0, int64_t q1) {
+    for (int64_t q = q0; q < q1; ++q) {
+      float* d = dx + q * in_plane;
+      const int64_t* w = winners + q * out_plane;
+      const float* dyq = dy + q * out_plane;
+      std::fill(d, d + in_plane, 0.0f);
+      // In scan order, as the reference adds.
+      for (int64_t o = 0; o < out_plane; ++o)
+        if (w[o] >= 0) d[w[o]] += dyq[o];
+    }
+  };
+  if (ctx)
+    ctx->parallel_for(planes, body, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, out_plane)));
+  else
+    body(0, planes);
 }
 
 }  // namespace heatlens

@@ -25,4 +25,13 @@ void max_pool_backward_planes(const float* x, const float* dy, int64_t planes,
 void max_pool_backward_planes_reference(const float* x, const float* dy, int64_t planes,
                                         const ConvGeometry& g, float* dx);
 
+// A recorded forward's max pool (MaxPool::forward_recorded): y as max_pool_planes writes it, and
+// each output's winner, the input position in its plane that its gradient goes to (as
+// max_pool_backward_planes chooses it; −1 for a window with no pixel inside the image), found
+// in the same sweep. The gradient is then max_pool_backward_from_winners: no second pass over x.
+void max_pool_planes_with_winners(const float* x, int64_t planes, const ConvGeometry& g, float* y,
+                                  int64_t* winners, const ExecContext* ctx);
+void max_pool_backward_from_winners(const int64_t* winners, const float* dy, int64_t planes,
+                                    const ConvGeometry& g, float* dx, const ExecContext* ctx);
+
 }  // namespace heatlens

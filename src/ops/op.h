@@ -74,6 +74,9 @@ struct VjpArgs {
   const Tensors& grad_outputs;    // undefined entries are zero
   const std::vector<bool>& need;  // which input gradients are wanted
   const ExecContext& ctx;
+  // What the op's forward_recorded kept for this node (MaxPool: each window's winner), read
+  // instead of recomputing it from the inputs; null or undefined when it kept nothing.
+  const Tensor* saved = nullptr;
 };
 
 class Op {
@@ -86,6 +89,12 @@ class Op {
   virtual std::vector<ValueType> infer(const std::vector<ValueType>& inputs) const = 0;
   // Plain reference forward. Never modifies its inputs.
   virtual Tensors forward(const Tensors& inputs, const ExecContext& ctx) const = 0;
+  // A forward that a VJP will follow (Engine::forward with record): as forward, and may set
+  // `saved` to what its vjp would otherwise recompute from the inputs (VjpArgs::saved).
+  virtual Tensors forward_recorded(const Tensors& inputs, const ExecContext& ctx,
+                                   Tensor& saved) const {
+    return forward(inputs, ctx);
+  }
   // Gradients for the inputs marked in `need` (others may stay undefined).
   virtual Tensors vjp(const VjpArgs& args) const;
   // The gradient of input `input` times `factor` (shaped like that input), element by element,

@@ -189,6 +189,50 @@ TEST_CASE("a recorded forward keeps only what its backward reads", "[engine]") {
   REQUIRE_THROWS_WITH(e.forward({x}, chosen), Catch::Contains("keep_values has"));
 }
 
+TEST_CASE("a recorded forward keeps max pooling's winners and its gradient reads them",
+          "[engine]") {
+  // x → MaxPool (3×3, stride 2, ceil mode) → Gemm; x holds ties (whole numbers).
+  OnnxBuilder b(13);
+  b.input("x", {1, 3, 10, 10});
+  b.initializer("fc", ramp({2, 75}, 0.13f));
+  b.node("MaxPool", {"x"}, {"p"},
+         {OnnxBuilder::ints("kernel_shape", {3, 3}), OnnxBuilder::ints("strides", {2, 2}),
+          OnnxBuilder::int_attr("ceil_mode", 1)});
+  b.node("Flatten", {"p"}, {"f"});
+  b.node("Gemm", {"f", "fc"}, {"logits"}, {OnnxBuilder::int_attr("transB", 1)});
+  b.output("logits");
+  const std::vector<uint8_t> bytes = b.bytes();
+  Engine e = Engine::load_bytes(bytes.data(), bytes.size());
+  Tensor x = ramp({1, 3, 10, 10}, 0.37f);
+  for (int64_t i = 0; i < x.numel(); ++i) x.f32()[i] = std::round(3 * x.f32()[i]);
+  heatlens::ForwardOptions options;
+  options.record = true;
+  const heatlens::ForwardResult f = e.forward({x}, options);
+  const Tensor& winners = f.tape->saved[e.graph().require_value("p")];
+  REQUIRE(winners.defined());
+  CHECK(winners.dtype() == heatlens::DType::i64);
+  CHECK(winners.shape() == Shape{1, 3, 5, 5});
+  // The same pooled values as a forward-only run, and the same gradient as one found again from
+  // x (the tape without its winners).
+  const Tensor plain = e.forward({x}).outputs[0];
+  for (int64_t i = 0; i < plain.numel(); ++i) CHECK(f.outputs[0].f32()[i] == plain.f32()[i]);
+  Tensor seed({1, 2});
+  seed.f32()[0] = 0.5f;
+  seed.f32()[1] = -2.0f;
+  const Tensor g = e.vjp(f, {seed}).input_grads[0];
+  heatlens::ForwardResult bare = f;
+  auto tape = std::make_shared<heatlens::Tape>(*f.tape);
+  tape->saved.clear();
+  bare.tape = tape;
+  const Tensor again = e.vjp(bare, {seed}).input_grads[0];
+  int64_t nonzero = 0;
+  for (int64_t i = 0; i < g.numel(); ++i) {
+    CHECK(g.f32()[i] == again.f32()[i]);
+    nonzero += g.f32()[i] != 0.0f;
+  }
+  CHECK(nonzero > 0);
+}
+
 TEST_CASE("a large Concat split over threads places every element", "[engine]") {
   // Inputs large enough for the pooled copy, with pieces cut inside one input's block (3·150·100
   // floats > 128 KiB) and, on axis 2, several blocks per input (outer = 3·5).

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <map>
 #include <random>
@@ -90,6 +91,24 @@ TEST_CASE("max pooling and its gradient match the window scan, NaN, ties and emp
         INFO("max pool gradient " << t.h << "x" << t.w << " k" << t.k << " at " << i);
         REQUIRE(dx_one[i] == dx_ref[i]);
         REQUIRE(dx_two[i] == dx_ref[i]);
+      }
+      // A recorded forward's winners: the same output, and the same gradient from them alone.
+      std::vector<float> pooled(outputs + 16, 5.0f), plain(outputs);
+      std::vector<int64_t> winners(outputs, -7);
+      max_pool_planes(in->data(), planes, g, plain.data(), nullptr);
+      max_pool_planes_with_winners(in->data(), planes, g, pooled.data(), winners.data(),
+                                   t.ceil ? &ctx : nullptr);
+      for (size_t i = outputs; i < pooled.size(); ++i) REQUIRE(pooled[i] == 5.0f);
+      std::vector<float> dx_won(x.size(), std::nanf(""));
+      max_pool_backward_from_winners(winners.data(), dy.data(), planes, g, dx_won.data(), &ctx);
+      for (size_t i = 0; i < outputs; ++i) {
+        INFO("max pool with winners " << t.h << "x" << t.w << " k" << t.k << " at " << i);
+        REQUIRE(std::memcmp(&pooled[i], &plain[i], sizeof(float)) == 0);
+        REQUIRE(winners[i] >= -1);
+      }
+      for (size_t i = 0; i < dx_ref.size(); ++i) {
+        INFO("max pool gradient from winners " << t.h << "x" << t.w << " k" << t.k << " at " << i);
+        REQUIRE(dx_won[i] == dx_ref[i]);
       }
     }
   }
