@@ -120,10 +120,23 @@ TEST_CASE("col2im's per-tap ranges add exactly what the bounds-tested loop adds"
     int64_t c, h, w, kh, kw, sh, sw, dh, dw, top, left, bottom, right;
   };
   const Case cases[] = {
-      {3, 7, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},   {2, 8, 6, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},
-      {4, 6, 7, 2, 5, 1, 3, 2, 1, 0, 4, 3, 2},   {1, 5, 1, 3, 1, 1, 1, 1, 1, 4, 0, 4, 0},
-      {5, 11, 10, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3}, {2, 4, 4, 3, 3, 1, 1, 3, 3, 5, 5, 5, 5},
-      {3, 9, 12, 1, 1, 2, 3, 1, 1, 0, 0, 0, 0}};
+      {3, 7, 9, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
+      {2, 8, 6, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},
+      {4, 6, 7, 2, 5, 1, 3, 2, 1, 0, 4, 3, 2},
+      {1, 5, 1, 3, 1, 1, 1, 1, 1, 4, 0, 4, 0},
+      {5, 11, 10, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3},
+      {2, 4, 4, 3, 3, 1, 1, 3, 3, 5, 5, 5, 5},
+      {3, 9, 12, 1, 1, 2, 3, 1, 1, 0, 0, 0, 0},
+      // Stride-2 columns by pairs of taps: rows longer than a vector with odd tails, pads that
+      // leave one tap of a pair outside at either edge, an even and an odd kernel width, one
+      // tap alone, row stride 1 and dilated rows, ResNet's stem, and dilated columns (no pairs).
+      {2, 5, 70, 3, 4, 1, 2, 1, 1, 1, 2, 0, 1},
+      {1, 9, 67, 5, 5, 2, 2, 2, 1, 2, 3, 2, 0},
+      {3, 6, 33, 3, 3, 2, 2, 1, 1, 0, 0, 0, 0},
+      {2, 7, 37, 2, 1, 2, 2, 1, 1, 1, 1, 0, 0},
+      {2, 40, 40, 7, 7, 2, 2, 1, 1, 3, 3, 3, 3},
+      {1, 6, 9, 3, 6, 1, 2, 1, 1, 0, 5, 0, 4},
+      {2, 9, 15, 3, 3, 2, 2, 1, 2, 1, 2, 1, 2}};
   for (const Case& t : cases) {
     const ConvGeometry g = geometry(t.c, t.h, t.w, t.kh, t.kw, t.sh, t.sw, t.dh, t.dw, t.top,
                                     t.left, t.bottom, t.right);
