@@ -8,6 +8,7 @@
 #include <atomic>
 #include <vector>
 
+#include "core/error.h"
 #include "core/tensor.h"
 #include "kernels/elementwise.h"
 #include "ops/op.h"
@@ -98,20 +99,24 @@ inline Tensor multiply(const Tensor& a, const Tensor& b, const ExecContext& ctx)
 
 // x_k · r / (z + ε·sign z) for each x_k of `xs` (shaped like r and z), in one pass: Zennit's Norm
 // rule at a sum z = Σ x_k. The ratio is made a block at a time beside the inputs, never written
-// out, and each share rounds as multiply(x_k, stabilized_ratio(r, z, ε)) does.
+// out, and each share rounds as multiply(x_k, stabilized_ratio(r, z, ε)) does. An undefined z
+// (a forward that did not keep it) is x_0 + x_1, made a block at a time as the Add rounds it.
 inline Tensors sum_shares(const Tensor& r, const Tensor& z, float epsilon, const Tensors& xs,
                           const ExecContext& ctx) {
+  HEATLENS_CHECK(z.defined() || xs.size() == 2,
+                 "sum_shares: a sum of " << xs.size() << " values was not kept");
   Tensors out;
   for (size_t k = 0; k < xs.size(); ++k) out.push_back(Tensor::uninitialized(r.shape()));
-  const float *pr = r.f32(), *pz = z.f32();
+  const float *pr = r.f32(), *pz = z.defined() ? z.f32() : nullptr;
   ctx.parallel_for(
       r.numel(),
       [&](int64_t lo, int64_t hi) {
-        constexpr int64_t kBlock = 1024;  // the ratio's block stays in L1
-        float s[kBlock];
+        constexpr int64_t kBlock = 1024;  // the ratio's and the sum's blocks stay in L1
+        float s[kBlock], sum[kBlock];
         for (int64_t i = lo; i < hi; i += kBlock) {
           const int64_t n = std::min(kBlock, hi - i);
-          stabilized_divide(pr + i, pz + i, epsilon, n, s);
+          if (!pz) add_floats(xs[0].f32() + i, xs[1].f32() + i, n, sum);
+          stabilized_divide(pr + i, pz ? pz + i : sum, epsilon, n, s);
           for (size_t k = 0; k < xs.size(); ++k)
             multiply_floats(xs[k].f32() + i, s, n, out[k].f32() + i);
         }

@@ -179,9 +179,11 @@ std::vector<bool> lrp_kept_values(const Graph& g, const Plan& p) {
       if ((proportional && dynamic[k]) || node.op->vjp_uses_input(static_cast<int>(k), dynamic))
         keep[node.inputs[k]] = true;
     }
+    // A sum of two values is recomputed from them (sums_two_values).
+    const bool sum_kept = proportional && !sums_two_values(node, p, dynamic);
     for (size_t k = 0; k < node.outputs.size(); ++k) {
       if (node.outputs[k] < 0) continue;
-      if ((proportional && k == 0) || node.op->vjp_uses_output(static_cast<int>(k)))
+      if ((sum_kept && k == 0) || node.op->vjp_uses_output(static_cast<int>(k)))
         keep[node.outputs[k]] = true;
     }
   }

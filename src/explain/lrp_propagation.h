@@ -64,6 +64,14 @@ inline bool sums_same_shapes(const Node& node, const Plan& p, const std::vector<
   return true;
 }
 
+// Whether such an Add sums two dynamic inputs: its z is then x_0 + x_1, recomputed as the Add
+// rounds it where the forward did not keep it. LRP's forward does not, so that the activation
+// after the sum fuses into the Add (ResNet's blocks: a pass over each sum saved).
+inline bool sums_two_values(const Node& node, const Plan& p, const std::vector<bool>& dynamic) {
+  return node.inputs.size() == 2 && dynamic.size() == 2 && dynamic[0] && dynamic[1] &&
+         sums_same_shapes(node, p, dynamic);
+}
+
 template <class P>
 Propagation propagate_relevance(P& pass, const Graph& g, const Plan& p, int logits_id,
                                 const Tensor& logits, int64_t class_index, const LrpSetup& setup,
@@ -135,6 +143,7 @@ Propagation propagate_relevance(P& pass, const Graph& g, const Plan& p, int logi
         xs.push_back(pass.value(node.inputs[k]));
         at.push_back(k);
       }
+      // An undefined z (sums_two_values) is recomputed by the pass.
       const std::vector<T> shares =
           pass.sum_shares(r_out[0], pass.value(node.outputs[0]), 1e-6, xs);
       for (size_t i = 0; i < at.size(); ++i) r_in[at[i]] = shares[i];

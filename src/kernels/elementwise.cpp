@@ -208,6 +208,11 @@ void multiply_floats(const float* a, const float* b, int64_t n, float* out) {
   mul_rows(a, b, n, out);
 }
 
+HEATLENS_CPU_CLONES void add_floats(const float* __restrict a, const float* __restrict b, int64_t n,
+                                    float* __restrict out) {
+  for (int64_t i = 0; i < n; ++i) out[i] = a[i] + b[i];
+}
+
 HEATLENS_CPU_CLONES void combine_floats(float p, const float* __restrict a, float q,
                                         const float* __restrict b, int64_t n,
                                         float* __restrict out) {

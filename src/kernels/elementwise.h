@@ -58,11 +58,13 @@ double sum_floats(const float* x, int64_t n);
 // The element-wise steps of the LRP passes (explain/host_tensor_math.h), vectorised:
 //   stabilized_divide  out = r / (z + ε·sign z), sign 0 counting as +, and 0 where that is 0
 //   multiply_floats    out = a·b
+//   add_floats         out = a + b in float, as the Add node rounds it (a sum LRP did not keep)
 //   combine_floats     out = p·a + q·b (in double)
 //   split_multiply     out = x⁺·a + x⁻·c, one product per element: x·a where x > 0, else x·c
 //   any_negative       whether some x < 0 (NaN is not)
 void stabilized_divide(const float* r, const float* z, float epsilon, int64_t n, float* out);
 void multiply_floats(const float* a, const float* b, int64_t n, float* out);
+void add_floats(const float* a, const float* b, int64_t n, float* out);
 void combine_floats(float p, const float* a, float q, const float* b, int64_t n, float* out);
 void split_multiply(const float* x, const float* a, const float* c, int64_t n, float* out);
 bool any_negative(const float* x, int64_t n);

@@ -237,8 +237,18 @@ TEST_CASE("the Norm rule at a residual sum: shares in one pass, as ratio then pr
   CHECK(max_abs_diff(shares[0], heatlens::multiply(x1, s, ctx)) == 0.0);
   CHECK(max_abs_diff(shares[1], heatlens::multiply(x2, s, ctx)) == 0.0);
   CHECK(max_abs_diff(shares[2], shares[0]) == 0.0);
+  // A sum of two that the forward did not keep is remade as the Add makes it: bit for bit.
+  const Tensor made = heatlens::add(x1, x2, heatlens::ExecContext{});
+  const heatlens::Tensors kept = heatlens::sum_shares(r, made, 1e-6f, {x1, x2}, ctx);
+  const heatlens::Tensors remade = heatlens::sum_shares(r, Tensor(), 1e-6f, {x1, x2}, ctx);
+  REQUIRE(remade.size() == 2);
+  CHECK(max_abs_diff(remade[0], kept[0]) == 0.0);
+  CHECK(max_abs_diff(remade[1], kept[1]) == 0.0);
+  REQUIRE_THROWS_WITH(heatlens::sum_shares(r, Tensor(), 1e-6f, {x1, x2, x1}, ctx),
+                      Catch::Contains("was not kept"));
 
-  // The pass takes it at an Add whose dynamic inputs have the output's shape only.
+  // The pass takes it at an Add whose dynamic inputs have the output's shape only; LRP's
+  // forward keeps the sum only where it has another input than two such values.
   OnnxBuilder b(13);
   b.input("x", {1, 2, 4, 4});
   b.input("g", {1, 2, 1, 1});
@@ -254,6 +264,9 @@ TEST_CASE("the Norm rule at a residual sum: shares in one pass, as ratio then pr
   CHECK_FALSE(heatlens::sums_same_shapes(e.graph().nodes[1], *plan, dynamic));
   CHECK(heatlens::sums_same_shapes(e.graph().nodes[1], *plan, {true, false}));
   CHECK_FALSE(heatlens::sums_same_shapes(e.graph().nodes[2], *plan, dynamic));
+  CHECK(heatlens::sums_two_values(e.graph().nodes[0], *plan, dynamic));
+  CHECK_FALSE(heatlens::sums_two_values(e.graph().nodes[0], *plan, {true, false}));
+  CHECK_FALSE(heatlens::sums_two_values(e.graph().nodes[1], *plan, dynamic));
 }
 
 TEST_CASE("LRP's layer sum of the first layer is the sum of the input relevance, every rule",
