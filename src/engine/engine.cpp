@@ -269,10 +269,13 @@ ForwardResult Engine::forward_on_cpu(const std::shared_ptr<const Plan>& p, const
     ctx.output = concat_slice(fuse                       ? fusion.result
                               : node.outputs.size() == 1 ? node.outputs[0]
                                                          : -1);
+    // What the op keeps for its backward (Tape::saved): not in a plain gradient's forward, whose
+    // memory is budgeted (ResNet-18's peak had come within 1% of its bound).
     Tensor kept_for_backward;
-    Tensors out = fuse             ? node.op->forward_fused(in, ctx, activation)
-                  : options.record ? node.op->forward_recorded(in, ctx, kept_for_backward)
-                                   : node.op->forward(in, ctx);
+    const bool keeps = options.record && !plain;
+    Tensors out = fuse    ? node.op->forward_fused(in, ctx, activation)
+                  : keeps ? node.op->forward_recorded(in, ctx, kept_for_backward)
+                          : node.op->forward(in, ctx);
     if (kept_for_backward.defined() && !node.outputs.empty() && node.outputs[0] >= 0)
       saved[node.outputs[0]] = std::move(kept_for_backward);
     ctx.output = Tensor();
