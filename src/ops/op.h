@@ -89,8 +89,9 @@ class Op {
   virtual std::vector<ValueType> infer(const std::vector<ValueType>& inputs) const = 0;
   // Plain reference forward. Never modifies its inputs.
   virtual Tensors forward(const Tensors& inputs, const ExecContext& ctx) const = 0;
-  // A forward that a VJP will follow (Engine::forward with record): as forward, and may set
-  // `saved` to what its vjp would otherwise recompute from the inputs (VjpArgs::saved).
+  // A forward that a VJP will follow (Engine::forward with record, but for a plain gradient's,
+  // whose memory is budgeted): as forward, and may set `saved` to what its vjp would otherwise
+  // recompute from the inputs (VjpArgs::saved).
   virtual Tensors forward_recorded(const Tensors& inputs, const ExecContext& ctx,
                                    Tensor& saved) const {
     return forward(inputs, ctx);
