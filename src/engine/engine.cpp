@@ -498,9 +498,7 @@ VjpResult Engine::vjp_on_cpu(const Plan& p, const Tensors& values, const Tensors
     for (int id : node.inputs) in.push_back(id >= 0 ? values[id] : Tensor());
     for (int id : node.outputs) out.push_back(id >= 0 ? values[id] : Tensor());
     VjpArgs args{in_types, in, out, grad_out, need, ctx};
-    if (!node.outputs.empty() && node.outputs[0] >= 0 &&
-        static_cast<size_t>(node.outputs[0]) < saved.size())
-      args.saved = &saved[node.outputs[0]];
+    args.saved = saved_for(saved, node);
     Tensors grad_in;
     if (!hook || !hook(node, args, grad_in)) grad_in = node.op->vjp(args);
     for (size_t k = 0; k < node.inputs.size(); ++k) {

@@ -57,6 +57,13 @@ struct Tape {
   bool plain_gradient = false;  // recorded with ForwardOptions::plain_gradient: no VJP hooks
 };
 
+// What `saved` (Tape::saved) holds for `node`, for VjpArgs::saved; null where nothing.
+inline const Tensor* saved_for(const Tensors& saved, const Node& node) {
+  if (node.outputs.empty() || node.outputs[0] < 0) return nullptr;
+  const size_t id = static_cast<size_t>(node.outputs[0]);
+  return id < saved.size() ? &saved[id] : nullptr;
+}
+
 struct ForwardResult {
   Tensors outputs;
   std::map<std::string, Tensor> captured;

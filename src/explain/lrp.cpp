@@ -118,9 +118,7 @@ class HostPass {
     Tensors out_vals;
     for (int id : node.outputs) out_vals.push_back(id >= 0 ? values_[id] : Tensor());
     VjpArgs args{node_input_types(node, plan_), inputs(node), out_vals, r_out, dynamic, ctx_};
-    if (!node.outputs.empty() && node.outputs[0] >= 0 &&
-        static_cast<size_t>(node.outputs[0]) < saved_.size())
-      args.saved = &saved_[node.outputs[0]];
+    args.saved = saved_for(saved_, node);
     return node.op->vjp(args);
   }
   const Tensor& value(int id) const { return values_[id]; }
@@ -147,7 +145,7 @@ class HostPass {
   }
   const Plan& plan_;
   Tensors values_;
-  Tensors saved_;  // Tape::saved (max pooling's winners)
+  const Tensors& saved_;  // the tape's (max pooling's winners), which outlives the pass
   ExecContext ctx_;
   ConstantCache cache_;
   std::vector<bool> nonnegative_;  // by value id (nonnegative_values)

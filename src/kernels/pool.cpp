@@ -120,6 +120,11 @@ int64_t window_argmax(const float* plane, const ConvGeometry& g, int64_t oy, int
   return best;
 }
 
+// Planes per chunk of a pool's work: about 16K outputs.
+int64_t planes_per_chunk(int64_t out_plane) {
+  return std::max<int64_t>(1, 16384 / std::max<int64_t>(1, out_plane));
+}
+
 // A max pool's windows a plane at a time, over the plane's phase copy whose padding is −∞
 // (the forward and the backward share it).
 struct PlaneWindows {
@@ -142,10 +147,7 @@ struct PlaneWindows {
     for (int64_t ph = 0; ph < layout.row_phases * layout.col_phases; ++ph)
       layout.copy_plane(plane, one, ph, copy + ph * layout.plane);
   }
-  // Planes per chunk of the pool's work: about 16K outputs.
-  int64_t min_chunk() const {
-    return std::max<int64_t>(1, 16384 / std::max<int64_t>(1, out_plane));
-  }
+  int64_t min_chunk() const { return planes_per_chunk(out_plane); }
 
   ConvGeometry one;
   PhaseLayout layout;
@@ -294,7 +296,7 @@ void max_pool_by_rows(const float* x, int64_t planes, const ConvGeometry& g, flo
     }
   };
   if (ctx)
-    ctx->parallel_for(planes, body, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, out_plane)));
+    ctx->parallel_for(planes, body, planes_per_chunk(out_plane));
   else
     body(0, planes);
 }
@@ -445,8 +447,7 @@ void max_pool_planes_with_winners(const float* x, int64_t planes, const ConvGeom
       }
     };
     if (ctx)
-      ctx->parallel_for(planes, body,
-                        std::max<int64_t>(1, 16384 / std::max<int64_t>(1, out_plane)));
+      ctx->parallel_for(planes, body, planes_per_chunk(out_plane));
     else
       body(0, planes);
     return;
@@ -480,7 +481,7 @@ void max_pool_backward_from_winners(const int64_t* winners, const float* dy, int
     }
   };
   if (ctx)
-    ctx->parallel_for(planes, body, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, out_plane)));
+    ctx->parallel_for(planes, body, planes_per_chunk(out_plane));
   else
     body(0, planes);
 }
