@@ -231,6 +231,31 @@ void run_tile(const GemmJob& job, int64_t i0, int64_t mc, int64_t j0, int64_t nc
   }
 }
 
+// Share q of `shares` equal shares of C's blocks of one strip × one row panel, taken strip by
+// strip (a strip's panels top to bottom): at most a part of a strip, whole strips in tiles of
+// at most kTileN columns, and a part of a strip. Every strip costs the same, the last partial
+// one included (the micro-kernel runs on a whole strip), so the shares cost the same.
+void run_share(const GemmJob& job, int64_t q, int64_t shares) {
+  const int mr = job.a->kernel->mr, nr = job.a->kernel->nr;
+  const int64_t m = job.a->m, n = job.n;
+  const int64_t panels = ceil_div(m, mr), blocks = ceil_div(n, nr) * panels;
+  int64_t u = q * blocks / shares;
+  const int64_t end = (q + 1) * blocks / shares;
+  while (u < end) {
+    const int64_t s = u / panels, p = u % panels;
+    if (p != 0 || end - u < panels) {
+      const int64_t pe = std::min(panels, p + (end - u));
+      run_tile(job, p * mr, std::min(m, pe * mr) - p * mr, s * nr,
+               std::min<int64_t>(nr, n - s * nr));
+      u += pe - p;
+      continue;
+    }
+    const int64_t s1 = std::min(end / panels, s + kTileN / nr);
+    run_tile(job, 0, m, s * nr, std::min(n, s1 * nr) - s * nr);
+    u = s1 * panels;
+  }
+}
+
 // out[r] = x · rows[r·ld : r·ld + k] for the R rows of one block, each with sixteen partial
 // sums (one AVX-512 vector, two AVX2 ones, when its caller is cloned).
 template <int R>
@@ -423,6 +448,20 @@ void f32_gemm_packed(const PackedA& a, int64_t n, const BSource& b, float beta, 
   // every row tile reads all of B (from L3, for the deep layers), so more of them than threads
   // only repeat that.
   const int64_t strips = ceil_div(n, nr);
+  GemmJob job{&a, n, &b, beta, c, ldc, &epilogue};
+  // A few strips that do not divide among the threads (7 for a 14 × 14 map) with fewer rows
+  // than columns: each thread takes an equal share of the (strip, row panel) blocks
+  // (run_share), cutting one strip across its rows where shares meet. Whole strips per
+  // thread had given one thread 4 strips to the other's 3 (a 96 × 196 × 576 product: 88 and
+  // 117 µs).
+  if (parallel && strips >= threads && strips < 4 * threads && m < n && strips % threads != 0) {
+    const int64_t shares = threads;
+    auto run_shares = [&](int64_t q0, int64_t q1) {
+      for (int64_t q = q0; q < q1; ++q) run_share(job, q, shares);
+    };
+    ctx->parallel_for(shares, run_shares, 1);
+    return;
+  }
   int64_t nt = ceil_div(strips, kTileN / nr);
   if (parallel && strips >= 4 * threads) nt = round_up(nt, threads);
   int64_t tile_m = m;
@@ -436,7 +475,6 @@ void f32_gemm_packed(const PackedA& a, int64_t n, const BSource& b, float beta, 
     tile_m = std::max<int64_t>(mr, round_up(ceil_div(m, want_m), mr));
   }
   const int64_t mt = ceil_div(m, tile_m);
-  GemmJob job{&a, n, &b, beta, c, ldc, &epilogue};
   // When several row tiles share a column tile and B is small, pack B once for all of them.
   // Left uninitialised: the packing writes every float (strips are zero-padded), and zeroing
   // it first had cost as much as half the work of a 96 × 196 × 576 product on two threads.
