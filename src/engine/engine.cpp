@@ -266,9 +266,9 @@ ForwardResult Engine::forward_on_cpu(const std::shared_ptr<const Plan>& p, const
     // pass, with no sigmoid tensor.
     const bool silu_after = plain && fusion.activation.kind == Activation::Kind::silu &&
                             keep[fusion.intermediates[0]] && !keep[fusion.intermediates[1]];
-    ctx.output = concat_slice(fuse                       ? fusion.result
-                              : node.outputs.size() == 1 ? node.outputs[0]
-                                                         : -1);
+    const int made = fuse ? fusion.result : node.outputs.size() == 1 ? node.outputs[0] : -1;
+    ctx.output = concat_slice(made);
+    ctx.output_by_channels = made >= 0 && p->read_by_channel[made];
     // What the op keeps for its backward (Tape::saved): not in a plain gradient's forward, whose
     // memory is budgeted (ResNet-18's peak had come within 1% of its bound).
     Tensor kept_for_backward;
@@ -279,6 +279,7 @@ ForwardResult Engine::forward_on_cpu(const std::shared_ptr<const Plan>& p, const
     if (kept_for_backward.defined() && !node.outputs.empty() && node.outputs[0] >= 0)
       saved[node.outputs[0]] = std::move(kept_for_backward);
     ctx.output = Tensor();
+    ctx.output_by_channels = false;
     if (options.op_times) {
       (*options.op_times)[node.op_type] +=
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();

@@ -40,6 +40,7 @@ struct Plan {
   std::vector<Fusion> residual_fusions;  // by step: an Add into the Conv before it (the same)
   std::vector<ConcatSlot> concat_slots;  // by value id (engine/concat_slots.h)
   std::vector<bool> concat_in_place;     // by step: a Concat whose inputs are all slots
+  std::vector<bool> read_by_channel;     // by value id: read only by depthwise convolutions
   int64_t activation_bytes = 0;          // every computed float value of one run, together
   // Op::prepare runs for every step once, on the plan's first CPU run, and once more with
   // ExecContext::keep_transposed_weights on its first recorded run where gradients keep them.

@@ -449,12 +449,17 @@ void f32_gemm_packed(const PackedA& a, int64_t n, const BSource& b, float beta, 
   // only repeat that.
   const int64_t strips = ceil_div(n, nr);
   GemmJob job{&a, n, &b, beta, c, ldc, &epilogue};
+  // Rows (output channels) split over the threads where the output's readers take it channel
+  // by channel (ExecContext::output_by_channels) and there are rows enough; with more rows
+  // than columns they are split anyway.
+  const bool by_channels = parallel && ctx->output_by_channels && m < n && m >= 2 * threads * mr;
   // A few strips that do not divide among the threads (7 for a 14 × 14 map) with fewer rows
   // than columns: each thread takes an equal share of the (strip, row panel) blocks
   // (run_share), cutting one strip across its rows where shares meet. Whole strips per
   // thread had given one thread 4 strips to the other's 3 (a 96 × 196 × 576 product: 88 and
   // 117 µs).
-  if (parallel && strips >= threads && strips < 4 * threads && m < n && strips % threads != 0) {
+  if (parallel && !by_channels && strips >= threads && strips < 4 * threads && m < n &&
+      strips % threads != 0) {
     const int64_t shares = threads;
     auto run_shares = [&](int64_t q0, int64_t q1) {
       for (int64_t q = q0; q < q1; ++q) run_share(job, q, shares);
@@ -474,13 +479,19 @@ void f32_gemm_packed(const PackedA& a, int64_t n, const BSource& b, float beta, 
     const int64_t want_m = ceil_div(threads, nt);
     tile_m = std::max<int64_t>(mr, round_up(ceil_div(m, want_m), mr));
   }
+  // By channels: each thread takes its share of the rows for all columns, tile by tile, and
+  // packs B itself (packed once for both, each would read the half the other packed).
+  if (by_channels) {
+    nt = ceil_div(strips, kTileN / nr);
+    tile_m = round_up(ceil_div(m, threads), mr);
+  }
   const int64_t mt = ceil_div(m, tile_m);
   // When several row tiles share a column tile and B is small, pack B once for all of them.
   // Left uninitialised: the packing writes every float (strips are zero-padded), and zeroing
   // it first had cost as much as half the work of a 96 × 196 × 576 product on two threads.
   std::unique_ptr<float[]> shared;
   const int64_t np = round_up(n, nr);
-  if (mt > 1 && k > 0 && np * k <= kSharedPackLimit) {
+  if (mt > 1 && k > 0 && np * k <= kSharedPackLimit && !by_channels) {
     shared.reset(new float[static_cast<size_t>(np * k)]);
     // Items are (K block, strip), strips fastest; each run of a block's strips is one pack.
     // Split over both, since a few strips (deep layers' small maps) over many K blocks had left
@@ -505,7 +516,7 @@ void f32_gemm_packed(const PackedA& a, int64_t n, const BSource& b, float beta, 
   }
   auto tiles = [&](int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; ++t) {
-      const int64_t it = t % mt, jt = t / mt;
+      const int64_t it = by_channels ? t / nt : t % mt, jt = by_channels ? t % nt : t / mt;
       const int64_t i0 = it * tile_m;
       const int64_t j0 = jt * strips / nt * nr, j1 = std::min(n, (jt + 1) * strips / nt * nr);
       run_tile(job, i0, std::min(tile_m, m - i0), j0, j1 - j0);

@@ -59,6 +59,10 @@ struct ExecContext {
   // concat_slots.h); undefined: it allocates. The engine copies the output of an op that does
   // not write there.
   Tensor output{};
+  // The output's readers take it channel by channel (Plan::read_by_channel): a GEMM making it
+  // splits its work over the threads by output channels, so that each thread writes the
+  // channels it will read back (f32_gemm_packed).
+  bool output_by_channels = false;
   void parallel_for(int64_t n, const ThreadPool::RangeFn& body, int64_t min_chunk = 1) const {
     if (pool)
       pool->parallel_for(n, body, min_chunk);
