@@ -15,8 +15,9 @@ using row_sweep::Floats8;
 using row_sweep::load8;
 using row_sweep::store8;
 
-constexpr int kTiles = 8;            // tiles per vector
-constexpr int64_t kBandTiles = 256;  // tiles per band (winograd_conv)
+constexpr int kTiles = 8;               // tiles per vector
+constexpr int64_t kBandTiles = 256;     // tiles per band (winograd_conv)
+constexpr int64_t kShareMinTiles = 256;  // tiles per thread, at least, for shares of tile rows
 
 #if defined(__clang__)
 #define HEATLENS_SHUFFLE(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
@@ -153,9 +154,14 @@ PackedConvWeights winograd_weights(const float* weights, int64_t out_channels, i
   return packed;
 }
 
-void winograd_conv(const PackedConvWeights& weights, const float* image, const ConvGeometry& g,
-                   const float* bias, const Activation& act, float* out, const ExecContext* ctx) {
-  const Tiling t = tiling(g);
+namespace {
+
+// Output tile rows [ty_begin, ty_end) of winograd_conv, in bands: with `ctx`, each step of a
+// band is shared among its threads (the input transform by channel, the 16 products by ξ, the
+// output transform by output channel); without, one thread does all.
+void winograd_rows(const PackedConvWeights& weights, const float* image, const ConvGeometry& g,
+                   const Tiling& t, const float* bias, const Activation& act, float* out,
+                   int64_t ty_begin, int64_t ty_end, const ExecContext* ctx) {
   const int64_t channels = g.channels, out_channels = weights.groups[0].m;
   const int64_t in_plane = g.in_h * g.in_w, out_plane = g.out_h * g.out_w;
   // Bands of tile rows, about kBandTiles tiles each: a band's transformed inputs and products
@@ -163,7 +169,7 @@ void winograd_conv(const PackedConvWeights& weights, const float* image, const C
   // hold between calls (reused, as a fresh buffer would be page-faulted in on every layer; the
   // products have a vector of slack, as the output transform reads whole vectors of tiles).
   const int64_t band_rows = std::max<int64_t>(1, kBandTiles / t.tw);
-  const int64_t most = std::min(t.th, band_rows) * t.tw;
+  const int64_t most = std::min(ty_end - ty_begin, band_rows) * t.tw;
   thread_local std::vector<float> v, m;
   const size_t v_size = static_cast<size_t>(16 * channels * most);
   const size_t m_size = static_cast<size_t>(16 * out_channels * most + kTiles);
@@ -181,8 +187,8 @@ void winograd_conv(const PackedConvWeights& weights, const float* image, const C
   // 49 tiles made 83 channels a chunk, and SqueezeNet's last four 3 × 3 layers transformed their
   // 48 or 64 input channels on one thread (32-45 µs each at 2 threads).
   const int64_t per_chunk = std::max<int64_t>(1, 512 / std::max<int64_t>(1, most));
-  for (int64_t ty0 = 0; ty0 < t.th; ty0 += band_rows) {
-    const int64_t ty1 = std::min(t.th, ty0 + band_rows), n = (ty1 - ty0) * t.tw;
+  for (int64_t ty0 = ty_begin; ty0 < ty_end; ty0 += band_rows) {
+    const int64_t ty1 = std::min(ty_end, ty0 + band_rows), n = (ty1 - ty0) * t.tw;
     // The input rows the band's tiles read, copied channel by channel (even/odd columns) and
     // transformed.
     const int64_t first = std::max<int64_t>(0, 2 * ty0 - g.pad_top);
@@ -220,6 +226,31 @@ void winograd_conv(const PackedConvWeights& weights, const float* image, const C
       }
     });
   }
+}
+
+}  // namespace
+
+void winograd_conv(const PackedConvWeights& weights, const float* image, const ConvGeometry& g,
+                   const float* bias, const Activation& act, float* out, const ExecContext* ctx) {
+  const Tiling t = tiling(g);
+  // With threads and tiles enough, each thread takes a share of the tile rows and does all of
+  // their work itself: its output rows, from its input rows. Shared step by step, each step's
+  // split (input channels, ξ, output channels) had each thread read half of what the other
+  // had just written, twice a band, and the next layer, split by pixels, half again.
+  const int threads = ctx && ctx->pool ? ctx->pool->threads() : 1;
+  if (threads > 1 && t.tiles >= kShareMinTiles * threads && t.th >= threads) {
+    ctx->parallel_for(
+        threads,
+        [&](int64_t q0, int64_t q1) {
+          for (int64_t q = q0; q < q1; ++q) {
+            winograd_rows(weights, image, g, t, bias, act, out, q * t.th / threads,
+                          (q + 1) * t.th / threads, nullptr);
+          }
+        },
+        1);
+    return;
+  }
+  winograd_rows(weights, image, g, t, bias, act, out, 0, t.th, ctx);
 }
 
 #undef HEATLENS_SHUFFLE

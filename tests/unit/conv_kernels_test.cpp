@@ -470,8 +470,8 @@ TEST_CASE("the kept input gradient's bands two apart scatter to disjoint rows, a
 
 TEST_CASE("Winograd F(2x2, 3x3) matches the reference convolution at odd sizes and pads",
           "[kernels]") {
-  ThreadPool pool(2);
-  ExecContext ctx{&pool};
+  ThreadPool pool(2), pool3(3);
+  ExecContext ctx{&pool}, ctx3{&pool3};
   struct Case {
     int64_t c, m, h, w, top, left, bottom, right;
   };
@@ -479,11 +479,13 @@ TEST_CASE("Winograd F(2x2, 3x3) matches the reference convolution at odd sizes a
   // at or past a multiple of 16 columns, padding 0, 1 and 2 and asymmetric, and a map of 4×4;
   // maps of more than one band of 256 tiles: 23 tile rows of 19 in bands of 13 (the last band's
   // last row half outside, the first band padded by 2), and rows of 265 tiles, a band each.
-  const Case cases[] = {{8, 8, 7, 7, 1, 1, 1, 1},    {16, 24, 14, 14, 1, 1, 1, 1},
-                        {9, 10, 13, 34, 1, 1, 1, 1}, {12, 8, 6, 33, 0, 0, 0, 0},
-                        {8, 13, 9, 17, 2, 2, 2, 2},  {8, 8, 4, 4, 1, 1, 1, 1},
-                        {10, 9, 11, 16, 1, 0, 0, 2}, {32, 64, 28, 28, 1, 1, 1, 1},
-                        {8, 8, 45, 37, 2, 1, 0, 1},  {4, 5, 5, 530, 1, 1, 1, 1}};
+  // Maps of 512 tiles or more (768 for three threads) go to the threads in shares of tile rows,
+  // each in bands of its own: 3 rows of 265 tiles, and 31 rows of 24 (the last half outside).
+  const Case cases[] = {
+      {8, 8, 7, 7, 1, 1, 1, 1},    {16, 24, 14, 14, 1, 1, 1, 1}, {9, 10, 13, 34, 1, 1, 1, 1},
+      {12, 8, 6, 33, 0, 0, 0, 0},  {8, 13, 9, 17, 2, 2, 2, 2},   {8, 8, 4, 4, 1, 1, 1, 1},
+      {10, 9, 11, 16, 1, 0, 0, 2}, {32, 64, 28, 28, 1, 1, 1, 1}, {8, 8, 45, 37, 2, 1, 0, 1},
+      {4, 5, 5, 530, 1, 1, 1, 1},  {6, 7, 61, 47, 1, 1, 1, 1}};
   for (const Case& t : cases) {
     const ConvGeometry g =
         geometry(t.c, t.h, t.w, 3, 3, 1, 1, 1, 1, t.top, t.left, t.bottom, t.right);
@@ -497,13 +499,18 @@ TEST_CASE("Winograd F(2x2, 3x3) matches the reference convolution at odd sizes a
     for (const Activation act : {Activation{}, Activation::relu()}) {
       std::vector<float> ref(outputs);
       conv_reference(w.data(), t.m, image.data(), g, bias.data(), act, ref.data());
+      std::vector<float> serial;
       for (const ExecContext* c :
-           {static_cast<const ExecContext*>(nullptr), static_cast<const ExecContext*>(&ctx)}) {
+           {static_cast<const ExecContext*>(nullptr), static_cast<const ExecContext*>(&ctx),
+            static_cast<const ExecContext*>(&ctx3)}) {
         // Sentinels after the output: a partial vector of tiles must not be stored past it.
         std::vector<float> fast(outputs + 16, -3.0f);
         winograd_conv(packed, image.data(), g, bias.data(), act, fast.data(), c);
         for (size_t i = outputs; i < fast.size(); ++i) REQUIRE(fast[i] == -3.0f);
         fast.resize(outputs);
+        // However the threads share the work, each tile is computed alike: bit for bit.
+        if (!c) serial = fast;
+        REQUIRE(fast == serial);
         require_close(fast, ref, 2e-5f,
                       "winograd " + std::to_string(t.h) + "x" + std::to_string(t.w) + " c" +
                           std::to_string(t.c) + " pads " + std::to_string(t.top) +
