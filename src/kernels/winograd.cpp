@@ -15,8 +15,8 @@ using row_sweep::Floats8;
 using row_sweep::load8;
 using row_sweep::store8;
 
-constexpr int kTiles = 8;               // tiles per vector
-constexpr int64_t kBandTiles = 256;     // tiles per band (winograd_conv)
+constexpr int kTiles = 8;                // tiles per vector
+constexpr int64_t kBandTiles = 256;      // tiles per band (winograd_conv)
 constexpr int64_t kShareMinTiles = 256;  // tiles per thread, at least, for shares of tile rows
 
 #if defined(__clang__)
