@@ -1,12 +1,10 @@
 // Plan::read_by_channel and ExecContext::output_by_channels: a value that only depthwise
 // convolutions read is made by a GEMM whose rows (output channels) are split over the threads,
 // so that each thread writes the channels it reads back. The split changes where work runs,
-// never a value: two threads compute what one does, bit for bit.
+// never a value: two threads compute what one does, bit for bit (the GEMM itself: gemm_test).
 #include <catch2/catch.hpp>
 
-#include "core/thread_pool.h"
 #include "engine/engine.h"
-#include "kernels/gemm.h"
 #include "test_models.h"
 
 using heatlens::Engine;
@@ -73,38 +71,5 @@ TEST_CASE("values read only by depthwise convolutions are made split by channel"
     REQUIRE(a.outputs[o].numel() == b.outputs[o].numel());
     for (int64_t i = 0; i < a.outputs[o].numel(); ++i)
       REQUIRE(a.outputs[o].f32()[i] == b.outputs[o].f32()[i]);
-  }
-}
-
-TEST_CASE("a GEMM split by output channels equals the serial product, bit for bit", "[kernels]") {
-  // Rows split over the threads for all columns, B packed by each (output_by_channels):
-  // rows a multiple of the threads' panels and not, a partial last strip, K blocks, the
-  // epilogue; fewer rows than the split needs (then split as usual).
-  struct Case {
-    int64_t m, n, k;
-  };
-  const Case cases[] = {{48, 784, 32}, {61, 300, 300}, {144, 3136, 24}, {30, 900, 16}};
-  for (int threads : {2, 3}) {
-    heatlens::ThreadPool pool(threads);
-    heatlens::ExecContext by_channels{&pool};
-    by_channels.output_by_channels = true;
-    for (const Case& t : cases) {
-      const auto values = [](const Tensor& v) {
-        return std::vector<float>(v.f32(), v.f32() + v.numel());
-      };
-      const std::vector<float> a = values(random_tensor({t.m, t.k}, 77)),
-                               b = values(random_tensor({t.k, t.n}, 78)),
-                               bias = values(random_tensor({t.m}, 79));
-      const heatlens::PackedA packed =
-          heatlens::pack_a(heatlens::gemm_kernel(), false, t.m, t.k, 1.0f, a.data(), t.k);
-      const heatlens::Epilogue epilogue{bias.data(), heatlens::Activation::relu()};
-      std::vector<float> serial(static_cast<size_t>(t.m * t.n)), split(serial.size(), -1.0f);
-      heatlens::f32_gemm_packed(packed, t.n, false, b.data(), t.n, 0.0f, serial.data(), t.n,
-                                epilogue, nullptr);
-      heatlens::f32_gemm_packed(packed, t.n, false, b.data(), t.n, 0.0f, split.data(), t.n,
-                                epilogue, &by_channels);
-      INFO("threads " << threads << ": m " << t.m << " n " << t.n << " k " << t.k);
-      REQUIRE(split == serial);
-    }
   }
 }

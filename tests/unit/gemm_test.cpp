@@ -187,46 +187,54 @@ TEST_CASE("pack_a split over threads equals the serial packing, transposed or no
   }
 }
 
-TEST_CASE("a few strips shared evenly by threads, cut across rows, equal the serial product",
-          "[kernels]") {
-  // Fewer rows than columns and a few strips that the threads do not divide: each thread takes
-  // an equal share of (strip, row panel) blocks, so a strip is computed in parts by two
-  // threads. Every element is still summed in the same order, so the result is the serial one
-  // bit for bit, with the epilogue applied once per element. 7 strips (a 14 × 14 map), 5, and
-  // 4 among three threads; m with a partial last panel; k across a K block; a C wider than n.
+TEST_CASE("GEMMs split among threads equal the serial product, bit for bit", "[kernels]") {
+  // Two splits beside the usual tiles, each summing every element in the serial order, with
+  // the epilogue applied once per element. With fewer rows than columns and a few strips that
+  // the threads do not divide, each thread takes an equal share of (strip, row panel) blocks,
+  // so a strip is computed in parts by two threads: 7 strips (a 14 × 14 map), 5, and 4 among
+  // three threads. With an output read by channel (ExecContext::output_by_channels), each
+  // thread takes its rows for all columns and packs B itself: rows a multiple of the threads'
+  // panels and not, and too few (then split as usual). Partial last panels and strips, k across
+  // a K block, a C wider than n.
   struct Case {
     int64_t m, n, k;
   };
-  const Case cases[] = {{96, 196, 576}, {61, 210, 300}, {25, 150, 40}, {13, 100, 257}};
+  const Case cases[] = {{96, 196, 576}, {61, 210, 300},  {25, 150, 40}, {13, 100, 257},
+                        {48, 784, 32},  {144, 3136, 24}, {30, 900, 16}};
   for (int threads : {2, 3}) {
     heatlens::ThreadPool pool(threads);
-    heatlens::ExecContext threaded{&pool};
+    heatlens::ExecContext threaded{&pool}, by_channels{&pool};
+    by_channels.output_by_channels = true;
     for (const Case& t : cases) {
       const std::vector<float> a = random_vector(t.m * t.k, 11), b = random_vector(t.k * t.n, 12),
                                bias = random_vector(t.m, 13);
       const int64_t ldc = t.n + 5;
+      std::vector<float> ref(static_cast<size_t>(t.m * t.n));
+      heatlens::f32_gemm_reference(false, false, t.m, t.n, t.k, 1.0f, a.data(), t.k, b.data(), t.n,
+                                   0.0f, ref.data(), t.n);
       for (const heatlens::MicroKernel* kernel : heatlens::gemm_kernels()) {
         const heatlens::PackedA packed =
             heatlens::pack_a(*kernel, false, t.m, t.k, 1.0f, a.data(), t.k);
         const heatlens::Epilogue epilogue{bias.data(), heatlens::Activation::clip(0.0f, 0.5f)};
-        std::vector<float> serial(static_cast<size_t>(t.m * ldc), -3.0f), split = serial;
+        std::vector<float> serial(static_cast<size_t>(t.m * ldc), -3.0f);
         heatlens::f32_gemm_packed(packed, t.n, false, b.data(), t.n, 0.0f, serial.data(), ldc,
                                   epilogue, nullptr);
-        heatlens::f32_gemm_packed(packed, t.n, false, b.data(), t.n, 0.0f, split.data(), ldc,
-                                  epilogue, &threaded);
-        INFO(kernel->name << " threads " << threads << ": m " << t.m << " n " << t.n << " k "
-                          << t.k);
-        REQUIRE(split == serial);
-        // And the product itself, against the reference.
-        std::vector<float> ref(static_cast<size_t>(t.m * t.n));
-        heatlens::f32_gemm_reference(false, false, t.m, t.n, t.k, 1.0f, a.data(), t.k, b.data(),
-                                     t.n, 0.0f, ref.data(), t.n);
-        for (int64_t i = 0; i < t.m; ++i) {
-          for (int64_t j = 0; j < t.n; ++j) {
-            const float want = std::min(std::max(ref[i * t.n + j] + bias[i], 0.0f), 0.5f);
-            REQUIRE(std::fabs(split[i * ldc + j] - want) <= tolerance(t.k));
+        for (const heatlens::ExecContext* ctx : {&threaded, &by_channels}) {
+          std::vector<float> split(serial.size(), -3.0f);
+          heatlens::f32_gemm_packed(packed, t.n, false, b.data(), t.n, 0.0f, split.data(), ldc,
+                                    epilogue, ctx);
+          INFO(kernel->name << " threads " << threads
+                            << (ctx->output_by_channels ? " by channel" : "") << ": m " << t.m
+                            << " n " << t.n << " k " << t.k);
+          REQUIRE(split == serial);
+          // And the product itself, against the reference.
+          for (int64_t i = 0; i < t.m; ++i) {
+            for (int64_t j = 0; j < t.n; ++j) {
+              const float want = std::min(std::max(ref[i * t.n + j] + bias[i], 0.0f), 0.5f);
+              REQUIRE(std::fabs(split[i * ldc + j] - want) <= tolerance(t.k));
+            }
+            for (int64_t j = t.n; j < ldc; ++j) REQUIRE(split[i * ldc + j] == -3.0f);
           }
-          for (int64_t j = t.n; j < ldc; ++j) REQUIRE(split[i * ldc + j] == -3.0f);
         }
       }
     }
