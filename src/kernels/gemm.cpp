@@ -233,8 +233,9 @@ void run_tile(const GemmJob& job, int64_t i0, int64_t mc, int64_t j0, int64_t nc
 
 // Share q of `shares` equal shares of C's blocks of one strip × one row panel, taken strip by
 // strip (a strip's panels top to bottom): at most a part of a strip, whole strips in tiles of
-// at most kTileN columns, and a part of a strip. Every strip costs the same, the last partial
-// one included (the micro-kernel runs on a whole strip), so the shares cost the same.
+// at most kTileN columns, and a part of a strip. Blocks cost about the same (a last strip costs
+// a whole one with more than half a strip's columns, half one otherwise, as 196 = 6 × 32 + 4
+// does; a last panel only its own rows), so the shares differ by about a block.
 void run_share(const GemmJob& job, int64_t q, int64_t shares) {
   const int mr = job.a->kernel->mr, nr = job.a->kernel->nr;
   const int64_t m = job.a->m, n = job.n;
@@ -449,10 +450,12 @@ void f32_gemm_packed(const PackedA& a, int64_t n, const BSource& b, float beta, 
   // only repeat that.
   const int64_t strips = ceil_div(n, nr);
   GemmJob job{&a, n, &b, beta, c, ldc, &epilogue};
-  // Rows (output channels) split over the threads where the output's readers take it channel
-  // by channel (ExecContext::output_by_channels) and there are rows enough; with more rows
-  // than columns they are split anyway.
-  const bool by_channels = parallel && ctx->output_by_channels && m < n && m >= 2 * threads * mr;
+  // Rows (output channels) split over the threads, a row tile each, where the output's readers
+  // take it channel by channel (ExecContext::output_by_channels) and the rows make one tile
+  // per thread of two panels or more. (More rows than columns are split by rows below.)
+  const int64_t channel_tile = round_up(ceil_div(m, threads), mr);
+  const bool by_channels = parallel && ctx->output_by_channels && m < n && m >= 2 * threads * mr &&
+                           ceil_div(m, channel_tile) == threads;
   // A few strips that do not divide among the threads (7 for a 14 × 14 map) with fewer rows
   // than columns: each thread takes an equal share of the (strip, row panel) blocks
   // (run_share), cutting one strip across its rows where shares meet. Whole strips per
@@ -468,22 +471,23 @@ void f32_gemm_packed(const PackedA& a, int64_t n, const BSource& b, float beta, 
     return;
   }
   int64_t nt = ceil_div(strips, kTileN / nr);
-  if (parallel && strips >= 4 * threads) nt = round_up(nt, threads);
   int64_t tile_m = m;
-  // Fewer rows than columns (1×1 convolutions narrowing a small map: 384 → 64 on 14 × 14): A
-  // is the smaller operand, so each thread reads all of it and packs only its own columns of B
-  // (split by rows, each had read the B the other packed, from the other core: 0.082 → 0.063
-  // ms at 2 threads).
-  if (parallel && nt < threads && strips >= threads && m < n) nt = threads;
-  if (parallel && nt < threads) {
-    const int64_t want_m = ceil_div(threads, nt);
-    tile_m = std::max<int64_t>(mr, round_up(ceil_div(m, want_m), mr));
-  }
-  // By channels: each thread takes its share of the rows for all columns, tile by tile, and
-  // packs B itself (packed once for both, each would read the half the other packed).
   if (by_channels) {
-    nt = ceil_div(strips, kTileN / nr);
-    tile_m = round_up(ceil_div(m, threads), mr);
+    // Row tile q's column tiles are tiles q·nt … (q + 1)·nt − 1 (below), thread q's share when
+    // none is stolen. Each packs B itself: packed once for all, each thread would read the
+    // half that the other packed.
+    tile_m = channel_tile;
+  } else {
+    if (parallel && strips >= 4 * threads) nt = round_up(nt, threads);
+    // Fewer rows than columns (1×1 convolutions narrowing a small map: 384 → 64 on 14 × 14): A
+    // is the smaller operand, so each thread reads all of it and packs only its own columns of
+    // B (split by rows, each had read the B the other packed, from the other core: 0.082 →
+    // 0.063 ms at 2 threads).
+    if (parallel && nt < threads && strips >= threads && m < n) nt = threads;
+    if (parallel && nt < threads) {
+      const int64_t want_m = ceil_div(threads, nt);
+      tile_m = std::max<int64_t>(mr, round_up(ceil_div(m, want_m), mr));
+    }
   }
   const int64_t mt = ceil_div(m, tile_m);
   // When several row tiles share a column tile and B is small, pack B once for all of them.

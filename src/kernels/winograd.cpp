@@ -15,9 +15,11 @@ using row_sweep::Floats8;
 using row_sweep::load8;
 using row_sweep::store8;
 
-constexpr int kTiles = 8;                // tiles per vector
-constexpr int64_t kBandTiles = 256;      // tiles per band (winograd_conv)
-constexpr int64_t kShareMinTiles = 256;  // tiles per thread, at least, for shares of tile rows
+constexpr int kTiles = 8;            // tiles per vector
+constexpr int64_t kBandTiles = 256;  // tiles per band (winograd_conv)
+// Tiles per thread, at least, for shares of tile rows (winograd_conv): on 196 tiles (28 × 28)
+// shares were slower, each thread's 98 tiles filling 4 strips of 32 where 196 fill 7.
+constexpr int64_t kShareMinTiles = 256;
 
 #if defined(__clang__)
 #define HEATLENS_SHUFFLE(a, b, ...) __builtin_shufflevector(a, b, __VA_ARGS__)
@@ -168,6 +170,7 @@ void winograd_rows(const PackedConvWeights& weights, const float* image, const C
   // (16 × channels × its tiles floats each) stay near L2's size, and so does the memory they
   // hold between calls (reused, as a fresh buffer would be page-faulted in on every layer; the
   // products have a vector of slack, as the output transform reads whole vectors of tiles).
+  // Per thread that runs shares (winograd_conv): 2 MB for ResNet's 64-channel 56 × 56 layers.
   const int64_t band_rows = std::max<int64_t>(1, kBandTiles / t.tw);
   const int64_t most = std::min(ty_end - ty_begin, band_rows) * t.tw;
   thread_local std::vector<float> v, m;
@@ -183,9 +186,10 @@ void winograd_rows(const PackedConvWeights& weights, const float* image, const C
     else
       body(0, n);
   };
-  // Channels per chunk of the transforms: about 512 tiles (some 7 µs). With 4096, a 13 × 13 map's
-  // 49 tiles made 83 channels a chunk, and SqueezeNet's last four 3 × 3 layers transformed their
-  // 48 or 64 input channels on one thread (32-45 µs each at 2 threads).
+  // Channels per chunk of the transforms: about 512 tiles (some 7 µs, at the 14 ns a channel's
+  // tile that SqueezeNet's 13 × 13 layers took). With 4096, those maps' 49 tiles made 83 channels
+  // a chunk, and the last four 3 × 3 layers transformed their 48 or 64 input channels on one
+  // thread (32-45 µs each at 2 threads).
   const int64_t per_chunk = std::max<int64_t>(1, 512 / std::max<int64_t>(1, most));
   for (int64_t ty0 = ty_begin; ty0 < ty_end; ty0 += band_rows) {
     const int64_t ty1 = std::min(ty_end, ty0 + band_rows), n = (ty1 - ty0) * t.tw;

@@ -16,7 +16,8 @@ namespace {
 
 // An inverted residual block (1×1 expansion → ReLU6 → depthwise → ReLU6 → 1×1 projection),
 // beside values that are not read by channel only: one read by a depthwise and an Add, one by a
-// 1×1 convolution and then a depthwise, one by a depthwise and a model output.
+// 1×1 convolution and then a depthwise, one by a depthwise and a model output, one by a
+// depthwise convolution with two filters a channel (a grouped GEMM).
 OnnxBuilder block_model() {
   OnnxBuilder b(13);
   b.input("x", {1, 8, 20, 18});
@@ -27,6 +28,7 @@ OnnxBuilder block_model() {
   b.initializer("wd", random_tensor({48, 1, 3, 3}, 73, 0.4f));
   b.initializer("wp", random_tensor({8, 48, 1, 1}, 74, 0.3f));
   b.initializer("wd2", random_tensor({8, 1, 3, 3}, 75, 0.4f));
+  b.initializer("wm", random_tensor({96, 1, 3, 3}, 80, 0.4f));
   b.initializer("six", Tensor::from_f32({}, {6.0f}));
   b.initializer("zero", Tensor::from_f32({}, {0.0f}));
   b.node("Conv", {"x", "we", "be"}, {"e"}, {}, "expand");
@@ -40,7 +42,8 @@ OnnxBuilder block_model() {
   b.node("Conv", {"s", "wd2"}, {"y"}, {pads, OnnxBuilder::int_attr("group", 8)}, "depthwise3");
   b.output("y");
   b.output("s");  // s: read by a depthwise and a model output
-  b.output("u");
+  b.node("Conv", {"u", "wm"}, {"um"}, {pads, depthwise}, "multiplier");  // u: 2 filters each
+  b.output("um");
   return b;
 }
 
@@ -63,6 +66,7 @@ TEST_CASE("values read only by depthwise convolutions are made split by channel"
   CHECK_FALSE(by_channel("p"));
   CHECK_FALSE(by_channel("s"));
   CHECK_FALSE(by_channel("y"));
+  CHECK_FALSE(by_channel("u"));
   // The expansion (48 × 360 × 8) runs with its rows split at two threads: the same values.
   const Tensor x = random_tensor({1, 8, 20, 18}, 76);
   const heatlens::ForwardResult a = one.forward({x});

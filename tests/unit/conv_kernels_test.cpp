@@ -480,12 +480,13 @@ TEST_CASE("Winograd F(2x2, 3x3) matches the reference convolution at odd sizes a
   // maps of more than one band of 256 tiles: 23 tile rows of 19 in bands of 13 (the last band's
   // last row half outside, the first band padded by 2), and rows of 265 tiles, a band each.
   // Maps of 512 tiles or more (768 for three threads) go to the threads in shares of tile rows,
-  // each in bands of its own: 3 rows of 265 tiles, and 31 rows of 24 (the last half outside).
+  // each in bands of its own: 3 rows of 265 tiles, 31 rows of 24 (the last half outside), and
+  // 33 rows of 25 (11 rows, two bands, a share at three threads).
   const Case cases[] = {
       {8, 8, 7, 7, 1, 1, 1, 1},    {16, 24, 14, 14, 1, 1, 1, 1}, {9, 10, 13, 34, 1, 1, 1, 1},
       {12, 8, 6, 33, 0, 0, 0, 0},  {8, 13, 9, 17, 2, 2, 2, 2},   {8, 8, 4, 4, 1, 1, 1, 1},
       {10, 9, 11, 16, 1, 0, 0, 2}, {32, 64, 28, 28, 1, 1, 1, 1}, {8, 8, 45, 37, 2, 1, 0, 1},
-      {4, 5, 5, 530, 1, 1, 1, 1},  {6, 7, 61, 47, 1, 1, 1, 1}};
+      {4, 5, 5, 530, 1, 1, 1, 1},  {6, 7, 61, 47, 1, 1, 1, 1},   {4, 5, 65, 49, 1, 1, 1, 1}};
   for (const Case& t : cases) {
     const ConvGeometry g =
         geometry(t.c, t.h, t.w, 3, 3, 1, 1, 1, 1, t.top, t.left, t.bottom, t.right);

@@ -219,10 +219,17 @@ TEST_CASE("GEMMs split among threads equal the serial product, bit for bit", "[k
         std::vector<float> serial(static_cast<size_t>(t.m * ldc), -3.0f);
         heatlens::f32_gemm_packed(packed, t.n, false, b.data(), t.n, 0.0f, serial.data(), ldc,
                                   epilogue, nullptr);
+        // beta = 1 into a C of ones, serial and split alike (C accumulated block by block).
+        std::vector<float> ones(serial.size(), 1.0f);
+        heatlens::f32_gemm_packed(packed, t.n, false, b.data(), t.n, 1.0f, ones.data(), ldc,
+                                  heatlens::Epilogue{}, nullptr);
         for (const heatlens::ExecContext* ctx : {&threaded, &by_channels}) {
-          std::vector<float> split(serial.size(), -3.0f);
+          std::vector<float> split(serial.size(), -3.0f), split_ones(serial.size(), 1.0f);
           heatlens::f32_gemm_packed(packed, t.n, false, b.data(), t.n, 0.0f, split.data(), ldc,
                                     epilogue, ctx);
+          heatlens::f32_gemm_packed(packed, t.n, false, b.data(), t.n, 1.0f, split_ones.data(), ldc,
+                                    heatlens::Epilogue{}, ctx);
+          REQUIRE(split_ones == ones);
           INFO(kernel->name << " threads " << threads
                             << (ctx->output_by_channels ? " by channel" : "") << ": m " << t.m
                             << " n " << t.n << " k " << t.k);
