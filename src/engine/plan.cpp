@@ -55,11 +55,12 @@ std::vector<bool> read_by_channel(const Graph& graph, const Plan& plan, const Va
     bool all = true;
     for (int step : uses.readers[id]) {
       const Node& node = graph.nodes[plan.steps[step]];
+      all = node.inputs[0] == static_cast<int>(id);  // read as data, before any type is made
+      if (!all) break;
       OpDesc desc;
       const std::vector<ValueType> in = node_input_types(node, plan);
-      all = node.inputs[0] == static_cast<int>(id) && node.op->describe(in, desc) &&
-            desc.kind == OpKind::conv && desc.group > 1 && desc.group == in[0].shape[1] &&
-            in[1].shape[0] == desc.group;
+      all = node.op->describe(in, desc) && desc.kind == OpKind::conv && desc.group > 1 &&
+            desc.group == in[0].shape[1] && in[1].shape[0] == desc.group;
       if (!all) break;
     }
     by_channel[id] = all;
